@@ -1,0 +1,184 @@
+"""The child process: runs one submitted notebook and the checks' ``collect`` steps.
+
+Started only by :mod:`autograder.sandbox`, in a scratch folder, with resource
+limits. It executes the notebook's code cells (not its test cells: the grader
+brings its own checks), then calls every check's ``collect`` on the notebook's
+namespace and writes each result as plain data to ``OUT/<grade_id>.npz``.
+Nothing else leaves this process; the judging happens in the parent.
+
+Progress goes to ``OUT/progress.json`` so that the parent can say where a
+submission hung or died.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+
+from autograder.core import encode, registry, write_atomic
+from pathlib import Path
+
+
+class TimeLimit(Exception):
+    """Raised by the alarm when a cell or a check runs past its limit."""
+
+
+def _alarm(signum, frame):
+    raise TimeLimit()
+
+
+def first_line(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip()
+    return text.splitlines()[0][:500] if text else type(exc).__name__
+
+
+def is_test_cell(cell, test_ids: set[str]) -> bool:
+    """A test cell of the assignment: nbgrader marks it graded and not a solution;
+    its grade_id also names one of our checks. Either is enough to skip it."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if meta.get("grade_id") in test_ids:
+        return True
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+class Progress:
+    def __init__(self, out: Path):
+        self.path = out / "progress.json"
+        self.state = {"phase": "start", "cell": None, "check": None, "cell_errors": [],
+                      "seconds": {}}
+
+    def update(self, **kw):
+        self.state.update(kw)
+        write_atomic(self.path, json.dumps(self.state).encode())
+
+
+def execute_notebook(nb_path: Path, test_ids: set[str], cell_timeout: float, progress: Progress) -> dict:
+    """Run the notebook's non-test code cells in order in an IPython shell; an error
+    in one cell is recorded and the next cell runs (as nbgrader does)."""
+    import nbformat
+    from IPython.core.interactiveshell import InteractiveShell
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    shell = InteractiveShell.instance()
+    shell.showtraceback = lambda *a, **k: None   # errors are recorded, not printed
+    errors = []
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    for index, cell in enumerate(code_cells):
+        if is_test_cell(cell, test_ids) or not cell.source.strip():
+            continue
+        progress.update(phase="notebook", cell=index)
+        signal.setitimer(signal.ITIMER_REAL, cell_timeout)
+        try:
+            result = shell.run_cell(cell.source, store_history=False, silent=True)
+            error = result.error_before_exec or result.error_in_exec
+        except TimeLimit:
+            error = TimeLimit(f"cell {index + 1} ran past the {cell_timeout:g} s limit")
+        except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
+            error = exc
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        if isinstance(error, TimeLimit) and not str(error):
+            error = TimeLimit(f"code cell {index + 1} ran past the {cell_timeout:g} s limit")
+        if error is not None:
+            errors.append(f"code cell {index + 1}: {first_line(error)}")
+            progress.update(cell_errors=errors)
+        _close_figures()
+    return shell.user_ns
+
+
+def _close_figures():
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
+def run_check(check, ns: dict, out: Path) -> None:
+    """Run one check's collect() with its own time limit, capturing stderr."""
+    import keras
+
+    keras.utils.set_random_seed(1234)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved_stderr = os.dup(2)
+    result: dict = {}
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as err:
+        os.dup2(err.fileno(), 2)
+        signal.setitimer(signal.ITIMER_REAL, check.time_limit)
+        try:
+            values = check.collect(ns)
+            payload = encode(values)          # fails here if collect returned non-plain data
+        except TimeLimit:
+            payload = None
+            result["__error__"] = (f"time limit: the check ran past its limit of {check.time_limit:g} s "
+                                   f"(an infinite loop, or a much slower computation than needed)")
+        except BaseException as exc:  # noqa: BLE001
+            payload = None
+            result["__error__"] = first_line(exc)
+            result["__error_type__"] = type(exc).__name__
+            result["__traceback__"] = _student_traceback(exc)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            sys.stderr.flush()
+            os.dup2(saved_stderr, 2)
+            os.close(saved_stderr)
+        err.seek(0)
+        stderr = err.read(4000).decode("utf-8", "replace")
+    _close_figures()
+    if payload is not None:
+        result = dict(_decode_payload(payload))
+    if stderr.strip():
+        result["__stderr__"] = stderr
+    result["__seconds__"] = round(time.monotonic() - started, 3)
+    write_atomic(out / f"{check.grade_id}.npz", encode(result))
+
+
+def _decode_payload(payload: bytes):
+    from autograder.core import decode
+
+    return decode(payload).items()
+
+
+def _student_traceback(exc: BaseException) -> str:
+    """The last frames of the traceback that are in the student's code (cells)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<ipython-input")
+              or "/ipykernel_" in f.filename or f.filename.startswith("<cell")]
+    return "".join(traceback.format_list(frames[-3:]))[-1500:]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--notebook", required=True, type=Path)
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--skip", default="", help="comma-separated grade_ids already graded")
+    ap.add_argument("--cell-timeout", type=float, default=300.0)
+    args = ap.parse_args(argv)
+
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a flood of output fails a write, not the process
+    warnings.simplefilter("default")
+    spec = registry()[args.name]
+    test_ids = {c.grade_id for c in spec.checks} | set(spec.manual)
+    skip = set(filter(None, args.skip.split(",")))
+    progress = Progress(args.out)
+    started = time.monotonic()
+    ns = execute_notebook(args.notebook, test_ids, args.cell_timeout, progress)
+    progress.update(seconds={"notebook": round(time.monotonic() - started, 3)})
+    for check in spec.checks:
+        if check.grade_id in skip:
+            continue
+        progress.update(phase="check", check=check.grade_id)
+        run_check(check, ns, args.out)
+    progress.update(phase="done", check=None)
+    sys.stdout.flush()
+    os._exit(0)   # skip interpreter teardown: TensorFlow's can take seconds
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""Grade one submission: find its notebooks, run them sandboxed, judge in this process.
+
+Used by the pytest runner (``pytest autograder --submission PATH``), by the
+example-submission table (``python -m autograder.examples``) and by the tests.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from autograder.core import CheckFailed, load_references, registry
+from autograder.sandbox import Limits, NotebookRun, Outcome, run_notebook
+
+
+class SubmissionError(Exception):
+    """The submission cannot be read at all (exit code 3 in the pytest runner)."""
+
+
+@dataclass
+class CheckResult:
+    name: str            # the nbgrader grade_id
+    notebook: str
+    score: float
+    max_score: float
+    output: str          # what the student reads: empty when the check passed
+    visibility: str = "visible"
+
+    @property
+    def passed(self) -> bool:
+        return self.score == self.max_score
+
+
+@dataclass
+class SubmissionResult:
+    path: str
+    tests: list[CheckResult] = field(default_factory=list)
+    manual: list[dict] = field(default_factory=list)      # awaiting a grader
+    problems: list[str] = field(default_factory=list)     # one line per notebook-level problem
+    graded_notebooks: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tests), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(t.max_score for t in self.tests), 6)
+
+    def gradescope(self) -> dict:
+        """The Gradescope ``results.json`` layout; manual answers are listed as awaiting a grader."""
+        out = {
+            "score": self.score,
+            "tests": [{"name": t.name, "score": t.score, "max_score": t.max_score,
+                       "output": t.output, "visibility": t.visibility} for t in self.tests],
+        }
+        notes = []
+        if self.manual:
+            pending = ", ".join(f"{m['name']} ({m['max_score']:g} points)" for m in self.manual)
+            notes.append(f"Awaiting a grader (not included in the score): {pending}.")
+        notes += self.problems
+        if notes:
+            out["output"] = "\n".join(notes)
+        out["extra_data"] = {"awaiting_manual_grading": self.manual, "problems": self.problems,
+                             "notebooks": self.graded_notebooks}
+        return out
+
+
+def find_notebooks(path: Path) -> tuple[dict[str, Path], list[str]]:
+    """Map each assignment notebook name to its file in ``path``.
+
+    ``path`` is one notebook (then only that notebook is graded) or a folder
+    (then every assignment notebook in it). Returns the notebooks found and one
+    line per problem (missing or unexpected file names).
+    """
+    path = Path(path)
+    names = list(registry())
+    if not path.exists():
+        raise SubmissionError(f"submission not found: {path} does not exist "
+                              f"(expected a folder of notebooks or one .ipynb file)")
+    if path.is_file():
+        if path.suffix != ".ipynb":
+            raise SubmissionError(f"{path} is not a notebook: expected a .ipynb file or a folder of them")
+        if path.stem not in names:
+            raise SubmissionError(f"{path.name} is not a notebook of this assignment: expected one of "
+                                  f"{', '.join(n + '.ipynb' for n in names)}")
+        return {path.stem: path}, []
+    found = {p.stem: p for p in sorted(path.glob("*.ipynb")) if p.stem in names}
+    problems = [f"missing notebook {n}.ipynb: its checks score 0" for n in names if n not in found]
+    strangers = sorted(p.name for p in path.glob("*.ipynb") if p.stem not in names)
+    if strangers:
+        problems.append(f"not graded (not a notebook of this assignment): {', '.join(strangers)}")
+    if not found:
+        raise SubmissionError(f"no notebook of this assignment in {path}: expected "
+                              f"{', '.join(n + '.ipynb' for n in names)}"
+                              + (f"; found {', '.join(strangers)}" if strangers else ""))
+    return found, problems
+
+
+def readable(notebook: Path) -> str | None:
+    """None if ``notebook`` is a readable nbformat-4 notebook, else why not."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(notebook), as_version=nbformat.NO_CONVERT)
+    except Exception as exc:  # noqa: BLE001 - any parse error means unreadable
+        return f"unreadable notebook {notebook.name}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    if nb.get("nbformat") != 4:
+        return f"unreadable notebook {notebook.name}: nbformat {nb.get('nbformat')} (expected 4)"
+    return None
+
+
+def judge_outcome(check, outcome: Outcome, expected: dict) -> CheckResult:
+    """Compare one check's plain data with its references: full points or zero, and why."""
+    def result(score, output):
+        return CheckResult(name=check.grade_id, notebook=check.notebook, score=score,
+                           max_score=check.points, output=output)
+
+    if outcome.error is not None:
+        return result(0.0, f"{check.description}: {outcome.error}")
+    if outcome.stderr.strip():
+        first = outcome.stderr.strip().splitlines()[0][:300]
+        return result(0.0, f"{check.description}: your code wrote to stderr during this check "
+                           f"(nbgrader fails a test cell that does): {first}")
+    try:
+        check.judge(outcome.values, expected)
+    except CheckFailed as exc:
+        return result(0.0, f"{check.description}: {exc}")
+    except AssertionError as exc:   # an expect_* helper
+        return result(0.0, f"{check.description}: {exc}")
+    return result(check.points, "")
+
+
+def judge_notebook(run: NotebookRun) -> list[CheckResult]:
+    refs = load_references(run.name)
+    spec = registry()[run.name]
+    return [judge_outcome(c, run.outcomes.get(c.grade_id, Outcome(error="not graded")), refs.get(c.grade_id, {}))
+            for c in spec.checks]
+
+
+def zero_notebook(name: str, why: str) -> list[CheckResult]:
+    return [CheckResult(name=c.grade_id, notebook=name, score=0.0, max_score=c.points,
+                        output=f"{c.description}: {why}") for c in registry()[name].checks]
+
+
+def grade_submission(path: Path, limits: Limits | None = None) -> SubmissionResult:
+    """Grade every assignment notebook found at ``path``.
+
+    Raises :class:`SubmissionError` only when nothing at ``path`` can be
+    graded; an unreadable or missing notebook scores 0 on its checks and is
+    reported, and the others are graded as usual.
+    """
+    path = Path(path)
+    found, problems = find_notebooks(path)
+    result = SubmissionResult(path=str(path), problems=list(problems))
+    single = path.is_file()
+    unreadable = 0
+    for name, spec in registry().items():
+        if name not in found:
+            if not single:
+                result.tests += zero_notebook(name, f"missing notebook {name}.ipynb")
+            continue
+        result.manual += [{"name": gid, "notebook": name, "max_score": pts}
+                          for gid, pts in spec.manual.items()]
+        why = readable(found[name])
+        if why:
+            unreadable += 1
+            result.problems.append(why)
+            result.tests += zero_notebook(name, why)
+            continue
+        run = run_notebook(found[name], name, limits)
+        result.problems += [f"{name}: {p}" for p in run.problems]
+        result.graded_notebooks.append(name)
+        result.tests += judge_notebook(run)
+    if unreadable == len(found):
+        raise SubmissionError("; ".join(result.problems))
+    return result
+
+
+def write_results_json(result: SubmissionResult, path: Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(result.gradescope(), indent=2) + "\n")
+
+
+def summary_line(result: SubmissionResult) -> str:
+    return f"{result.score:g} / {result.max_score:g} auto-graded points"
+
+
+__all__ = ["SubmissionError", "CheckResult", "SubmissionResult", "grade_submission",
+           "write_results_json", "find_notebooks", "asdict"]

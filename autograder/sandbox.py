@@ -1,0 +1,195 @@
+"""Run a submitted notebook in a child process with limits, and read back plain data.
+
+The child (:mod:`autograder.child`) works in a scratch copy: the release's
+shipped files (helpers, data) and the submitted notebook. It gets a wall-clock
+limit, an address-space limit, a file-size limit and a minimal environment.
+It sends back only ``.npz`` files, loaded here with ``allow_pickle=False``.
+
+If the child dies or hangs inside one check, that check gets the message and
+the child is started again for the checks that remain (at most
+``Limits.restarts`` times), so one broken function costs only its own points.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.core import REPO, RELEASE_DIR, decode, registry
+
+GiB = 1 << 30
+
+
+@dataclass
+class Limits:
+    wall_seconds: float = 600.0        # one child process, notebook and checks together
+    memory_bytes: int = 4 * GiB        # address space (TensorFlow alone maps about 1.6 GiB)
+    output_bytes: int = 64 << 20       # largest file the child may write (stdout flood)
+    cell_timeout: float = 300.0        # the same per-cell limit as nbgrader_config.py
+    restarts: int = 3
+
+
+@dataclass
+class Outcome:
+    """What one check's collect() produced in the child, before judging."""
+    values: dict | None = None
+    error: str | None = None           # why there are no values
+    stderr: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class NotebookRun:
+    name: str
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    cell_errors: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)   # time limit, crash: one line each
+    seconds: float = 0.0
+
+
+def _limit_child(limits: Limits):
+    def apply():
+        os.setsid()
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    return apply
+
+
+def child_environment(home: Path) -> dict:
+    """A minimal environment: nothing of the grader's own (paths, tokens, CI flags)."""
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": str(REPO),
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(home / ".matplotlib"),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "TF_ENABLE_ONEDNN_OPTS": "0",
+        "CUDA_VISIBLE_DEVICES": "",
+        "OMP_NUM_THREADS": "1",
+    }
+
+
+def prepare_scratch(notebook: Path, name: str) -> Path:
+    """A private folder with the release's shipped files and the submitted notebook."""
+    scratch = Path(tempfile.mkdtemp(prefix="convnets-grade-"))
+    work = scratch / "work"
+    shutil.copytree(RELEASE_DIR, work, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    shutil.copyfile(notebook, work / f"{name}.ipynb")
+    (scratch / "out").mkdir()
+    (scratch / "home").mkdir()
+    return scratch
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def _describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with code {code}"
+
+
+def run_notebook(notebook: Path, name: str, limits: Limits | None = None) -> NotebookRun:
+    """Execute ``notebook`` (stored under the assignment's name ``name``) in the sandbox."""
+    limits = limits or Limits()
+    spec = registry()[name]
+    run = NotebookRun(name=name)
+    scratch = prepare_scratch(notebook, name)
+    started = time.monotonic()
+    try:
+        for attempt in range(limits.restarts + 1):
+            remaining = [c.grade_id for c in spec.checks if c.grade_id not in run.outcomes]
+            if not remaining:
+                break
+            _run_child(scratch, name, limits, run)
+            if attempt == limits.restarts:
+                for grade_id in remaining:
+                    run.outcomes.setdefault(grade_id, Outcome(error="not graded: the notebook's process "
+                                                              "failed too many times"))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    run.seconds = round(time.monotonic() - started, 3)
+    return run
+
+
+def _run_child(scratch: Path, name: str, limits: Limits, run: NotebookRun) -> None:
+    out = scratch / "out"
+    for stale in out.iterdir():
+        stale.unlink()
+    cmd = [sys.executable, "-m", "autograder.child", "--notebook", str(scratch / "work" / f"{name}.ipynb"),
+           "--name", name, "--out", str(out), "--skip", ",".join(run.outcomes),
+           "--cell-timeout", str(limits.cell_timeout)]
+    with open(scratch / "child.log", "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=scratch / "work", env=child_environment(scratch / "home"),
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                preexec_fn=_limit_child(limits))
+        try:
+            proc.wait(timeout=limits.wall_seconds)
+            ending = None if proc.returncode == 0 else _describe_exit(proc.returncode)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            ending = f"time limit: stopped after {limits.wall_seconds:g} s"
+        # Anything the child left running in its group goes too.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    progress = _read_progress(out)
+    run.cell_errors = progress.get("cell_errors", run.cell_errors)
+    for path in sorted(out.glob("*.npz")):
+        grade_id = path.stem
+        try:
+            values = decode(path)
+        except Exception as exc:  # noqa: BLE001 - a malformed file is the submission's loss
+            run.outcomes[grade_id] = Outcome(error=f"unreadable result ({type(exc).__name__})")
+            continue
+        error = values.pop("__error__", None)
+        stderr = values.pop("__stderr__", "")
+        seconds = values.pop("__seconds__", 0.0)
+        tb = values.pop("__traceback__", "")
+        values.pop("__error_type__", None)
+        if error and tb:
+            error = f"{error}\n{tb}"
+        run.outcomes[grade_id] = Outcome(values=None if error else values, error=error,
+                                         stderr=stderr, seconds=seconds)
+    if ending is None:
+        return
+    phase, where = progress.get("phase"), progress.get("check")
+    if phase == "check" and where and where not in run.outcomes:
+        run.outcomes[where] = Outcome(error=f"{ending} while running this check")
+        run.problems.append(f"{ending} during check {where}")
+    elif phase in (None, "start", "notebook"):
+        cell = progress.get("cell")
+        msg = f"{ending} while running the notebook" + (f" (code cell {cell + 1})" if cell is not None else "")
+        run.problems.append(msg)
+        for check in registry()[name].checks:
+            run.outcomes.setdefault(check.grade_id, Outcome(error=f"not graded: {msg}"))
+
+
+def _read_progress(out: Path) -> dict:
+    try:
+        return json.loads((out / "progress.json").read_text())
+    except (OSError, ValueError):
+        return {}

@@ -1,0 +1,1 @@
+"""One module per dataset: each has ``build(out_dir) -> list[str]`` (see data/build.py)."""

@@ -1,0 +1,144 @@
+"""Helpers shared by the Week 5 notebooks: quiet TensorFlow, data loading, checks.
+
+Import it first, before TensorFlow: ``from convnets_utils import *``.
+
+It ships next to the notebooks (and the autograder uses the same ``expect_*``
+functions for its messages), so a visible test and a hidden check describe a
+mistake in the same words: what was expected, what was received, and why.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+# TensorFlow logs to stderr, and nbgrader marks a test cell that writes to stderr
+# as failed: silence the C++ logs before TensorFlow is imported, and the Python
+# warnings that Keras and TensorFlow raise for correct code.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# oneDNN's reordered float sums differ between CPUs (and it logs a notice to stderr):
+# without it, a student's laptop, nbgrader and the CI grader compute the same digits.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # CPU only: same numbers everywhere
+for _module in ("keras", "tensorflow", "absl", "matplotlib"):
+    warnings.filterwarnings("ignore", module=_module)
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+import logging  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+__all__ = [
+    "DATA_ENV",
+    "data_path",
+    "load_npz",
+    "seed_everything",
+    "expect",
+    "expect_type",
+    "expect_shape",
+    "expect_equal",
+    "expect_close",
+    "describe_array",
+]
+
+DATA_ENV = "CONVNETS_DATA"
+
+
+# --------------------------------------------------------------------------- data
+def data_path(name: str) -> Path:
+    """Where the shipped file ``name`` is, wherever the notebook runs from.
+
+    Looks in ``$CONVNETS_DATA``, then ``./data/`` (a student's copy of the
+    release, or nbgrader's autograded folder), then ``data/`` in every parent
+    folder (the course repository: ``release/convnets/`` -> ``data/``).
+    """
+    candidates = []
+    if os.environ.get(DATA_ENV):
+        candidates.append(Path(os.environ[DATA_ENV]) / name)
+    here = Path.cwd().resolve()
+    candidates += [folder / "data" / name for folder in (here, *here.parents)]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        f"Could not find the data file {name!r}. Expected it in ./data/ next to this "
+        f"notebook (it ships with the assignment) or in the course repository's data/ "
+        f"folder; looked in: {', '.join(str(c.parent) for c in candidates[:4])} ... "
+        f"Set the environment variable {DATA_ENV} to the folder that holds it."
+    )
+
+
+def load_npz(name: str) -> dict:
+    """Load a shipped ``.npz`` file into a dict of arrays (no pickles)."""
+    with np.load(data_path(name), allow_pickle=False) as f:
+        return {key: f[key] for key in f.files}
+
+
+def seed_everything(seed: int = 0) -> None:
+    """Seed Python, NumPy and TensorFlow so that a notebook repeats its numbers."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+
+# --------------------------------------------------------------------------- checks
+def describe_array(a) -> str:
+    """A short, readable summary of an array: shape, dtype and a few values."""
+    a = np.asarray(a)
+    if a.size <= 8:
+        return f"{np.array2string(a, precision=4, separator=', ')} (shape {a.shape})"
+    flat = a.ravel()
+    return (f"array of shape {a.shape}, dtype {a.dtype}, first values "
+            f"{np.array2string(flat[:4], precision=4, separator=', ')}, "
+            f"min {np.nanmin(flat):.4g}, max {np.nanmax(flat):.4g}")
+
+
+def expect(condition: bool, message: str) -> None:
+    """Fail with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise AssertionError(message)
+
+
+def expect_type(received, allowed, what: str) -> None:
+    """Fail unless ``received`` is an instance of ``allowed`` (a type or tuple of types)."""
+    allowed = allowed if isinstance(allowed, tuple) else (allowed,)
+    names = " or ".join(t.__name__ for t in allowed)
+    expect(isinstance(received, allowed),
+           f"{what}: expected a {names}, received {received!r} of type {type(received).__name__}.")
+
+
+def expect_shape(received_shape, expected_shape, what: str, why: str = "") -> None:
+    """Fail unless two shapes are equal; ``why`` shows the arithmetic."""
+    received_shape = tuple(int(d) if d is not None else None for d in received_shape)
+    expected_shape = tuple(int(d) if d is not None else None for d in expected_shape)
+    expect(received_shape == expected_shape,
+           f"{what}: expected shape {expected_shape}, received {received_shape}."
+           + (f" {why}" if why else ""))
+
+
+def expect_equal(received, expected, what: str, why: str = "") -> None:
+    """Fail unless ``received == expected`` (compared as plain values, not objects)."""
+    expect(type(received) is type(expected) and received == expected,
+           f"{what}: expected {expected!r}, received {received!r}"
+           + ("" if type(received) is type(expected) else f" (a {type(received).__name__})")
+           + "." + (f" {why}" if why else ""))
+
+
+def expect_close(received, expected, what: str, rtol: float = 1e-5, atol: float = 1e-7,
+                 why: str = "") -> None:
+    """Fail unless two arrays have the same shape and agree within ``rtol``/``atol``.
+
+    The message gives the largest difference and where it is.
+    """
+    received = np.asarray(received, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    expect_shape(received.shape, expected.shape, what, why)
+    bad = ~np.isclose(received, expected, rtol=rtol, atol=atol, equal_nan=False)
+    if bad.any():
+        where = np.unravel_index(np.argmax(np.abs(received - expected) * bad), bad.shape)
+        raise AssertionError(
+            f"{what}: {int(bad.sum())} of {bad.size} values differ (rtol={rtol:g}, atol={atol:g}); "
+            f"at index {tuple(int(i) for i in where)} expected {expected[where]:.6g}, "
+            f"received {received[where]:.6g}." + (f" {why}" if why else ""))

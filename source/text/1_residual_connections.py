@@ -1,0 +1,424 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# # Week 5, notebook 1: residual connections and vanishing gradients
+#
+# In a deep network the gradient that reaches the first layers is a product of many
+# per-layer factors. With sigmoid activations each factor is at most 0.25, so twenty
+# layers can shrink it by a factor of a trillion: the early layers barely learn.
+# A **residual connection** gives the gradient a short-cut around the layers.
+#
+# In this notebook you will
+# 1. build plain and residual deep nets and measure the gradient that reaches each layer;
+# 2. see the gradients vanish in the plain net and survive in the residual one;
+# 3. write a residual block with an `Add` or `Concatenate` shortcut, and fix the
+#    shape-conformity errors that appear when the number of filters or the stride changes.
+#
+# **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError()` with
+# your code, then run the test cell below it: a failing test says what it expected and
+# what it received. Hidden tests check more cases when your notebook is graded.
+# Keep the function names and signatures. Shapes are NHWC: `(batch, height, width, channels)`.
+#
+# | Part | Points |
+# |---|---|
+# | A. `build_deep_net` | 5 |
+# | B. `layer_gradient_norms` | 5 |
+# | C. Seeing gradients vanish | 0 |
+# | D. `needs_projection` | 3 |
+# | E. `residual_block` | 9 |
+# | F. Why the shortcut helps (written) | 3 |
+#
+# The whole notebook runs in well under a minute on a laptop CPU.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "setup_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# First the imports. `convnets_utils` comes with the assignment: it quiets TensorFlow's
+# logs, finds the data files, and has the `expect_*` helpers that the tests use.
+
+# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from convnets_utils import *  # noqa: F401,F403  (import before TensorFlow)
+
+import math
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+seed_everything(0)
+print("TensorFlow", tf.__version__, "| Keras", keras.__version__)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partA_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part A (5 points): a deep net, plain or residual
+#
+# Write `build_deep_net`. It starts with a *stem* `Conv2D(width, 3, padding="same",
+# activation=activation)`, then applies `depth` more layers
+# `f = Conv2D(width, 3, padding="same", activation=activation)`, each either as
+#
+# * `h = f(h)` (plain), or
+# * `h = h + f(h)` (residual: use `layers.Add()([h, f(h)])` or `layers.add([...])`),
+#
+# and ends with `GlobalAveragePooling2D` and `Dense(num_classes, activation="softmax")`.
+# The stem makes the number of channels equal to `width`, so `h` and `f(h)` always have
+# the same shape and can be added.
+
+# %% nbgrader={"grade": false, "grade_id": "build_deep_net_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def build_deep_net(depth, residual, activation="sigmoid", width=16, input_shape=(8, 8, 1), num_classes=10):
+    """A stem convolution, `depth` more convolutions (plain or residual), pooling and softmax.
+
+    Parameters
+    ----------
+    depth : int, number of Conv2D layers after the stem (0 or more)
+    residual : bool, True for h = h + f(h), False for h = f(h)
+    activation : str, the activation of every Conv2D layer
+    width : int, the number of filters of every Conv2D layer
+    input_shape : tuple (H, W, C)
+    num_classes : int
+
+    Returns
+    -------
+    keras.Model mapping (N, H, W, C) images to (N, num_classes) class probabilities,
+    with depth + 1 Conv2D layers.
+    """
+    ### BEGIN SOLUTION
+    inputs = keras.Input(input_shape)
+    h = layers.Conv2D(width, 3, padding="same", activation=activation)(inputs)
+    for _ in range(depth):
+        f_h = layers.Conv2D(width, 3, padding="same", activation=activation)(h)
+        h = layers.Add()([h, f_h]) if residual else f_h
+    h = layers.GlobalAveragePooling2D()(h)
+    outputs = layers.Dense(num_classes, activation="softmax")(h)
+    return keras.Model(inputs, outputs)
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partA_try_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Try it: a residual net of depth 2 on 8x8 grey images should have 3 Conv2D layers and
+# `(9*1*16 + 16) + 2*(9*16*16 + 16) + (16*10 + 10) = 5,130` parameters.
+
+# %% nbgrader={"grade": false, "grade_id": "partA_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
+net = build_deep_net(2, residual=True)
+print(net.count_params(), "parameters;", net.output.shape, "output shape")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partA_test_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# The test checks the parameter count, the output, and (hidden) that the residual and
+# plain nets compute what they should with fixed weights.
+
+# %% nbgrader={"grade": true, "grade_id": "nb1_deep_net", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+"""build_deep_net: layer count, parameter count and softmax output (5 points)."""
+net = build_deep_net(2, residual=True)
+expect_equal(sum(1 for w in net.weights if len(w.shape) == 4), 3, "number of Conv2D kernels",
+             "The stem plus depth=2 convolutions.")
+expect_equal(net.count_params(), 5130, "build_deep_net(2, residual=True).count_params()",
+             "(9*1*16 + 16) + 2*(9*16*16 + 16) + (16*10 + 10) = 5130.")
+probs = np.asarray(net(np.zeros((2, 8, 8, 1), dtype="float32")))
+expect_shape(probs.shape, (2, 10), "output for a batch of 2")
+expect(np.allclose(probs.sum(axis=1), 1, atol=1e-5),
+       f"each row should be probabilities summing to 1; received sums {probs.sum(axis=1)}")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb1_deep_net", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partB_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part B (5 points): how much gradient reaches each layer?
+#
+# Write `layer_gradient_norms(model, x, y)`. It computes the mean sparse categorical
+# cross-entropy of `model(x)` against the integer labels `y`, takes its gradient with
+# respect to the **kernel** (not the bias) of every `Conv2D` layer, in the order of
+# `model.layers`, and returns the L2 norm of each: `sqrt(sum(g ** 2))`.
+#
+# *Hint:* `tf.GradientTape` records the forward pass; `layer.kernel` is a layer's kernel
+# variable; `tf.norm` or `np.linalg.norm` give the L2 norm of a whole tensor.
+
+# %% nbgrader={"grade": false, "grade_id": "layer_gradient_norms_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def layer_gradient_norms(model, x, y):
+    """L2 norm of the loss gradient with respect to each Conv2D kernel.
+
+    Parameters
+    ----------
+    model : keras.Model whose last layer outputs class probabilities, shape (N, num_classes)
+    x : array of shape (N, H, W, C)
+    y : int array of shape (N,), the class labels
+
+    Returns
+    -------
+    float array of shape (L,), L = the number of Conv2D layers in model.layers;
+    entry l is ||d loss / d kernel_l||_2 for the mean sparse categorical cross-entropy.
+    """
+    ### BEGIN SOLUTION
+    kernels = [layer.kernel for layer in model.layers if isinstance(layer, layers.Conv2D)]
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, model(x)))
+    return np.array([float(tf.norm(g)) for g in tape.gradient(loss, kernels)])
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partB_try_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Try it on the handwritten digits that ship with the assignment (1,797 images of 8x8
+# pixels, scaled to [0, 1]): a net of depth 2 has 3 Conv2D layers, so you should see 3 norms.
+
+# %% nbgrader={"grade": false, "grade_id": "partB_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
+digits = load_npz("digits.npz")
+x_digits, y_digits = digits["x"][:256], digits["y"][:256]
+print("images", x_digits.shape, "labels", y_digits.shape)
+print(layer_gradient_norms(build_deep_net(2, residual=False), x_digits, y_digits))
+
+# %% nbgrader={"grade": true, "grade_id": "nb1_gradient_norms", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+"""layer_gradient_norms: one L2 norm per Conv2D kernel, in model order (5 points)."""
+seed_everything(0)
+net = build_deep_net(2, residual=False)
+norms = layer_gradient_norms(net, x_digits[:32], y_digits[:32])
+expect_shape(np.shape(norms), (3,), "layer_gradient_norms(depth-2 net, ...)",
+             "One norm per Conv2D layer: the stem and 2 more.")
+convs = [l for l in net.layers if isinstance(l, layers.Conv2D)]
+with tf.GradientTape() as tape:
+    loss = keras.losses.SparseCategoricalCrossentropy()(y_digits[:32], net(x_digits[:32]))
+first = tape.gradient(loss, convs[0].kernel)
+expect_close(norms[0], np.sqrt(np.sum(np.square(first))), "norm for the first Conv2D layer", rtol=1e-3,
+             why="sqrt(sum(g**2)) over the first layer's kernel gradient.")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb1_gradient_norms", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partC_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part C: seeing gradients vanish
+#
+# Now compare four nets with sigmoid activations: plain and residual, of depth 5 and 20,
+# all freshly initialised, on the same 256 digits. Each curve shows the gradient norm of
+# every Conv2D layer, from the first (left) to the last (right). The y-axis is
+# logarithmic: one grid line is a factor of 10.
+
+# %% nbgrader={"grade": false, "grade_id": "partC_compute", "locked": true, "schema_version": 3, "solution": false, "task": false}
+curves = {}
+for depth in (5, 20):
+    for residual in (False, True):
+        seed_everything(depth)
+        net = build_deep_net(depth, residual=residual, activation="sigmoid")
+        curves[(depth, residual)] = layer_gradient_norms(net, x_digits, y_digits)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partC_plot_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# The plot:
+
+# %% nbgrader={"grade": false, "grade_id": "partC_plot", "locked": true, "schema_version": 3, "solution": false, "task": false}
+fig, ax = plt.subplots(figsize=(8, 4.5))
+for (depth, residual), norms in curves.items():
+    ax.semilogy(np.arange(1, len(norms) + 1), norms, marker="o", markersize=3,
+                linestyle="-" if residual else "--",
+                label=f"{'residual' if residual else 'plain'}, depth {depth}")
+ax.set_xlabel("Conv2D layer (1 = first, next to the input)")
+ax.set_ylabel("||d loss / d kernel||  (log scale)")
+ax.set_title("Gradient reaching each layer: sigmoid nets on the digits")
+ax.grid(True, which="major", alpha=0.4)
+ax.legend()
+plt.show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partC_ratio_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# One number sums the plot up: the ratio of the first layer's gradient norm to the last
+# layer's. Close to 1, every layer learns at a similar pace; far below 1, the first layers
+# hardly move.
+
+# %% nbgrader={"grade": false, "grade_id": "partC_ratio", "locked": true, "schema_version": 3, "solution": false, "task": false}
+for (depth, residual), norms in curves.items():
+    print(f"{'residual' if residual else 'plain   '} depth {depth:2d}: first/last = {norms[0] / norms[-1]:.2e}")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partD_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part D (3 points): when does the shortcut need a projection?
+#
+# In `build_deep_net` the shortcut `h` and the main path `f(h)` always had the same shape.
+# In a real network the number of filters grows and strides shrink the image, and then
+# the merge fails. Watch it happen: 32 channels go in, the main path makes 64.
+
+# %% nbgrader={"grade": false, "grade_id": "partD_error", "locked": true, "schema_version": 3, "solution": false, "task": false}
+inputs = keras.Input(shape=(32, 32, 32))
+main_path = layers.Conv2D(64, 3, padding="same", activation="relu")(inputs)
+try:
+    layers.Add()([main_path, inputs])
+except ValueError as error:
+    print("Add failed:", str(error).splitlines()[0][:200])
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partD_rule_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# The fix is a **1x1 convolution** on the shortcut, `Conv2D(filters, 1, strides=strides)`:
+# it changes the number of channels and, with the main path's stride, the height and width.
+#
+# * With `merge="add"` the shapes must agree completely: a projection is needed when
+#   `C != filters` or `strides != 1`.
+# * With `merge="concat"` the channels are stacked, so only the height and width must agree:
+#   a projection is needed only when `strides != 1`.
+#
+# Write `needs_projection(input_shape, filters, strides=1, merge="add")`, where
+# `input_shape` is `(H, W, C)`. It returns a `bool`.
+
+# %% nbgrader={"grade": false, "grade_id": "needs_projection_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def needs_projection(input_shape, filters, strides=1, merge="add"):
+    """Does the shortcut of a residual block need a 1x1 convolution?
+
+    Parameters
+    ----------
+    input_shape : tuple (H, W, C), the shape of the block's input x (no batch axis)
+    filters : int, the number of filters of the main path
+    strides : int, the stride of the main path's first convolution
+    merge : "add" or "concat"
+
+    Returns
+    -------
+    bool: True when x cannot be merged with the main path's output of shape
+    (ceil(H / strides), ceil(W / strides), filters) as it is.
+    """
+    ### BEGIN SOLUTION
+    if merge not in ("add", "concat"):
+        raise ValueError(f"merge must be 'add' or 'concat', received {merge!r}")
+    channels = input_shape[-1]
+    if merge == "add":
+        return bool(channels != filters or strides != 1)
+    return bool(strides != 1)
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partD_try_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Try it on the failing example above: it should say `True`.
+
+# %% nbgrader={"grade": false, "grade_id": "partD_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
+needs_projection((32, 32, 32), 64)
+
+# %% nbgrader={"grade": true, "grade_id": "nb1_needs_projection", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""needs_projection: a projection exactly when the shapes cannot be merged (3 points)."""
+expect_equal(needs_projection((32, 32, 32), 64), True, "needs_projection((32, 32, 32), 64)",
+             "Add needs equal shapes: 32 channels in x, 64 in the main path.")
+expect_equal(needs_projection((32, 32, 64), 64), False, "needs_projection((32, 32, 64), 64)",
+             "Same channels and stride 1: x can be added as it is.")
+expect_equal(needs_projection((32, 32, 32), 64, merge="concat"), False,
+             "needs_projection((32, 32, 32), 64, merge='concat')",
+             "Concatenate stacks 32 + 64 channels; only H and W must match.")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb1_needs_projection", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partE_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part E (9 points): a residual block
+#
+# Write `residual_block(x, filters, strides=1, merge="add")`, a Keras functional block:
+#
+# * main path: `Conv2D(filters, 3, strides=strides, padding="same", activation="relu")`,
+#   then `Conv2D(filters, 3, padding="same")` (no activation);
+# * shortcut: `x` itself, or, when `needs_projection(...)` says so,
+#   `Conv2D(filters if merge == "add" else C, 1, strides=strides)(x)`;
+# * merge: `layers.Add()` or `layers.Concatenate()` (main path first), then a ReLU.
+#
+# The output has shape `(ceil(H / strides), ceil(W / strides), filters)` for `"add"` and
+# `filters + C` channels for `"concat"`. Writing the block as a function of layers or as
+# a `keras.layers.Layer` subclass are both fine.
+
+# %% nbgrader={"grade": false, "grade_id": "residual_block_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def residual_block(x, filters, strides=1, merge="add"):
+    """A residual block: two 3x3 convolutions, a shortcut, a merge and a ReLU.
+
+    Parameters
+    ----------
+    x : Keras tensor of shape (N, H, W, C)
+    filters : int, filters of both 3x3 convolutions
+    strides : int, stride of the first convolution (and of the projection)
+    merge : "add" (layers.Add) or "concat" (layers.Concatenate)
+
+    Returns
+    -------
+    Keras tensor of shape (N, ceil(H / strides), ceil(W / strides), filters) for "add",
+    (N, ceil(H / strides), ceil(W / strides), filters + C) for "concat".
+    """
+    ### BEGIN SOLUTION
+    channels = x.shape[-1]
+    h = layers.Conv2D(filters, 3, strides=strides, padding="same", activation="relu")(x)
+    h = layers.Conv2D(filters, 3, padding="same")(h)
+    shortcut = x
+    if needs_projection(tuple(x.shape[1:]), filters, strides, merge):
+        shortcut = layers.Conv2D(filters if merge == "add" else channels, 1, strides=strides)(x)
+    merged = layers.Add()([h, shortcut]) if merge == "add" else layers.Concatenate()([h, shortcut])
+    return layers.Activation("relu")(merged)
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partE_try_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Try it on the example that failed in Part D: now it should work and give
+# `(None, 32, 32, 64)`. With `strides=2` it should give `(None, 16, 16, 64)`.
+
+# %% nbgrader={"grade": false, "grade_id": "partE_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
+inputs = keras.Input(shape=(32, 32, 32))
+print(residual_block(inputs, 64).shape, residual_block(inputs, 64, strides=2).shape)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partE_test_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Two tests. The first checks shapes and parameter counts; the second checks that the
+# shortcut really reaches the output: if every 3x3 kernel and bias is zero, the main path
+# outputs zeros and the block must return `relu(shortcut)`.
+
+# %% nbgrader={"grade": true, "grade_id": "nb1_block_shapes", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+"""residual_block: output shapes and parameter counts (4 points)."""
+inputs = keras.Input(shape=(32, 32, 32))
+out = residual_block(inputs, 64)
+expect_shape(out.shape, (None, 32, 32, 64), "residual_block(x of shape (None, 32, 32, 32), 64)")
+expect_equal(keras.Model(inputs, out).count_params(), 57408,
+             "parameters of residual_block(x with C=32, 64)",
+             "Main path 9*32*64 + 64 + 9*64*64 + 64 = 55296; 1x1 projection 32*64 + 64 = 2112; total 57408.")
+out = residual_block(inputs, 64, strides=2, merge="concat")
+expect_shape(out.shape, (None, 16, 16, 96), "residual_block(x of shape (None, 32, 32, 32), 64, strides=2, merge='concat')",
+             "ceil(32 / 2) = 16; Concatenate stacks 64 + 32 = 96 channels.")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb1_block_shapes", globals())
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nb1_block_shortcut", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+"""residual_block: with the main path switched off the block returns relu(x) (5 points)."""
+inputs = keras.Input(shape=(4, 4, 8))
+block = keras.Model(inputs, residual_block(inputs, 8))
+for w in block.weights:
+    w.assign(np.zeros(w.shape))
+x_test = np.random.default_rng(0).normal(size=(1, 4, 4, 8)).astype("float32")
+expect_close(np.asarray(block(x_test)), np.maximum(x_test, 0), "block output with every weight 0",
+             why="The main path gives 0, so the output is relu(0 + x).")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb1_block_shortcut", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partF_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part F (3 points): why does the shortcut help?
+#
+# Using your plot from Part C, explain in 3 to 6 sentences, in the cell below:
+# 1. why the gradient reaching the first layer of the plain sigmoid net of depth 20 is so
+#    small (think of the chain rule and the largest slope of the sigmoid);
+# 2. why `h = h + f(h)` keeps it large (what is `d h_out / d h_in` for a residual step?);
+# 3. why the lecture says this can happen "regardless of activation".
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "nb1_why_shortcut", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# *Model answer (full marks need all three points).* (1) Backpropagation multiplies one
+# factor per layer, each containing sigmoid'(z) <= 1/4 times a weight matrix whose norm is
+# about 1, so the gradient shrinks geometrically, roughly 0.25^20 ~ 1e-12 after twenty
+# layers: the plot's plain depth-20 curve falls by many orders of magnitude towards the
+# input. (2) For h_out = h_in + f(h_in) the Jacobian is I + f'(h_in): the identity term
+# carries the gradient from the loss back to the first layers unchanged, whatever f' is,
+# so the residual curves stay flat. (3) Any deep stack multiplies many Jacobians; unless
+# their norms stay very close to 1 the product vanishes (or explodes), with ReLU too, so
+# early parameters have little influence on the loss; the shortcut adds a path with
+# Jacobian I.
+# ### END SOLUTION
