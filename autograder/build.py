@@ -30,20 +30,35 @@ def bin_path(name: str) -> str:
     return str(candidate) if candidate.exists() else name
 
 
-def generate_release(dest: Path) -> Path:
-    """Run nbgrader generate_assignment on source/ into ``dest/<assignment>``."""
+def nbgrader_env() -> dict:
+    """nbgrader runs `alembic` and kernels from PATH: put this Python's bin folder first."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def generate_release(dest: Path, only: list[str] | None = None) -> Path:
+    """Run nbgrader generate_assignment on source/ into ``dest/<assignment>``.
+
+    With ``only``, just those notebooks (and every shipped file) are replaced in ``dest``.
+    """
     with tempfile.TemporaryDirectory(prefix="convnets-release-") as tmp:
         root = Path(tmp)
         (root / "source").symlink_to(REPO / "source")
         shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
         proc = subprocess.run([bin_path("nbgrader"), "generate_assignment", ASSIGNMENT, "--force", "--no-db"],
-                              cwd=root, capture_output=True, text=True)
+                              cwd=root, capture_output=True, text=True, env=nbgrader_env())
         if proc.returncode != 0:
             raise RuntimeError(f"nbgrader generate_assignment failed:\n{proc.stdout}\n{proc.stderr}")
-        out = dest / ASSIGNMENT
-        if out.exists():
-            shutil.rmtree(out)
-        shutil.copytree(root / "release" / ASSIGNMENT, out)
+        out, fresh = dest / ASSIGNMENT, root / "release" / ASSIGNMENT
+        if only:
+            shutil.copytree(fresh, out, dirs_exist_ok=True,
+                            ignore=lambda d, names: [n for n in names if n.endswith(".ipynb")
+                                                     and n[:-len(".ipynb")] not in only])
+        else:
+            if out.exists():
+                shutil.rmtree(out)
+            shutil.copytree(fresh, out)
     return out
 
 
@@ -82,20 +97,22 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="compare, write nothing")
     ap.add_argument("--no-references", action="store_true", help="skip regenerating the reference outputs")
+    ap.add_argument("--notebook", action="append", help="only these notebooks (default: all)")
     args = ap.parse_args(argv)
     if args.check:
         problems = check()
         print("\n".join(problems) or "release/ and source/text/ are in sync with source/")
         return 1 if problems else 0
+    names = args.notebook or list(registry())
     TEXT_DIR.mkdir(exist_ok=True)
-    for spec in registry().values():
-        (TEXT_DIR / f"{spec.name}.py").write_text(text_mirror(SOURCE_DIR / spec.filename))
-    out = generate_release(REPO / "release")
+    for name in names:
+        (TEXT_DIR / f"{name}.py").write_text(text_mirror(SOURCE_DIR / registry()[name].filename))
+    out = generate_release(REPO / "release", args.notebook)
     print(f"regenerated {out.relative_to(REPO)}/ with nbgrader: "
           f"{', '.join(sorted(os.listdir(out)))}")
     if not args.no_references:
         from autograder import references
-        return references.main([])
+        return references.main([arg for name in names for arg in ("--notebook", name)])
     return 0
 
 

@@ -6,7 +6,7 @@ example-submission table (``python -m autograder.examples``) and by the tests.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.core import CheckFailed, load_references, registry
@@ -143,37 +143,82 @@ def zero_notebook(name: str, why: str) -> list[CheckResult]:
                         output=f"{c.description}: {why}") for c in registry()[name].checks]
 
 
-def grade_submission(path: Path, limits: Limits | None = None) -> SubmissionResult:
-    """Grade every assignment notebook found at ``path``.
+class SubmissionGrader:
+    """Grades one submission notebook by notebook, each at most once (lazily).
 
-    Raises :class:`SubmissionError` only when nothing at ``path`` can be
-    graded; an unreadable or missing notebook scores 0 on its checks and is
-    reported, and the others are graded as usual.
+    Reading problems are found up front: :class:`SubmissionError` when nothing
+    at ``path`` can be graded; an unreadable or missing notebook scores 0 on
+    its checks and is reported, and the other notebooks are graded as usual.
     """
+
+    def __init__(self, path: Path, limits: Limits | None = None):
+        self.path = Path(path)
+        self.limits = limits
+        found, problems = find_notebooks(self.path)
+        self.single = self.path.is_file()
+        self.found = found
+        self.problems = list(problems)
+        self.unreadable: dict[str, str] = {}
+        for name, nb in found.items():
+            why = readable(nb)
+            if why:
+                self.unreadable[name] = why
+                self.problems.append(why)
+        self._results: dict[str, list[CheckResult]] = {}
+        self.graded_notebooks: list[str] = []
+        if len(self.unreadable) == len(found):
+            raise SubmissionError("; ".join(self.unreadable.values()))
+
+    @property
+    def notebooks(self) -> list[str]:
+        """The notebooks whose checks count: all of them for a folder, one for a file."""
+        return [n for n in registry() if not self.single or n in self.found]
+
+    def check_ids(self) -> list[str]:
+        return [c.grade_id for n in self.notebooks for c in registry()[n].checks]
+
+    def results_for(self, name: str) -> list[CheckResult]:
+        if name not in self._results:
+            if name not in self.found:
+                self._results[name] = zero_notebook(name, f"missing notebook {name}.ipynb")
+            elif name in self.unreadable:
+                self._results[name] = zero_notebook(name, self.unreadable[name])
+            else:
+                run = run_notebook(self.found[name], name, self.limits)
+                self.problems += [f"{name}: {p}" for p in run.problems]
+                self.graded_notebooks.append(name)
+                self._results[name] = judge_notebook(run)
+        return self._results[name]
+
+    def result(self, grade_id: str) -> CheckResult:
+        name = next(n for n in self.notebooks if any(c.grade_id == grade_id for c in registry()[n].checks))
+        return next(r for r in self.results_for(name) if r.name == grade_id)
+
+    def summary(self, only_graded: bool = False) -> SubmissionResult:
+        names = [n for n in self.notebooks if not only_graded or n in self._results]
+        out = SubmissionResult(path=str(self.path), problems=list(self.problems),
+                               graded_notebooks=list(self.graded_notebooks))
+        for name in names:
+            out.tests += self.results_for(name)
+            if name in self.found:
+                out.manual += [{"name": gid, "notebook": name, "max_score": pts}
+                               for gid, pts in registry()[name].manual.items()]
+        return out
+
+
+def grade_submission(path: Path, limits: Limits | None = None) -> SubmissionResult:
+    """Grade every assignment notebook found at ``path`` (see :class:`SubmissionGrader`)."""
+    return SubmissionGrader(path, limits).summary()
+
+
+def unreadable_result(path: Path, why: str) -> SubmissionResult:
+    """What a submission that cannot be read at all gets: every check 0, and why
+    (only the named notebook's checks when ``path`` names one of them)."""
     path = Path(path)
-    found, problems = find_notebooks(path)
-    result = SubmissionResult(path=str(path), problems=list(problems))
-    single = path.is_file()
-    unreadable = 0
-    for name, spec in registry().items():
-        if name not in found:
-            if not single:
-                result.tests += zero_notebook(name, f"missing notebook {name}.ipynb")
-            continue
-        result.manual += [{"name": gid, "notebook": name, "max_score": pts}
-                          for gid, pts in spec.manual.items()]
-        why = readable(found[name])
-        if why:
-            unreadable += 1
-            result.problems.append(why)
-            result.tests += zero_notebook(name, why)
-            continue
-        run = run_notebook(found[name], name, limits)
-        result.problems += [f"{name}: {p}" for p in run.problems]
-        result.graded_notebooks.append(name)
-        result.tests += judge_notebook(run)
-    if unreadable == len(found):
-        raise SubmissionError("; ".join(result.problems))
+    names = [path.stem] if path.suffix == ".ipynb" and path.stem in registry() else list(registry())
+    result = SubmissionResult(path=str(path), problems=[why])
+    for name in names:
+        result.tests += zero_notebook(name, why)
     return result
 
 
@@ -186,5 +231,3 @@ def summary_line(result: SubmissionResult) -> str:
     return f"{result.score:g} / {result.max_score:g} auto-graded points"
 
 
-__all__ = ["SubmissionError", "CheckResult", "SubmissionResult", "grade_submission",
-           "write_results_json", "find_notebooks", "asdict"]

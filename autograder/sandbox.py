@@ -34,6 +34,7 @@ class Limits:
     memory_bytes: int = 4 * GiB        # address space (TensorFlow alone maps about 1.6 GiB)
     output_bytes: int = 64 << 20       # largest file the child may write (stdout flood)
     cell_timeout: float = 300.0        # the same per-cell limit as nbgrader_config.py
+    check_timeout: float = 120.0       # one check's collect(); a check may ask for less
     restarts: int = 3
 
 
@@ -139,7 +140,7 @@ def _run_child(scratch: Path, name: str, limits: Limits, run: NotebookRun) -> No
         stale.unlink()
     cmd = [sys.executable, "-m", "autograder.child", "--notebook", str(scratch / "work" / f"{name}.ipynb"),
            "--name", name, "--out", str(out), "--skip", ",".join(run.outcomes),
-           "--cell-timeout", str(limits.cell_timeout)]
+           "--cell-timeout", str(limits.cell_timeout), "--check-timeout", str(limits.check_timeout)]
     with open(scratch / "child.log", "wb") as log:
         proc = subprocess.Popen(cmd, cwd=scratch / "work", env=child_environment(scratch / "home"),
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,

@@ -1,11 +1,16 @@
 """The assignment's notebooks, in order, with their auto-graded checks and manual answers.
 
-A later notebook adds its module here; nothing else in the grader changes.
+Every module ``nb<k>_<topic>.py`` in this folder is one notebook: it defines
+``NOTEBOOK`` (the file stem), ``CHECKS`` and ``MANUAL`` (grade_id -> points).
+A new notebook adds its module here; nothing else in the grader changes.
 """
-from autograder.core import NotebookSpec
-from autograder.checks import nb1_residual
+import importlib
+from pathlib import Path
 
-_MODULES = [nb1_residual]
+from autograder.core import NotebookSpec
+
+_MODULES = [importlib.import_module(f"autograder.checks.{p.stem}")
+            for p in sorted(Path(__file__).parent.glob("nb[0-9]*_*.py"))]
 
 NOTEBOOKS = {m.NOTEBOOK: NotebookSpec(name=m.NOTEBOOK, checks=list(m.CHECKS), manual=dict(m.MANUAL))
-             for m in _MODULES}
+             for m in sorted(_MODULES, key=lambda m: m.NOTEBOOK)}

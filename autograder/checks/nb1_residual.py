@@ -287,9 +287,10 @@ def _gradient_setup():
     h = layers.GlobalAveragePooling2D()(h)
     outputs = layers.Dense(10, activation="softmax", kernel_initializer=init(5))(h)
     model = keras.Model(inputs, outputs)
-    for w in model.weights:
+    # Seeded by position, not by name: Keras numbers layer names by how many were made before.
+    for index, w in enumerate(model.weights):
         if len(w.shape) == 1:
-            w.assign(rng("grad-bias", tuple(w.shape), w.path).normal(0, 0.1, tuple(w.shape)).astype(np.float32))
+            w.assign(rng("grad-bias", tuple(w.shape), index).normal(0, 0.1, tuple(w.shape)).astype(np.float32))
     x = rng("grad-x").uniform(0, 1, (GRAD_BATCH, 8, 8, 1)).astype(np.float32)
     y = rng("grad-y").integers(0, 10, GRAD_BATCH)
     return model, x, y

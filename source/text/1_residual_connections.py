@@ -107,7 +107,7 @@ def build_deep_net(depth, residual, activation="sigmoid", width=16, input_shape=
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partA_try_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Try it: a residual net of depth 2 on 8x8 grey images should have 3 Conv2D layers and
-# `(9*1*16 + 16) + 2*(9*16*16 + 16) + (16*10 + 10) = 5,130` parameters.
+# `(9*1*16 + 16) + 2*(9*16*16 + 16) + (16*10 + 10) = 160 + 4,640 + 170 = 4,970` parameters.
 
 # %% nbgrader={"grade": false, "grade_id": "partA_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
 net = build_deep_net(2, residual=True)
@@ -122,8 +122,8 @@ print(net.count_params(), "parameters;", net.output.shape, "output shape")
 net = build_deep_net(2, residual=True)
 expect_equal(sum(1 for w in net.weights if len(w.shape) == 4), 3, "number of Conv2D kernels",
              "The stem plus depth=2 convolutions.")
-expect_equal(net.count_params(), 5130, "build_deep_net(2, residual=True).count_params()",
-             "(9*1*16 + 16) + 2*(9*16*16 + 16) + (16*10 + 10) = 5130.")
+expect_equal(net.count_params(), 4970, "build_deep_net(2, residual=True).count_params()",
+             "(9*1*16 + 16) + 2*(9*16*16 + 16) + (16*10 + 10) = 160 + 4640 + 170 = 4970.")
 probs = np.asarray(net(np.zeros((2, 8, 8, 1), dtype="float32")))
 expect_shape(probs.shape, (2, 10), "output for a batch of 2")
 expect(np.allclose(probs.sum(axis=1), 1, atol=1e-5),
@@ -374,9 +374,9 @@ print(residual_block(inputs, 64).shape, residual_block(inputs, 64, strides=2).sh
 inputs = keras.Input(shape=(32, 32, 32))
 out = residual_block(inputs, 64)
 expect_shape(out.shape, (None, 32, 32, 64), "residual_block(x of shape (None, 32, 32, 32), 64)")
-expect_equal(keras.Model(inputs, out).count_params(), 57408,
+expect_equal(keras.Model(inputs, out).count_params(), 57536,
              "parameters of residual_block(x with C=32, 64)",
-             "Main path 9*32*64 + 64 + 9*64*64 + 64 = 55296; 1x1 projection 32*64 + 64 = 2112; total 57408.")
+             "Main path (9*32*64 + 64) + (9*64*64 + 64) = 55424; 1x1 projection 32*64 + 64 = 2112; total 57536.")
 out = residual_block(inputs, 64, strides=2, merge="concat")
 expect_shape(out.shape, (None, 16, 16, 96), "residual_block(x of shape (None, 32, 32, 32), 64, strides=2, merge='concat')",
              "ceil(32 / 2) = 16; Concatenate stacks 64 + 32 = 96 channels.")

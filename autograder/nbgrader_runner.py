@@ -1,0 +1,109 @@
+"""Grade submissions the nbgrader way, in a temporary course folder, and read the gradebook.
+
+    python -m autograder.nbgrader_runner SUBMITTED_DIR [--feedback OUT] [--export CSV]
+
+``SUBMITTED_DIR`` is laid out as nbgrader expects: ``<student>/convnets/*.ipynb``.
+This runs ``nbgrader generate_assignment`` (to fill the gradebook with the
+test cells and their points), ``nbgrader autograde``, and optionally
+``generate_feedback`` and ``export``, exactly as an instructor would, and
+returns the auto-graded score of every test cell. Those scores come from the
+hidden test cells, which call the same checks as the pytest runner.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.build import bin_path, nbgrader_env
+from autograder.core import ASSIGNMENT, REPO
+
+
+@dataclass
+class CellGrade:
+    student: str
+    notebook: str
+    name: str              # grade_id
+    auto_score: float | None
+    max_score: float
+    manual: bool           # a manually graded answer (a solution cell)
+
+
+def _nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
+    proc = subprocess.run([bin_path("nbgrader"), *args], cwd=root, capture_output=True, text=True,
+                          env=nbgrader_env())
+    if proc.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
+                           f"{proc.stderr[-3000:]}")
+    return proc
+
+
+def make_course(root: Path, submitted: Path) -> None:
+    """A course folder: the repo's source/ and config, and copies of the submissions."""
+    (root / "source").symlink_to(REPO / "source")
+    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copytree(submitted, root / "submitted", symlinks=False)
+
+
+def autograde(submitted: Path, feedback: Path | None = None, export: Path | None = None,
+              keep: Path | None = None) -> list[CellGrade]:
+    """Run nbgrader on every student under ``submitted`` and return every grade cell's score."""
+    from nbgrader.api import Gradebook
+
+    with tempfile.TemporaryDirectory(prefix="convnets-nbgrader-") as tmp:
+        root = Path(tmp)
+        make_course(root, submitted)
+        _nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
+        _nbgrader(root, "autograde", ASSIGNMENT, "--create", "--force")
+        if feedback is not None:
+            _nbgrader(root, "generate_feedback", ASSIGNMENT, "--force")
+            if feedback.exists():
+                shutil.rmtree(feedback)
+            shutil.copytree(root / "feedback", feedback)
+        if export is not None:
+            _nbgrader(root, "export", "--to", str(export.resolve()))
+        grades = []
+        with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+            for student_dir in sorted(p for p in (root / "submitted").iterdir() if p.is_dir()):
+                student = student_dir.name
+                try:
+                    submission = gb.find_submission(ASSIGNMENT, student)
+                except Exception:  # noqa: BLE001 - nbgrader skipped this student entirely
+                    continue
+                for nb in submission.notebooks:
+                    for grade in nb.grades:
+                        grades.append(CellGrade(student=student, notebook=nb.name, name=grade.name,
+                                                auto_score=grade.auto_score, max_score=grade.max_score,
+                                                manual=grade.cell.cell_type == "markdown"))
+        if keep is not None:
+            shutil.copytree(root, keep, symlinks=True, dirs_exist_ok=True)
+    return grades
+
+
+def scores_by_student(grades: list[CellGrade]) -> dict[str, dict[str, float]]:
+    """``{student: {grade_id: auto score}}`` for the auto-graded test cells only."""
+    out: dict[str, dict[str, float]] = {}
+    for g in grades:
+        if not g.manual:
+            out.setdefault(g.student, {})[g.name] = float(g.auto_score or 0.0)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("submitted", type=Path, help="folder of <student>/convnets/*.ipynb")
+    ap.add_argument("--feedback", type=Path, help="copy nbgrader's feedback folder here")
+    ap.add_argument("--export", type=Path, help="write nbgrader export's grades CSV here")
+    args = ap.parse_args(argv)
+    grades = autograde(args.submitted, args.feedback, args.export)
+    for student, scores in scores_by_student(grades).items():
+        print(f"{student:24s} {sum(scores.values()):6g}  " + " ".join(f"{k}={v:g}" for k, v in scores.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""The pytest runner: ``pytest autograder --submission PATH [--results-json FILE]``.
+
+One pytest test per auto-graded check, named by its nbgrader ``grade_id``.
+Student code runs in a sandboxed child process per notebook (see
+:mod:`autograder.sandbox`); the tests only judge plain data here.
+
+Exit codes: 0 every check passed, 1 some failed (pytest's own codes),
+3 the submission cannot be read (missing path, not a notebook, no notebook of
+this assignment, or no readable notebook); ``results.json`` is written in every
+case when ``--results-json`` is given.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder.grading import (SubmissionError, SubmissionGrader, summary_line, unreadable_result,
+                                write_results_json)
+from autograder.sandbox import GiB, Limits
+
+EXIT_UNREADABLE = 3
+_STATE_KEY = pytest.StashKey[SubmissionGrader]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("convnets", "Week 5 ConvNets autograder")
+    group.addoption("--submission", metavar="PATH",
+                    help="a folder of submitted notebooks, or one notebook (then only its checks count)")
+    group.addoption("--results-json", metavar="FILE", help="write a Gradescope-style results.json here")
+    group.addoption("--time-limit", type=float, default=Limits.wall_seconds, metavar="SECONDS",
+                    help=f"wall-clock limit per notebook process (default {Limits.wall_seconds:g})")
+    group.addoption("--memory-limit", type=float, default=Limits.memory_bytes / GiB, metavar="GIB",
+                    help=f"address-space limit per notebook process (default {Limits.memory_bytes / GiB:g})")
+
+
+def pytest_configure(config):
+    submission = config.getoption("--submission")
+    if submission is None:
+        raise pytest.UsageError("the autograder needs --submission PATH: a folder of submitted notebooks "
+                                "or one .ipynb file")
+    limits = Limits(wall_seconds=config.getoption("--time-limit"),
+                    memory_bytes=int(config.getoption("--memory-limit") * GiB))
+    try:
+        grader = SubmissionGrader(Path(submission), limits)
+    except SubmissionError as exc:
+        results = config.getoption("--results-json")
+        if results:
+            write_results_json(unreadable_result(Path(submission), str(exc)), Path(results))
+        pytest.exit(f"cannot grade this submission: {exc}", returncode=EXIT_UNREADABLE)
+    config.stash[_STATE_KEY] = grader
+
+
+def pytest_generate_tests(metafunc):
+    if "grade_id" in metafunc.fixturenames:
+        ids = metafunc.config.stash[_STATE_KEY].check_ids()
+        metafunc.parametrize("grade_id", ids, ids=ids)
+
+
+@pytest.fixture(scope="session")
+def submission_grader(request) -> SubmissionGrader:
+    return request.config.stash[_STATE_KEY]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    grader = session.config.stash.get(_STATE_KEY, None)
+    results = session.config.getoption("--results-json")
+    if grader is not None and results:
+        write_results_json(grader.summary(only_graded=True), Path(results))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    grader = config.stash.get(_STATE_KEY, None)
+    if grader is None:
+        return
+    summary = grader.summary(only_graded=True)
+    terminalreporter.section("convnets autograder")
+    for test in summary.tests:
+        terminalreporter.write_line(f"{test.name:32s} {test.score:g} / {test.max_score:g}")
+    terminalreporter.write_line(f"total: {summary_line(summary)}")
+    for line in summary.gradescope().get("output", "").splitlines():
+        terminalreporter.write_line(line)

@@ -1,0 +1,132 @@
+"""Example submissions built from source/ and release/: solution, blank, mistakes, variations.
+
+    python tests/example_submissions.py OUT    # writes OUT/<example>/convnets/<notebook>.ipynb
+
+* ``solution``: the release notebooks with every solution cell filled in from
+  source/ (the ``### BEGIN/END SOLUTION`` lines dropped), as a student who
+  solved everything would hand them in.
+* ``blank``: the release notebooks as they are.
+* one example per :class:`Example` in ``tests/mistakes_*.py``: the solution with
+  a few lines changed in one solution cell. A mistake names the checks it must
+  fail; a valid variation fails none.
+
+The folder layout is nbgrader's ``submitted/<student>/convnets/``, so the same
+folder is graded by both runners.
+"""
+from __future__ import annotations
+
+import copy
+import importlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+sys.path.insert(0, str(REPO))
+
+from autograder.core import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR, registry  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str
+    notebook: str
+    cell: str                                  # grade_id of the solution cell to change
+    edits: tuple[tuple[str | None, str], ...]  # (old, new), each must apply once; old None: whole cell
+    fails: frozenset[str] = field(default_factory=frozenset)   # check grade_ids it must fail
+    why: str = ""
+
+
+def _strip_solution_markers(source: str) -> str:
+    return "\n".join(line for line in source.split("\n")
+                     if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+
+
+def _cells_by_id(nb) -> dict:
+    return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade_id")}
+
+
+def solution_notebook(name: str):
+    """The release notebook with the source's solutions filled in."""
+    release = nbformat.read(str(RELEASE_DIR / f"{name}.ipynb"), as_version=4)
+    source = _cells_by_id(nbformat.read(str(SOURCE_DIR / f"{name}.ipynb"), as_version=4))
+    for cell in release.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            cell.source = _strip_solution_markers(source[meta["grade_id"]].source).strip("\n")
+    return release
+
+
+def blank_notebook(name: str):
+    return nbformat.read(str(RELEASE_DIR / f"{name}.ipynb"), as_version=4)
+
+
+def apply(example: Example):
+    nb = copy.deepcopy(solution_notebook(example.notebook))
+    cell = _cells_by_id(nb).get(example.cell)
+    if cell is None:
+        raise KeyError(f"{example.name}: no cell {example.cell!r} in {example.notebook}")
+    for old, new in example.edits:
+        if old is None:
+            cell.source = new.strip("\n")
+            continue
+        count = cell.source.count(old)
+        if count != 1:
+            raise ValueError(f"{example.name}: {old!r} occurs {count} times in cell {example.cell} "
+                             f"(expected exactly once): update the example to the current solution")
+        cell.source = cell.source.replace(old, new)
+    return nb
+
+
+def all_examples() -> list[Example]:
+    out = []
+    for path in sorted(TESTS.glob("mistakes_*.py")):
+        module = importlib.import_module(path.stem)
+        out += module.EXAMPLES
+    return out
+
+
+def expected_failures(example_name: str) -> dict[str, set[str]]:
+    """``{notebook: failing check ids}`` for one example name (solution/blank included)."""
+    if example_name == "solution":
+        return {name: set() for name in registry()}
+    if example_name == "blank":
+        return {name: {c.grade_id for c in spec.checks} for name, spec in registry().items()}
+    ex = next(e for e in all_examples() if e.name == example_name)
+    return {ex.notebook: set(ex.fails)}
+
+
+def write_examples(out: Path, names: list[str] | None = None, notebooks: list[str] | None = None) -> list[str]:
+    """Write the examples (all, or ``names``) under ``out`` in nbgrader's submitted layout."""
+    notebooks = notebooks or list(registry())
+    written = []
+    plan = {"solution": None, "blank": None, **{e.name: e for e in all_examples()}}
+    for ex_name, ex in plan.items():
+        if names and ex_name not in names:
+            continue
+        folder = out / ex_name / ASSIGNMENT
+        folder.mkdir(parents=True, exist_ok=True)
+        if ex is None:
+            for nb_name in notebooks:
+                nb = solution_notebook(nb_name) if ex_name == "solution" else blank_notebook(nb_name)
+                nbformat.write(nb, str(folder / f"{nb_name}.ipynb"))
+        else:
+            if ex.notebook not in notebooks:
+                continue
+            nbformat.write(apply(ex), str(folder / f"{ex.notebook}.ipynb"))
+        written.append(ex_name)
+    return written
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--only", nargs="*", help="example names")
+    args = ap.parse_args()
+    print("\n".join(write_examples(args.out, args.only)))

@@ -1,0 +1,51 @@
+"""Both runners give every example submission exactly the points it deserves, and agree."""
+from __future__ import annotations
+
+import pytest
+
+from autograder.core import registry
+from example_submissions import all_examples, expected_failures
+
+EXAMPLES = ["solution", "blank"] + [e.name for e in all_examples()]
+
+
+def expected(example: str) -> tuple[list[str], set[str]]:
+    """The checks an example is graded on (its notebooks) and those it must fail."""
+    fails = expected_failures(example)
+    ids = [c.grade_id for name in fails for c in registry()[name].checks]
+    return ids, set().union(*fails.values())
+
+
+def test_enough_examples_per_notebook():
+    """At least eight realistic mistakes per notebook, each failing something."""
+    for name in registry():
+        mistakes = [e for e in all_examples() if e.notebook == name and e.fails]
+        assert len(mistakes) >= 8, f"{name}: expected at least 8 mistake examples, found {len(mistakes)}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_pytest_runner_grades_example(example, pytest_grades):
+    ids, must_fail = expected(example)
+    graded = pytest_grades[example]
+    scores = {t["name"]: t for t in graded["results"]["tests"]}
+    assert sorted(scores) == sorted(ids), f"{example}: graded checks {sorted(scores)}, expected {sorted(ids)}"
+    failed = {i for i in ids if scores[i]["score"] != scores[i]["max_score"]}
+    assert failed == must_fail, (
+        f"{example}: expected to fail exactly {sorted(must_fail)}, failed {sorted(failed)}; "
+        f"messages: { {i: scores[i]['output'][:300] for i in failed ^ must_fail} }")
+    for i in failed:
+        assert scores[i]["score"] == 0 and scores[i]["output"], f"{example}/{i}: a failure needs 0 points and a message"
+    assert graded["results"]["score"] == sum(t["score"] for t in scores.values())
+    assert graded["exit"] == (1 if must_fail else 0), f"{example}: exit code {graded['exit']}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_nbgrader_agrees(example, pytest_grades, nbgrader_grades):
+    ids, must_fail = expected(example)
+    by_pytest = {t["name"]: t["score"] for t in pytest_grades[example]["results"]["tests"]}
+    by_nbgrader = nbgrader_grades[example]
+    failed = {i for i in ids if by_nbgrader.get(i, 0.0) == 0.0}
+    assert failed == must_fail, f"{example}: nbgrader failed {sorted(failed)}, expected {sorted(must_fail)}"
+    assert {i: by_nbgrader[i] for i in ids} == {i: by_pytest[i] for i in ids}
