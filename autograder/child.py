@@ -135,7 +135,11 @@ def run_check(check, ns: dict, out: Path, time_limit: float) -> None:
     if stderr.strip():
         result["__stderr__"] = stderr
     result["__seconds__"] = round(time.monotonic() - started, 3)
-    write_atomic(out / f"{check.grade_id}.npz", encode(result))
+    try:
+        payload = encode(result)
+    except Exception as exc:  # noqa: BLE001 - the grader's bug or a hostile value: never a crash
+        payload = encode({"__error__": f"the check's result could not be recorded: {first_line(exc)}"})
+    write_atomic(out / f"{check.grade_id}.npz", payload)
 
 
 def _decode_payload(payload: bytes):

@@ -55,7 +55,7 @@ def compare(submitted: Path, jobs: int, with_nbgrader: bool = True) -> tuple[lis
     by_nbgrader = {}
     if with_nbgrader:
         from autograder.nbgrader_runner import autograde, scores_by_student
-        by_nbgrader = scores_by_student(autograde(submitted))
+        by_nbgrader = scores_by_student(autograde(submitted, jobs=jobs))
     rows, agree = [], True
     for student, graded in by_pytest.items():
         ids = check_ids(handed_in(submitted, student))

@@ -135,7 +135,7 @@ def to_plain(value, where: str = "value"):
                 isinstance(v, (float, np.floating)) for v in value) else np.array([int(v) for v in value], dtype=np.int64)
         if all(isinstance(v, str) for v in value):
             return np.array([str(v) for v in value], dtype=np.str_)
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biufU":
         return np.array(value, copy=True, subok=False)
     raise TypeError(f"{where}: cannot send a {type(value).__name__} across the grader's process "
                     f"boundary (plain numbers, strings and numeric arrays only)")

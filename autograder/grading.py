@@ -128,6 +128,9 @@ def judge_outcome(check, outcome: Outcome, expected: dict) -> CheckResult:
         return result(0.0, f"{check.description}: {exc}")
     except AssertionError as exc:   # an expect_* helper
         return result(0.0, f"{check.description}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a bug in the grader must not stop the batch
+        return result(0.0, f"{check.description}: internal grader error ({type(exc).__name__}: {exc}); "
+                           f"this is not your mistake: tell the course staff")
     return result(check.points, "")
 
 

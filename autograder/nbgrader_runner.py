@@ -42,21 +42,40 @@ def _nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
     return proc
 
 
-def make_course(root: Path, submitted: Path) -> None:
+def make_course(root: Path, submitted: Path, students: list[str]) -> None:
     """A course folder: the repo's source/ and config, and copies of the submissions."""
     (root / "source").symlink_to(REPO / "source")
     shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
-    shutil.copytree(submitted, root / "submitted", symlinks=False)
+    for student in students:
+        shutil.copytree(submitted / student, root / "submitted" / student, symlinks=False)
 
 
 def autograde(submitted: Path, feedback: Path | None = None, export: Path | None = None,
-              keep: Path | None = None) -> list[CellGrade]:
-    """Run nbgrader on every student under ``submitted`` and return every grade cell's score."""
+              keep: Path | None = None, jobs: int = 1) -> list[CellGrade]:
+    """Run nbgrader on every student under ``submitted`` and return every grade cell's score.
+
+    nbgrader autogrades one student at a time; with ``jobs`` > 1 the class is split into
+    that many shards, each graded in its own course folder (its own gradebook) at once.
+    """
+    students = sorted(p.name for p in submitted.iterdir() if p.is_dir())
+    jobs = max(1, min(jobs, len(students)))
+    if jobs == 1:
+        return _autograde_shard(submitted, students, feedback, export, keep)
+    from concurrent.futures import ThreadPoolExecutor
+
+    shards = [students[k::jobs] for k in range(jobs)]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        parts = list(pool.map(lambda shard: _autograde_shard(submitted, shard), shards))
+    return [grade for part in parts for grade in part]
+
+
+def _autograde_shard(submitted: Path, students: list[str], feedback: Path | None = None,
+                     export: Path | None = None, keep: Path | None = None) -> list[CellGrade]:
     from nbgrader.api import Gradebook
 
     with tempfile.TemporaryDirectory(prefix="convnets-nbgrader-") as tmp:
         root = Path(tmp)
-        make_course(root, submitted)
+        make_course(root, submitted, students)
         _nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
         _nbgrader(root, "autograde", ASSIGNMENT, "--create", "--force")
         if feedback is not None:
@@ -68,8 +87,7 @@ def autograde(submitted: Path, feedback: Path | None = None, export: Path | None
             _nbgrader(root, "export", "--to", str(export.resolve()))
         grades = []
         with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-            for student_dir in sorted(p for p in (root / "submitted").iterdir() if p.is_dir()):
-                student = student_dir.name
+            for student in students:
                 try:
                     submission = gb.find_submission(ASSIGNMENT, student)
                 except Exception:  # noqa: BLE001 - nbgrader skipped this student entirely
@@ -98,8 +116,11 @@ def main(argv=None) -> int:
     ap.add_argument("submitted", type=Path, help="folder of <student>/convnets/*.ipynb")
     ap.add_argument("--feedback", type=Path, help="copy nbgrader's feedback folder here")
     ap.add_argument("--export", type=Path, help="write nbgrader export's grades CSV here")
+    ap.add_argument("--jobs", type=int, default=1, help="shards graded at once (feedback/export need 1)")
     args = ap.parse_args(argv)
-    grades = autograde(args.submitted, args.feedback, args.export)
+    if args.jobs > 1 and (args.feedback or args.export):
+        ap.error("--feedback and --export need --jobs 1 (one gradebook)")
+    grades = autograde(args.submitted, args.feedback, args.export, jobs=args.jobs)
     for student, scores in scores_by_student(grades).items():
         print(f"{student:24s} {sum(scores.values()):6g}  " + " ".join(f"{k}={v:g}" for k, v in scores.items()))
     return 0

@@ -23,7 +23,7 @@ def example_class(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pytest_grades(example_class) -> dict:
+def graded_by_pytest(example_class) -> dict:
     """``{example: {"exit": code, "results": results.json}}`` from `pytest autograder`."""
     from autograder.compare import grade_class_with_pytest
 
@@ -31,11 +31,11 @@ def pytest_grades(example_class) -> dict:
 
 
 @pytest.fixture(scope="session")
-def nbgrader_grades(example_class) -> dict:
+def graded_by_nbgrader(example_class) -> dict:
     """``{example: {grade_id: auto score}}`` from nbgrader autograde on the same class."""
     from autograder.nbgrader_runner import autograde, scores_by_student
 
-    return scores_by_student(autograde(example_class))
+    return scores_by_student(autograde(example_class, jobs=os.cpu_count() or 1))
 
 
 _SOLUTIONS: dict[str, dict] = {}

@@ -108,6 +108,8 @@ def write_examples(out: Path, names: list[str] | None = None, notebooks: list[st
     for ex_name, ex in plan.items():
         if names and ex_name not in names:
             continue
+        if ex is not None and ex.notebook not in notebooks:
+            continue
         folder = out / ex_name / ASSIGNMENT
         folder.mkdir(parents=True, exist_ok=True)
         if ex is None:
@@ -115,8 +117,6 @@ def write_examples(out: Path, names: list[str] | None = None, notebooks: list[st
                 nb = solution_notebook(nb_name) if ex_name == "solution" else blank_notebook(nb_name)
                 nbformat.write(nb, str(folder / f"{nb_name}.ipynb"))
         else:
-            if ex.notebook not in notebooks:
-                continue
             nbformat.write(apply(ex), str(folder / f"{ex.notebook}.ipynb"))
         written.append(ex_name)
     return written
@@ -127,6 +127,7 @@ if __name__ == "__main__":
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", type=Path)
-    ap.add_argument("--only", nargs="*", help="example names")
+    ap.add_argument("--only", nargs="*", help="example names (default: all)")
+    ap.add_argument("--notebook", action="append", help="only examples of these notebooks (default: all)")
     args = ap.parse_args()
-    print("\n".join(write_examples(args.out, args.only)))
+    print("\n".join(write_examples(args.out, args.only, args.notebook)))

@@ -25,9 +25,9 @@ def test_enough_examples_per_notebook():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_pytest_runner_grades_example(example, pytest_grades):
+def test_pytest_runner_grades_example(example, graded_by_pytest):
     ids, must_fail = expected(example)
-    graded = pytest_grades[example]
+    graded = graded_by_pytest[example]
     scores = {t["name"]: t for t in graded["results"]["tests"]}
     assert sorted(scores) == sorted(ids), f"{example}: graded checks {sorted(scores)}, expected {sorted(ids)}"
     failed = {i for i in ids if scores[i]["score"] != scores[i]["max_score"]}
@@ -42,10 +42,10 @@ def test_pytest_runner_grades_example(example, pytest_grades):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("example", EXAMPLES)
-def test_nbgrader_agrees(example, pytest_grades, nbgrader_grades):
+def test_nbgrader_agrees(example, graded_by_pytest, graded_by_nbgrader):
     ids, must_fail = expected(example)
-    by_pytest = {t["name"]: t["score"] for t in pytest_grades[example]["results"]["tests"]}
-    by_nbgrader = nbgrader_grades[example]
+    by_pytest = {t["name"]: t["score"] for t in graded_by_pytest[example]["results"]["tests"]}
+    by_nbgrader = graded_by_nbgrader[example]
     failed = {i for i in ids if by_nbgrader.get(i, 0.0) == 0.0}
     assert failed == must_fail, f"{example}: nbgrader failed {sorted(failed)}, expected {sorted(must_fail)}"
     assert {i: by_nbgrader[i] for i in ids} == {i: by_pytest[i] for i in ids}

@@ -19,26 +19,33 @@ def test_release_and_text_mirrors_are_regenerated_from_source():
     assert not problems, "run `python -m autograder.build`:\n" + "\n".join(problems)
 
 
+def split_regions(source: str) -> tuple[list[str], list[str]]:
+    """(lines inside solution or hidden-test regions, lines outside them) of one cell."""
+    inside, outside, region = [], [], False
+    for line in source.split("\n"):
+        if "### BEGIN SOLUTION" in line or "### BEGIN HIDDEN TESTS" in line:
+            region = True
+        elif "### END SOLUTION" in line or "### END HIDDEN TESTS" in line:
+            region = False
+        else:
+            (inside if region else outside).append(line.strip())
+    return inside, outside
+
+
 @pytest.mark.parametrize("name", list(registry()))
 def test_release_has_no_solution_or_hidden_test(name):
     text = (RELEASE_DIR / f"{name}.ipynb").read_text()
     for marker in LEAK_MARKERS:
         assert marker not in text, f"release/{name}.ipynb contains {marker!r}"
-    source = nbformat.read(str(SOURCE_DIR / f"{name}.ipynb"), as_version=4)
-    release_sources = "\n".join(c.source for c in nbformat.read(str(RELEASE_DIR / f"{name}.ipynb"), as_version=4).cells)
-    for cell in source.cells:
-        lines = cell.source.split("\n")
-        for marker_begin, marker_end in (("### BEGIN SOLUTION", "### END SOLUTION"),
-                                         ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")):
-            inside = False
-            for line in lines:
-                if marker_begin in line:
-                    inside = True
-                elif marker_end in line:
-                    inside = False
-                elif inside and len(line.strip()) > 12:
-                    assert line.strip() not in release_sources, (
-                        f"release/{name}.ipynb contains a solution or hidden-test line: {line.strip()!r}")
+    secret, public = set(), set()
+    for cell in nbformat.read(str(SOURCE_DIR / f"{name}.ipynb"), as_version=4).cells:
+        inside, outside = split_regions(cell.source)
+        secret.update(line for line in inside if len(line) > 12)
+        public.update(outside)
+    released = {line.strip() for cell in nbformat.read(str(RELEASE_DIR / f"{name}.ipynb"), as_version=4).cells
+                for line in cell.source.split("\n")}
+    leaked = sorted((secret - public) & released)
+    assert not leaked, f"release/{name}.ipynb contains solution or hidden-test lines: {leaked[:5]}"
 
 
 def test_release_ships_no_reference_outputs_or_grader():

@@ -41,6 +41,9 @@ __all__ = [
     "expect_equal",
     "expect_close",
     "describe_array",
+    "insert_zeros",
+    "pad_image",
+    "plot_grid",
 ]
 
 DATA_ENV = "CONVNETS_DATA"
@@ -142,3 +145,60 @@ def expect_close(received, expected, what: str, rtol: float = 1e-5, atol: float 
             f"{what}: {int(bad.sum())} of {bad.size} values differ (rtol={rtol:g}, atol={atol:g}); "
             f"at index {tuple(int(i) for i in where)} expected {expected[where]:.6g}, "
             f"received {received[where]:.6g}." + (f" {why}" if why else ""))
+
+
+# --------------------------------------------------------------------------- notebook 2
+def insert_zeros(x, z: int):
+    """Insert ``z`` rows and columns of zeros between neighbouring pixels.
+
+    x: array of shape (H, W, C). Returns ((H - 1)(z + 1) + 1, (W - 1)(z + 1) + 1, C),
+    with out[::z + 1, ::z + 1] == x and zeros elsewhere.
+    """
+    x = np.asarray(x)
+    if x.ndim != 3 or int(z) < 0:
+        raise ValueError(f"insert_zeros expects x of shape (H, W, C) and z >= 0, received {x.shape}, z={z}")
+    step = int(z) + 1
+    H, W, C = x.shape
+    out = np.zeros(((H - 1) * step + 1, (W - 1) * step + 1, C), dtype=x.dtype)
+    out[::step, ::step] = x
+    return out
+
+
+def pad_image(x, p_prime: int, a: int = 0):
+    """Pad with ``p_prime`` zeros on every side plus ``a`` more on the bottom and right.
+
+    x: array of shape (H, W, C). Returns (H + 2p' + a, W + 2p' + a, C). A negative
+    amount crops instead (p' < 0 happens when the convolution's p is larger than k - 1).
+    """
+    x = np.asarray(x)
+    lo, hi = int(p_prime), int(p_prime) + int(a)
+    x = np.pad(x, ((max(0, lo), max(0, hi)), (max(0, lo), max(0, hi)), (0, 0)))
+    top, bottom = max(0, -lo), max(0, -hi)
+    return x[top:x.shape[0] - bottom, top:x.shape[1] - bottom]
+
+
+def plot_grid(image, title: str, ax=None, marks=None):
+    """Draw a small single-channel image as a grid of numbered cells.
+
+    image: array of shape (H, W) or (H, W, 1); marks: optional (H, W) array of labels
+    ("x" input pixel, "z" inserted zero, "p" padding) that colours the cells.
+    """
+    import matplotlib.pyplot as plt
+
+    image = np.asarray(image)
+    image = image[..., 0] if image.ndim == 3 else image
+    ax = ax or plt.gca()
+    colours = {"x": (0.55, 0.75, 0.95), "z": (1.0, 0.85, 0.6), "p": (0.88, 0.88, 0.88)}
+    rgb = np.ones(image.shape + (3,))
+    if marks is not None:
+        for label, colour in colours.items():
+            rgb[np.asarray(marks) == label] = colour
+    ax.imshow(rgb, interpolation="nearest")
+    for (r, c), v in np.ndenumerate(image):
+        ax.text(c, r, f"{v:g}", ha="center", va="center", fontsize=9)
+    ax.set_xticks(np.arange(-0.5, image.shape[1]), minor=True)
+    ax.set_yticks(np.arange(-0.5, image.shape[0]), minor=True)
+    ax.grid(which="minor", color="k", linewidth=0.6)
+    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+    ax.set_title(title, fontsize=10)
+    return ax

@@ -1,0 +1,418 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# # Week 5, notebook 2: transposed-convolution arithmetic
+#
+# A convolution compresses: it maps an `i x i` image to a smaller `o x o` one. An
+# encoder-decoder must go back up to the input's size, and it does so with a
+# **transposed convolution**. This notebook works out its arithmetic in the lecture's
+# notation, then builds one from scratch with NumPy and checks it against Keras.
+#
+# | symbol | meaning |
+# |---|---|
+# | `i`, `k`, `s`, `p` | input size, kernel size, stride and padding of the *convolution* |
+# | `z` | zeros inserted between neighbouring input pixels of the transposed convolution |
+# | `p_prime` (p') | zeros of padding around the image for the transposed convolution |
+# | `s_prime` (s') | the stride of the transposed convolution's direct convolution (always 1) |
+# | `a` | extra rows/columns at the bottom/right (Keras's `output_padding`) |
+#
+# Reference: Dumoulin & Visin, *A guide to convolution arithmetic for deep learning*
+# (relationships 8-14). All sizes are ints; images are `(H, W, C)`, NHWC without the batch.
+#
+# | Part | Points |
+# |---|---|
+# | A. Convolution output size | 3 |
+# | B. Transposed-convolution output size | 3 |
+# | C. The equivalent direct convolution | 3 |
+# | D. Getting the input size back | 3 |
+# | E. What Keras does | 4 |
+# | F. A transposed convolution from scratch | 6 |
+# | G. Why decoders need `output_padding` (written) | 3 |
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "setup_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# The imports; `convnets_utils` also brings `insert_zeros`, `pad_image` and `plot_grid`.
+
+# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from convnets_utils import *  # noqa: F401,F403  (import before TensorFlow)
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+from keras import layers
+
+seed_everything(0)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partA_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part A (3 points): how much does a convolution shrink?
+#
+# A `k x k` kernel slides over an `i x i` image padded with `p` zeros on each side, in
+# steps of `s`. It fits `floor((i + 2p - k) / s) + 1` times along each axis:
+#
+# $$o = \left\lfloor \frac{i + 2p - k}{s} \right\rfloor + 1$$
+#
+# Write `conv_output_size`. It must return a Python `int` (integer division `//` floors).
+
+# %% nbgrader={"grade": false, "grade_id": "conv_output_size_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def conv_output_size(i, k, s=1, p=0):
+    """Output size of a convolution along one axis.
+
+    Parameters
+    ----------
+    i, k, s, p : int, input size, kernel size, stride (>= 1) and padding (>= 0), i + 2p >= k
+
+    Returns
+    -------
+    int: o = floor((i + 2p - k) / s) + 1
+    """
+    ### BEGIN SOLUTION
+    return (i + 2 * p - k) // s + 1
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partA_try_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Try it on the lecture's two pictures: a 4x4 input, 3x3 kernel, stride 1, with padding 0
+# (output 2x2) and padding 1 (output 4x4).
+
+# %% nbgrader={"grade": false, "grade_id": "partA_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
+conv_output_size(4, 3, 1, 0), conv_output_size(4, 3, 1, 1)
+
+# %% nbgrader={"grade": true, "grade_id": "nb2_conv_output_size", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""conv_output_size: o = floor((i + 2p - k) / s) + 1, as an int (3 points)."""
+expect_equal(conv_output_size(4, 3, 1, 0), 2, "conv_output_size(4, 3, 1, 0)", "(4 + 0 - 3) // 1 + 1 = 2")
+expect_equal(conv_output_size(4, 3, 1, 1), 4, "conv_output_size(4, 3, 1, 1)", "(4 + 2 - 3) // 1 + 1 = 4")
+expect_equal(conv_output_size(5, 3, 2, 0), 2, "conv_output_size(5, 3, 2, 0)", "(5 + 0 - 3) // 2 + 1 = 2")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb2_conv_output_size", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partB_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part B (3 points): how much does a transposed convolution grow?
+#
+# The transposed convolution of a convolution `(k, s, p)` maps an `i' x i'` input to
+#
+# $$o' = s\,(i' - 1) + a + k - 2p$$
+#
+# where `a` (between 0 and s - 1) adds rows and columns at the bottom and right. Write
+# `transpose_conv_output_size`, again returning an `int`.
+
+# %% nbgrader={"grade": false, "grade_id": "transpose_conv_output_size_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def transpose_conv_output_size(i, k, s=1, p=0, a=0):
+    """Output size of a transposed convolution along one axis.
+
+    Parameters
+    ----------
+    i : int, the transposed convolution's input size i' (>= 1)
+    k, s, p : int, kernel size, stride and padding of the convolution it transposes
+    a : int, output padding, 0 <= a < s
+
+    Returns
+    -------
+    int: o' = s (i - 1) + a + k - 2p
+    """
+    ### BEGIN SOLUTION
+    return s * (i - 1) + a + k - 2 * p
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partB_try_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Try it: the transposed convolution of `(k=3, s=1, p=0)` maps the 2x2 output of Part A
+# back to 4x4.
+
+# %% nbgrader={"grade": false, "grade_id": "partB_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
+transpose_conv_output_size(2, 3, 1, 0)
+
+# %% nbgrader={"grade": true, "grade_id": "nb2_transpose_conv_output_size", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""transpose_conv_output_size: o' = s(i' - 1) + a + k - 2p, as an int (3 points)."""
+expect_equal(transpose_conv_output_size(2, 3, 1, 0), 4, "transpose_conv_output_size(2, 3, 1, 0)",
+             "1 * (2 - 1) + 0 + 3 - 0 = 4")
+expect_equal(transpose_conv_output_size(4, 3, 1, 1), 4, "transpose_conv_output_size(4, 3, 1, 1)",
+             "1 * (4 - 1) + 0 + 3 - 2 = 4")
+expect_equal(transpose_conv_output_size(3, 3, 2, 1, 1), 6, "transpose_conv_output_size(3, 3, 2, 1, a=1)",
+             "2 * (3 - 1) + 1 + 3 - 2 = 6")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb2_transpose_conv_output_size", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partC_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part C (3 points): a transposed convolution is a direct convolution
+#
+# The lecture's picture: the transposed convolution of `(k, s, p)` is an ordinary
+# convolution with the same kernel size `k` and stride `s' = 1`, run over the input after
+#
+# * inserting `z = s - 1` zeros between neighbouring pixels, and
+# * padding `p' = k - p - 1` zeros around the image.
+#
+# Write `transpose_conv_equivalent(k, s, p)`, returning `{"z": ..., "p_prime": ..., "s_prime": ...}`.
+
+# %% nbgrader={"grade": false, "grade_id": "transpose_conv_equivalent_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def transpose_conv_equivalent(k, s, p):
+    """The direct convolution equivalent to the transposed convolution of (k, s, p).
+
+    Parameters
+    ----------
+    k, s, p : int, kernel size, stride and padding of the convolution
+
+    Returns
+    -------
+    dict of ints: {"z": zeros inserted between pixels, "p_prime": padding around the
+    image (negative means cropping), "s_prime": stride of the direct convolution}
+    """
+    ### BEGIN SOLUTION
+    return {"z": s - 1, "p_prime": k - p - 1, "s_prime": 1}
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partC_fig_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Your function drives the lecture's figure: a 2x2 input, transposed convolution of
+# `(k=3, s=2, p=0)`. Blue cells are input pixels, orange the `z` inserted zeros, grey the
+# `p'` padding. A 3x3 kernel sliding over this 7x7 grid with stride 1 gives a 5x5
+# output, which is `transpose_conv_output_size(2, 3, 2, 0)`.
+
+# %% nbgrader={"grade": false, "grade_id": "partC_fig", "locked": true, "schema_version": 3, "solution": false, "task": false}
+example = np.array([[1.0, 2.0], [3.0, 4.0]])[..., None]
+eq = transpose_conv_equivalent(k=3, s=2, p=0)
+spread = insert_zeros(example, eq["z"])
+padded = pad_image(spread, eq["p_prime"])
+marks = pad_image(np.where(insert_zeros(np.ones_like(example), eq["z"]) > 0, 1, 2), eq["p_prime"])[..., 0]
+labels = np.array(["p", "x", "z"])[marks]
+fig, axes = plt.subplots(1, 3, figsize=(10, 3.6))
+plot_grid(example, "input i' = 2", axes[0], np.full((2, 2), "x"))
+plot_grid(spread, f"z = {eq['z']} zeros inserted", axes[1], labels[eq["p_prime"]:-eq["p_prime"] or None,
+                                                                  eq["p_prime"]:-eq["p_prime"] or None])
+plot_grid(padded, f"padded by p' = {eq['p_prime']}: {padded.shape[0]}x{padded.shape[1]}", axes[2], labels)
+fig.suptitle("Transposed convolution of (k=3, s=2, p=0) as a stride-1 convolution")
+plt.show()
+
+# %% nbgrader={"grade": true, "grade_id": "nb2_equivalent", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""transpose_conv_equivalent: z = s - 1, p' = k - p - 1, s' = 1 (3 points)."""
+expect_equal(transpose_conv_equivalent(3, 1, 0), {"z": 0, "p_prime": 2, "s_prime": 1},
+             "transpose_conv_equivalent(3, 1, 0)", "Stride 1 inserts no zeros; p' = 3 - 0 - 1 = 2.")
+expect_equal(transpose_conv_equivalent(3, 2, 1), {"z": 1, "p_prime": 1, "s_prime": 1},
+             "transpose_conv_equivalent(3, 2, 1)", "z = 2 - 1 = 1; p' = 3 - 1 - 1 = 1.")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb2_equivalent", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partD_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part D (3 points): getting the input size back
+#
+# With a stride, several input sizes give the same output: `conv_output_size(5, 3, 2)` and
+# `conv_output_size(6, 3, 2)` are both 2. So the transposed convolution cannot know whether
+# to go back to 5 or to 6; `a` tells it. The `a` that gives back exactly `i` is the
+# remainder the floor threw away:
+#
+# $$a = (i + 2p - k) \bmod s$$
+#
+# Write `output_padding_for(i, k, s, p)`.
+
+# %% nbgrader={"grade": false, "grade_id": "output_padding_for_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def output_padding_for(i, k, s, p):
+    """The output padding a with which the transposed convolution undoes the size change.
+
+    Parameters
+    ----------
+    i, k, s, p : int, input size, kernel size, stride and padding of the convolution
+
+    Returns
+    -------
+    int a, 0 <= a < s, such that
+    transpose_conv_output_size(conv_output_size(i, k, s, p), k, s, p, a) == i
+    """
+    ### BEGIN SOLUTION
+    return (i + 2 * p - k) % s
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partD_try_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Try the round trip for the two sizes above: both should come back unchanged.
+
+# %% nbgrader={"grade": false, "grade_id": "partD_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
+for i in (5, 6):
+    o = conv_output_size(i, 3, 2)
+    print(f"i={i} -> o={o} -> back to {transpose_conv_output_size(o, 3, 2, 0, output_padding_for(i, 3, 2, 0))}")
+
+# %% nbgrader={"grade": true, "grade_id": "nb2_output_padding", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""output_padding_for: the a that gives the input size back (3 points)."""
+expect_equal(output_padding_for(5, 3, 2, 0), 0, "output_padding_for(5, 3, 2, 0)", "(5 + 0 - 3) mod 2 = 0")
+expect_equal(output_padding_for(6, 3, 2, 0), 1, "output_padding_for(6, 3, 2, 0)", "(6 + 0 - 3) mod 2 = 1")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb2_output_padding", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partE_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part E (4 points): what Keras does
+#
+# `keras.layers.Conv2DTranspose(filters, k, strides=s, padding=..., output_padding=...)`
+# has no `p` argument. Its rule, per axis (from Keras's source):
+#
+# | `padding` | `output_padding=None` | `output_padding=a` |
+# |---|---|---|
+# | `"valid"` (p = 0) | `(i - 1) s + max(k, s)` | `(i - 1) s + k + a` |
+# | `"same"` | `i s` | `(i - 1) s + k mod 2 + a` |
+#
+# With `"valid"` and `None`, Keras pads by itself when `k < s` (so that the output is `i s`).
+# Write `keras_conv_transpose_output_size(i, k, s, padding, output_padding=None)`.
+
+# %% nbgrader={"grade": false, "grade_id": "keras_conv_transpose_output_size_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def keras_conv_transpose_output_size(i, k, s, padding, output_padding=None):
+    """The output size keras.layers.Conv2DTranspose gives along one axis.
+
+    Parameters
+    ----------
+    i, k, s : int, input size, kernel size and stride
+    padding : "valid" or "same"
+    output_padding : None or int a, 0 <= a < s
+
+    Returns
+    -------
+    int, the layer's output size
+    """
+    ### BEGIN SOLUTION
+    if padding == "valid":
+        a = max(k, s) - k if output_padding is None else output_padding
+        return (i - 1) * s + k + a
+    if padding == "same":
+        return i * s if output_padding is None else (i - 1) * s + k % 2 + output_padding
+    raise ValueError(f"padding must be 'valid' or 'same', received {padding!r}")
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partE_table_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Compare your formulas with real layers on a 5x5 input. The column `formula (p=0)` is your
+# `transpose_conv_output_size(i, k, s, 0, a)`, which matches `"valid"` whenever `k >= s`.
+
+# %% nbgrader={"grade": false, "grade_id": "partE_table", "locked": true, "schema_version": 3, "solution": false, "task": false}
+print(f"{'k':>2} {'s':>2} {'padding':>8} {'output_padding':>15} | {'Keras':>6} {'yours':>6} {'formula (p=0)':>14}")
+for k, s, padding, a in [(3, 2, "valid", None), (3, 2, "valid", 1), (2, 3, "valid", None), (2, 3, "valid", 1),
+                         (3, 2, "same", None), (3, 2, "same", 1), (4, 2, "same", 1), (1, 1, "valid", None)]:
+    layer = layers.Conv2DTranspose(1, k, strides=s, padding=padding, output_padding=a)
+    keras_size = layer(np.zeros((1, 5, 5, 1), dtype="float32")).shape[1]
+    print(f"{k:>2} {s:>2} {padding:>8} {str(a):>15} | {keras_size:>6} "
+          f"{keras_conv_transpose_output_size(5, k, s, padding, a):>6} "
+          f"{transpose_conv_output_size(5, k, s, 0, a or 0):>14}")
+
+# %% nbgrader={"grade": true, "grade_id": "nb2_keras_output_size", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+"""keras_conv_transpose_output_size: Keras's rule for "valid" and "same" (4 points)."""
+for k, s, padding, a in [(3, 2, "valid", None), (3, 2, "valid", 1), (3, 2, "same", None), (3, 2, "same", 1)]:
+    layer = layers.Conv2DTranspose(1, k, strides=s, padding=padding, output_padding=a)
+    actual = int(layer(np.zeros((1, 5, 5, 1), dtype="float32")).shape[1])
+    expect_equal(keras_conv_transpose_output_size(5, k, s, padding, a), actual,
+                 f"keras_conv_transpose_output_size(5, {k}, {s}, {padding!r}, {a})", "That is what the layer gives.")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb2_keras_output_size", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partF_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part F (6 points): a transposed convolution from scratch
+#
+# Now compute one, the lecture's way, with NumPy only:
+#
+# 1. insert `z = s - 1` zeros between pixels (`insert_zeros(x, z)`);
+# 2. pad by `p' = k - p - 1` on every side, plus `a` more at the bottom and right
+#    (`pad_image(x, p_prime, a)`);
+# 3. run a stride-1 direct convolution with the kernel **flipped** in both spatial axes.
+#
+# Keras stores a `Conv2DTranspose` kernel as `(k, k, C_out, C_in)`: note the order.
+# Step 3 for all channels at once: `np.lib.stride_tricks.sliding_window_view(padded, (k, k),
+# axis=(0, 1))` has shape `(H', W', C_in, k, k)`, and one `np.einsum` with the flipped kernel
+# gives `(H', W', C_out)`. Return a NumPy array (not a TensorFlow tensor).
+
+# %% nbgrader={"grade": false, "grade_id": "conv_transpose2d_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def conv_transpose2d(x, kernel, s=1, p=0, a=0):
+    """Transposed convolution of one image, NumPy only.
+
+    Parameters
+    ----------
+    x : array of shape (H, W, C_in)
+    kernel : array of shape (k, k, C_out, C_in), Keras's Conv2DTranspose layout
+    s, p, a : int, stride, padding and output padding (0 <= a < s)
+
+    Returns
+    -------
+    np.ndarray of shape (H', W', C_out), H' = transpose_conv_output_size(H, k, s, p, a)
+    (W' likewise)
+    """
+    ### BEGIN SOLUTION
+    k = kernel.shape[0]
+    eq = transpose_conv_equivalent(k, s, p)
+    padded = pad_image(insert_zeros(np.asarray(x, dtype=np.float64), eq["z"]), eq["p_prime"], a)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (k, k), axis=(0, 1))
+    flipped = np.asarray(kernel, dtype=np.float64)[::-1, ::-1]
+    return np.einsum("hwcuv,uvoc->hwo", windows, flipped)
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partF_try_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Try it on the example from d2l (*Dive into Deep Learning*, 14.10): `X = K = [[0, 1], [2, 3]]`.
+# With stride 1 the answer is `[[0, 0, 1], [0, 4, 6], [4, 12, 9]]`.
+
+# %% nbgrader={"grade": false, "grade_id": "partF_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
+X = np.array([[0.0, 1.0], [2.0, 3.0]])
+K = X.copy()
+print(conv_transpose2d(X[..., None], K[..., None, None], s=1)[..., 0])
+
+# %% nbgrader={"grade": true, "grade_id": "nb2_conv_transpose2d", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
+"""conv_transpose2d: the d2l example, and Keras's Conv2DTranspose on random data (6 points)."""
+X4, K4 = X[..., None], K[..., None, None]
+expect_close(conv_transpose2d(X4, K4, s=1)[..., 0], [[0, 0, 1], [0, 4, 6], [4, 12, 9]], "d2l example, stride 1")
+expect_close(conv_transpose2d(X4, K4, s=2)[..., 0],
+             [[0, 0, 0, 1], [0, 0, 2, 3], [0, 2, 0, 3], [4, 6, 6, 9]], "d2l example, stride 2")
+x_rand = np.random.default_rng(0).normal(size=(4, 4, 2))
+k_rand = np.random.default_rng(1).normal(size=(3, 3, 5, 2))
+layer = layers.Conv2DTranspose(5, 3, strides=2, padding="valid", output_padding=1, use_bias=False)
+layer.build((1, 4, 4, 2))
+layer.set_weights([k_rand])
+expect_close(conv_transpose2d(x_rand, k_rand, s=2, a=1), np.asarray(layer(x_rand[None]))[0],
+             "conv_transpose2d(x (4, 4, 2), kernel (3, 3, 5, 2), s=2, a=1) vs Conv2DTranspose",
+             rtol=1e-4, atol=1e-5)
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb2_conv_transpose2d", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partG_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part G (3 points): why does a decoder need `output_padding`?
+#
+# An encoder downsamples a 28x28 image with `Conv2D(16, 3, strides=2, padding="same")` twice
+# (28 -> 14 -> 7) and a decoder mirrors it with two `Conv2DTranspose(16, 3, strides=2,
+# padding="same")` (7 -> 14 -> 28). Now the images are 27x27. In the cell below, explain in
+# 3 to 6 sentences: what sizes the encoder and the decoder produce now, why the decoder's
+# output can no longer be compared with the input (which error you would see), and how
+# `output_padding` (your `output_padding_for`) or a different input size fixes it.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "nb2_why_output_padding", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# *Model answer.* With "same" padding a stride-2 convolution gives ceil(i/2): 27 -> 14 -> 7.
+# The transposed convolutions give i*s: 7 -> 14 -> 28, so the output is 28x28 while the
+# target is 27x27, and the loss (or an Add/Concatenate skip connection) fails with a shape
+# mismatch (incompatible shapes [.., 28, 28, ..] vs [.., 27, 27, ..]). The convolution threw
+# away the remainder of (i + 2p - k)/s, so its transpose cannot know that 14 came from 27
+# rather than 28: several input sizes map to the same output. output_padding=a adds the
+# missing a = (i + 2p - k) mod s row/column at the bottom-right; the decoder must use, at each
+# step, the a of the matching encoder step (here the 14 -> 27 step needs "valid"-style sizes
+# with a computed for i = 27), or one crops/pads the images to a multiple of 2^depth.
+# ### END SOLUTION
