@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.core import CheckFailed, load_references, registry
+from autograder.core import load_references, registry
 from autograder.sandbox import Limits, NotebookRun, Outcome, run_notebook
 
 
@@ -118,19 +118,19 @@ def judge_outcome(check, outcome: Outcome, expected: dict) -> CheckResult:
 
     if outcome.error is not None:
         return result(0.0, f"{check.description}: {outcome.error}")
+    stderr = ""
     if outcome.stderr.strip():
-        first = outcome.stderr.strip().splitlines()[0][:300]
-        return result(0.0, f"{check.description}: your code wrote to stderr during this check "
-                           f"(nbgrader fails a test cell that does): {first}")
+        stderr = (f"your code wrote to stderr during this check (nbgrader fails a test cell that does): "
+                  f"{outcome.stderr.strip().splitlines()[0][:300]}")
     try:
         check.judge(outcome.values, expected)
-    except CheckFailed as exc:
-        return result(0.0, f"{check.description}: {exc}")
-    except AssertionError as exc:   # an expect_* helper
-        return result(0.0, f"{check.description}: {exc}")
+    except AssertionError as exc:   # CheckFailed, or an expect_* helper
+        return result(0.0, f"{check.description}: {exc}" + (f" Also, {stderr}" if stderr else ""))
     except Exception as exc:  # noqa: BLE001 - a bug in the grader must not stop the batch
         return result(0.0, f"{check.description}: internal grader error ({type(exc).__name__}: {exc}); "
                            f"this is not your mistake: tell the course staff")
+    if stderr:
+        return result(0.0, f"{check.description}: {stderr}")
     return result(check.points, "")
 
 
