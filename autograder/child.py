@@ -162,7 +162,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--skip", default="", help="comma-separated grade_ids already graded")
     ap.add_argument("--cell-timeout", type=float, default=300.0)
-    ap.add_argument("--check-timeout", type=float, default=120.0)
+    ap.add_argument("--check-timeout", type=float, default=600.0)
     args = ap.parse_args(argv)
 
     signal.signal(signal.SIGALRM, _alarm)

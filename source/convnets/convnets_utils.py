@@ -122,10 +122,17 @@ def expect_shape(received_shape, expected_shape, what: str, why: str = "") -> No
 
 
 def expect_equal(received, expected, what: str, why: str = "") -> None:
-    """Fail unless ``received == expected`` (compared as plain values, not objects)."""
-    expect(type(received) is type(expected) and received == expected,
-           f"{what}: expected {expected!r}, received {received!r}"
-           + ("" if type(received) is type(expected) else f" (a {type(received).__name__})")
+    """Fail unless ``received == expected`` as plain values of the same kind.
+
+    A NumPy scalar counts as the Python value it holds (``np.int64(7)`` as ``7``,
+    ``np.True_`` as ``True``), as in the hidden checks; ``7.0`` is not ``7``.
+    """
+    plain = received.item() if isinstance(received, np.generic) else received
+    kind = type(received).__module__.replace("builtins", "") + "." + type(received).__name__
+    expect(type(plain) is type(expected) and plain == expected,
+           f"{what}: expected {expected!r}, received {plain!r}"
+           + ("" if type(plain) is type(expected) else f" (a {kind.lstrip('.')}, expected a "
+              f"{type(expected).__name__})")
            + "." + (f" {why}" if why else ""))
 
 

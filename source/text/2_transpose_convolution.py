@@ -254,6 +254,7 @@ for i in (5, 6):
 """output_padding_for: the a that gives the input size back (3 points)."""
 expect_equal(output_padding_for(5, 3, 2, 0), 0, "output_padding_for(5, 3, 2, 0)", "(5 + 0 - 3) mod 2 = 0")
 expect_equal(output_padding_for(6, 3, 2, 0), 1, "output_padding_for(6, 3, 2, 0)", "(6 + 0 - 3) mod 2 = 1")
+expect_equal(output_padding_for(6, 3, 3, 1), 2, "output_padding_for(6, 3, 3, 1)", "(6 + 2 - 3) mod 3 = 2")
 ### BEGIN HIDDEN TESTS
 from autograder.notebook import run_hidden_check
 run_hidden_check("nb2_output_padding", globals())
@@ -272,6 +273,8 @@ run_hidden_check("nb2_output_padding", globals())
 # | `"same"` | `i s` | `(i - 1) s + k mod 2 + a` |
 #
 # With `"valid"` and `None`, Keras pads by itself when `k < s` (so that the output is `i s`).
+# `"same"` is Keras's name for the padding that makes a stride-1 convolution keep the size
+# (p = k // 2 for odd k); with stride s, `Conv2D(..., padding="same")` gives `ceil(i / s)`.
 # Write `keras_conv_transpose_output_size(i, k, s, padding, output_padding=None)`.
 
 # %% nbgrader={"grade": false, "grade_id": "keras_conv_transpose_output_size_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -318,7 +321,8 @@ for k, s, padding, a in [(3, 2, "valid", None), (3, 2, "valid", 1), (3, 2, "same
     layer = layers.Conv2DTranspose(1, k, strides=s, padding=padding, output_padding=a)
     actual = int(layer(np.zeros((1, 5, 5, 1), dtype="float32")).shape[1])
     expect_equal(keras_conv_transpose_output_size(5, k, s, padding, a), actual,
-                 f"keras_conv_transpose_output_size(5, {k}, {s}, {padding!r}, {a})", "That is what the layer gives.")
+                 f"keras_conv_transpose_output_size(5, {k}, {s}, {padding!r}, {a})",
+                 "That is what the layer gives; see the table of Keras's rule above.")
 ### BEGIN HIDDEN TESTS
 from autograder.notebook import run_hidden_check
 run_hidden_check("nb2_keras_output_size", globals())
@@ -377,7 +381,8 @@ print(conv_transpose2d(X[..., None], K[..., None, None], s=1)[..., 0])
 # %% nbgrader={"grade": true, "grade_id": "nb2_conv_transpose2d", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 """conv_transpose2d: the d2l example, and Keras's Conv2DTranspose on random data (6 points)."""
 X4, K4 = X[..., None], K[..., None, None]
-expect_close(conv_transpose2d(X4, K4, s=1)[..., 0], [[0, 0, 1], [0, 4, 6], [4, 12, 9]], "d2l example, stride 1")
+expect_close(conv_transpose2d(X4, K4, s=1)[..., 0], [[0, 0, 1], [0, 4, 6], [4, 12, 9]], "d2l example, stride 1",
+             why="Did you flip the kernel in both spatial axes (kernel[::-1, ::-1])?")
 expect_close(conv_transpose2d(X4, K4, s=2)[..., 0],
              [[0, 0, 0, 1], [0, 0, 2, 3], [0, 2, 0, 3], [4, 6, 6, 9]], "d2l example, stride 2")
 x_rand = np.random.default_rng(0).normal(size=(4, 4, 2))
@@ -387,7 +392,8 @@ layer.build((1, 4, 4, 2))
 layer.set_weights([k_rand])
 expect_close(conv_transpose2d(x_rand, k_rand, s=2, a=1), np.asarray(layer(x_rand[None]))[0],
              "conv_transpose2d(x (4, 4, 2), kernel (3, 3, 5, 2), s=2, a=1) vs Conv2DTranspose",
-             rtol=1e-4, atol=1e-5)
+             rtol=1e-4, atol=1e-5, why="H' = 2*(4 - 1) + 1 + 3 - 0 = 10; a is added at the bottom and right only, "
+             "and the kernel is (k, k, C_out, C_in).")
 ### BEGIN HIDDEN TESTS
 from autograder.notebook import run_hidden_check
 run_hidden_check("nb2_conv_transpose2d", globals())

@@ -207,7 +207,11 @@ run_hidden_check("nb4_feature_map_grid", globals())
 #
 # Write `grad_cam(model, image, conv_layer_name, class_index=None)`. `class_index=None`
 # means the class with the top logit. Use `tf.GradientTape` and a model with two outputs,
-# `keras.Model(model.input, [layer.output, model.output])`. No loop over channels.
+# `keras.Model(model.input, [layer.output, model.output])`, called on `image[None]` (a batch
+# of one). No loop over channels.
+#
+# (For `conv5`, which feeds global average pooling directly, the gradient happens to be the
+# same at every position; for `conv3` or `conv4` it is not: the hidden tests use both.)
 
 # %% nbgrader={"grade": false, "grade_id": "grad_cam_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def grad_cam(model, image, conv_layer_name, class_index=None):
@@ -267,7 +271,7 @@ run_hidden_check("nb4_grad_cam", globals())
 # A 12x12 map is easier to read on top of the 48x48 image. Write
 #
 # * `overlay_heatmap(image, heatmap, alpha=0.4)`: resize the heatmap bilinearly to the
-#   image's size (`tf.image.resize`), colour it with matplotlib's `"jet"` colormap
+#   image's size (`tf.image.resize` wants a channel axis: `heatmap[..., None]`), colour it with matplotlib's `"jet"` colormap
 #   (`matplotlib.colormaps["jet"](values)[..., :3]`), and blend
 #   `(1 - alpha) * image + alpha * colour`;
 # * `cam_peak(heatmap, image_shape)`: the `(row, col)` of the maximum of the heatmap after
@@ -353,7 +357,8 @@ heat[3, 0] = 1.0
 peak = cam_peak(heat, (16, 16, 3))
 expect(isinstance(peak, tuple) and len(peak) == 2 and all(isinstance(v, (int, np.integer)) for v in peak),
        f"expected a (row, col) tuple of ints, received {peak!r}")
-expect(peak[0] >= 12 and peak[1] <= 3, f"the heatmap's maximum is at its bottom-left cell; received {peak}")
+expect_equal(tuple(int(v) for v in peak), (14, 0), "cam_peak(4x4 heatmap with its maximum at (3, 0), (16, 16, 3))",
+             "Resized bilinearly to 16x16, rows 14-15 and columns 0-1 hold the maximum; argmax takes the first.")
 ### BEGIN HIDDEN TESTS
 from autograder.notebook import run_hidden_check
 run_hidden_check("nb4_cam_peak", globals())
@@ -396,8 +401,8 @@ def pointing_game(model, images, boxes, conv_layer_name, labels=None):
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partD_try_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# The score on 150 test images, next to what a random peak would get: the average box
-# area over the image area.
+# The score on 150 test images (the solution gets about 0.99), next to what a random peak
+# would get: the average box area over the image area (about 0.13).
 
 # %% nbgrader={"grade": false, "grade_id": "partD_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
 n = 150
@@ -436,8 +441,8 @@ plt.show()
 #
 # In 3 to 6 sentences: what do the Grad-CAM maps of `conv5` tell you about what the model
 # uses to classify a shape? Why is the map for a wrong class different? Name two ways in
-# which such a map can mislead (think of its resolution, of the ReLU, and of what "the
-# gradient is large here" does and does not mean).
+# which such a map can mislead (think of its resolution, of the ReLU, and of what a large
+# gradient-weighted activation does and does not mean; try `conv3` too).
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "nb4_what_maps_show", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
 # ### BEGIN SOLUTION
