@@ -26,18 +26,24 @@ def test_enough_examples_per_notebook():
 @pytest.mark.slow
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_pytest_runner_grades_example(example, graded_by_pytest):
+    """A folder is graded whole: the notebooks an example holds get exactly the points they
+    deserve, the ones it lacks score 0 as missing."""
     ids, must_fail = expected(example)
     graded = graded_by_pytest[example]
     scores = {t["name"]: t for t in graded["results"]["tests"]}
-    assert sorted(scores) == sorted(ids), f"{example}: graded checks {sorted(scores)}, expected {sorted(ids)}"
+    all_ids = [c.grade_id for spec in registry().values() for c in spec.checks]
+    assert sorted(scores) == sorted(all_ids), f"{example}: graded checks {sorted(scores)}"
     failed = {i for i in ids if scores[i]["score"] != scores[i]["max_score"]}
     assert failed == must_fail, (
         f"{example}: expected to fail exactly {sorted(must_fail)}, failed {sorted(failed)}; "
         f"messages: { {i: scores[i]['output'][:300] for i in failed ^ must_fail} }")
     for i in failed:
         assert scores[i]["score"] == 0 and scores[i]["output"], f"{example}/{i}: a failure needs 0 points and a message"
+    for i in set(all_ids) - set(ids):
+        assert scores[i]["score"] == 0 and "missing notebook" in scores[i]["output"]
     assert graded["results"]["score"] == sum(t["score"] for t in scores.values())
-    assert graded["exit"] == (1 if must_fail else 0), f"{example}: exit code {graded['exit']}"
+    everything_passed = not must_fail and set(ids) == set(all_ids)
+    assert graded["exit"] == (0 if everything_passed else 1), f"{example}: exit code {graded['exit']}"
 
 
 @pytest.mark.slow

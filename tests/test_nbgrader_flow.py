@@ -1,0 +1,36 @@
+"""The instructor's nbgrader flow on our notebooks: autograde, generate_feedback, export."""
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+import example_submissions as ex
+from autograder.core import registry
+
+
+@pytest.mark.slow
+def test_autograde_feedback_and_export(tmp_path):
+    name = list(registry())[1] if len(registry()) > 1 else list(registry())[0]   # a quick notebook
+    submitted = tmp_path / "submitted"
+    ex.write_examples(submitted, ["solution", "blank"], notebooks=[name])
+    from autograder.nbgrader_runner import autograde, scores_by_student
+
+    feedback, export = tmp_path / "feedback", tmp_path / "grades.csv"
+    grades = autograde(submitted, feedback=feedback, export=export)
+    scores = scores_by_student(grades)
+    full = sum(c.points for c in registry()[name].checks)
+    assert sum(scores["solution"].values()) == full and sum(scores["blank"].values()) == 0
+    manual = [g for g in grades if g.manual and g.student == "solution"]
+    assert manual and all(g.auto_score is None for g in manual), "a written answer awaits a grader"
+    for student in ("solution", "blank"):
+        html = feedback / student / "convnets" / f"{name}.html"
+        assert html.is_file(), f"no feedback for {student}"
+        text = html.read_text()
+        assert "references.npz" not in text and "autograder/references" not in text
+        if student == "blank":
+            assert "NotImplementedError" in text, "the feedback shows why the checks failed"
+    rows = {r["student_id"]: r for r in csv.DictReader(export.open())}
+    assert set(rows) == {"solution", "blank"}
+    assert float(rows["blank"]["raw_score"]) == 0
+    assert float(rows["solution"]["raw_score"]) == full     # the written answer is not graded yet
