@@ -25,8 +25,9 @@ from autograder.core import encode, registry, write_atomic
 from pathlib import Path
 
 
-class TimeLimit(Exception):
-    """Raised by the alarm when a cell or a check runs past its limit."""
+class TimeLimit(BaseException):
+    """Raised by the alarm when a cell or a check runs past its limit (a BaseException, so
+    that the checks' own ``except Exception`` around student calls cannot swallow it)."""
 
 
 def _alarm(signum, frame):

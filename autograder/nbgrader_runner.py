@@ -12,6 +12,7 @@ hidden test cells, which call the same checks as the pytest runner.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -33,11 +34,22 @@ class CellGrade:
     manual: bool           # a manually graded answer (a solution cell)
 
 
-def _nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
+LOG_DIR = Path(tempfile.gettempdir()) / "convnets-nbgrader-logs"
+
+
+def _nbgrader(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run one nbgrader command; its whole output goes to LOG_DIR for reading later.
+
+    With ``check=False`` a non-zero exit is returned, not raised: nbgrader autograde exits 1
+    when one student's notebook fails, and the rest of the class is still in the gradebook.
+    """
     proc = subprocess.run([bin_path("nbgrader"), *args], cwd=root, capture_output=True, text=True,
                           env=nbgrader_env())
-    if proc.returncode != 0:
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
+    LOG_DIR.mkdir(exist_ok=True)
+    log = LOG_DIR / f"{root.name}-{args[0]}.log"
+    log.write_text(proc.stdout + "\n" + proc.stderr)
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed ({proc.returncode}); full log: {log}\n"
                            f"{proc.stderr[-3000:]}")
     return proc
 
@@ -77,7 +89,12 @@ def _autograde_shard(submitted: Path, students: list[str], feedback: Path | None
         root = Path(tmp)
         make_course(root, submitted, students)
         _nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
-        _nbgrader(root, "autograde", ASSIGNMENT, "--create", "--force")
+        graded = _nbgrader(root, "autograde", ASSIGNMENT, "--create", "--force", check=False)
+        if graded.returncode != 0:
+            failed = sorted(set(re.findall(r"error processing assignment '[^']+' for student '([^']+)'",
+                                           graded.stdout + graded.stderr)))
+            print(f"nbgrader autograde reported errors for {failed or 'some students'}; the others are graded "
+                  f"(log: {LOG_DIR / (root.name + '-autograde.log')})", file=sys.stderr)
         if feedback is not None:
             _nbgrader(root, "generate_feedback", ASSIGNMENT, "--force")
             if feedback.exists():

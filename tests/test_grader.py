@@ -91,7 +91,7 @@ def notebook_with(tmp_path: Path, cell: str, old: str, new: str) -> Path:
     return path
 
 
-GRAD_CELL, GRAD_LINE = "layer_gradient_norms_solution", "    ### BEGIN SOLUTION"
+GRAD_CELL = "layer_gradient_norms_solution"
 # The grader's check calls layer_gradient_norms with a batch of 16; the notebook's own
 # cells use 256 and 32 images, so only the check meets the fault.
 ONLY_IN_CHECK = "    if len(x) == 16:\n        {}\n"
@@ -107,7 +107,7 @@ ONLY_IN_CHECK = "    if len(x) == 16:\n        {}\n"
     ("x = bytearray(8 << 30)", "MemoryError"),
 ])
 def test_a_fault_costs_only_the_check_that_meets_it(tmp_path, fault, expect):
-    path = notebook_with(tmp_path, GRAD_CELL, "kernels = [", ONLY_IN_CHECK.format(fault) + "    kernels = [")
+    path = notebook_with(tmp_path, GRAD_CELL, "    kernels = [", ONLY_IN_CHECK.format(fault) + "    kernels = [")
     result = grade_submission(path, Limits(check_timeout=10, wall_seconds=240))
     scores = {t.name: t for t in result.tests}
     assert scores["nb1_gradient_norms"].score == 0
@@ -118,7 +118,7 @@ def test_a_fault_costs_only_the_check_that_meets_it(tmp_path, fault, expect):
 
 @pytest.mark.slow
 def test_a_hang_in_the_notebook_body_is_stopped_and_reported(tmp_path):
-    path = notebook_with(tmp_path, GRAD_CELL, "kernels = [", "while True: pass\n    kernels = [")
+    path = notebook_with(tmp_path, GRAD_CELL, "    kernels = [", "    while True: pass\n    kernels = [")
     result = grade_submission(path, Limits(cell_timeout=5, check_timeout=5, wall_seconds=120))
     scores = {t.name: t for t in result.tests}
     assert scores["nb1_gradient_norms"].score == 0 and "time limit" in scores["nb1_gradient_norms"].output
