@@ -1,0 +1,514 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# # Week 5, notebook 3: image-to-image prediction
+#
+# Classification maps an image to one label. **Image-to-image** prediction maps an image
+# to an image: a label for every pixel (segmentation), or a sharper version of the
+# picture (super-resolution). Both use the same topology, an encoder-decoder:
+#
+# * **down**: stride-2 convolutions halve the height and width and add channels. The
+#   lecture prefers them to pooling: each output still depends on a local patch of the image;
+# * **up**: stride-2 transposed convolutions (notebook 2) go back to the input's size;
+# * **head**: a convolution with one output channel per value we predict per pixel.
+#
+# The two tasks differ only in the head's activation and in the loss: the lecture's two
+# questions, which you will answer at the end.
+#
+# | Part | Points |
+# |---|---|
+# | A. The encoder-decoder | 6 |
+# | B. Segmentation: activation and loss | 3 |
+# | C. Measuring: mean IoU and PSNR | 4 |
+# | D. Super-resolution: activation, loss, baseline | 6 |
+# | E. Training both models | 5 |
+# | F. The lecture's two questions (written) | 6 |
+#
+# Training takes about a minute and a half in all on a laptop CPU.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "setup_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# The imports:
+
+# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+from convnets_utils import *  # noqa: F401,F403  (import before TensorFlow)
+
+import math
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+seed_everything(0)
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "data_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# The two datasets ship with the assignment. **Segmentation**: 32x32 grey scenes with up to
+# a few shapes on a textured background, and a mask that gives each pixel its class
+# (0 background, 1 circle, 2 rectangle, 3 triangle). **Super-resolution**: 32x32 colour
+# patches of photographs; the low-resolution input is the patch shrunk by 2 (each 2x2 block
+# averaged). The test patches come from photographs that no training patch comes from.
+
+# %% nbgrader={"grade": false, "grade_id": "data", "locked": true, "schema_version": 3, "solution": false, "task": false}
+seg = load_npz("segmentation.npz")
+sr = load_npz("superres.npz")
+class_names = [str(c) for c in seg["class_names"]]
+print("segmentation:", seg["x_train"].shape, "images,", seg["y_train"].shape, "masks, classes", class_names)
+print("super-resolution:", sr["lr_train"].shape, "->", sr["hr_train"].shape,
+      "| test photos:", sorted(set(str(s) for s in sr["test_sources"])))
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partA_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part A (6 points): the encoder-decoder
+#
+# Write `build_encoder_decoder(input_shape, num_outputs, output_activation, filters=(32, 64))`:
+#
+# * for each `f` in `filters`: `Conv2D(f, 3, strides=2, padding="same", activation="relu")`;
+# * for each `f` in `reversed(filters)`: `Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")`;
+# * a head `Conv2D(num_outputs, 3, padding="same", activation=output_activation)`.
+#
+# No pooling and no `UpSampling2D`. With `padding="same"` each step halves or doubles the
+# size exactly when it is even, so the output has the input's height and width whenever they
+# are divisible by `2 ** len(filters)` (notebook 2, Part E).
+
+# %% nbgrader={"grade": false, "grade_id": "build_encoder_decoder_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def build_encoder_decoder(input_shape, num_outputs, output_activation, filters=(32, 64)):
+    """Strided convolutions down, transposed convolutions up, a convolution head.
+
+    Parameters
+    ----------
+    input_shape : tuple (H, W, C), H and W divisible by 2 ** len(filters)
+    num_outputs : int, channels of the output (classes, or colour channels)
+    output_activation : str or None, the head's activation
+    filters : tuple of ints, the filters of each downsampling step
+
+    Returns
+    -------
+    keras.Model mapping (N, H, W, C) to (N, H, W, num_outputs)
+    """
+    ### BEGIN SOLUTION
+    inputs = keras.Input(input_shape)
+    h = inputs
+    for f in filters:
+        h = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu")(h)
+    for f in reversed(filters):
+        h = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")(h)
+    outputs = layers.Conv2D(num_outputs, 3, padding="same", activation=output_activation)(h)
+    return keras.Model(inputs, outputs)
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partA_try_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Try it: 32x32 -> 16x16 -> 8x8 -> 16x16 -> 32x32, with 4 output channels.
+
+# %% nbgrader={"grade": false, "grade_id": "partA_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
+model = build_encoder_decoder((32, 32, 1), 4, "softmax")
+for layer in model.layers:
+    print(f"{layer.__class__.__name__:16s} {layer.output.shape}")
+
+# %% nbgrader={"grade": true, "grade_id": "nb3_encoder_decoder_shapes", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""build_encoder_decoder: the output has the input's height and width (3 points)."""
+out = build_encoder_decoder((32, 32, 1), 4, "softmax").output
+expect_shape(out.shape, (None, 32, 32, 4), "build_encoder_decoder((32, 32, 1), 4, 'softmax') output",
+             "32 -> 16 -> 8 -> 16 -> 32, and 4 channels.")
+out = build_encoder_decoder((16, 24, 3), 3, "sigmoid", filters=(8,)).output
+expect_shape(out.shape, (None, 16, 24, 3), "build_encoder_decoder((16, 24, 3), 3, 'sigmoid', filters=(8,)) output")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb3_encoder_decoder_shapes", globals())
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nb3_encoder_decoder_layers", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""build_encoder_decoder: strided convolutions down, transposed convolutions up, no pooling (3 points)."""
+model = build_encoder_decoder((32, 32, 1), 4, "softmax")
+names = [layer.__class__.__name__ for layer in model.layers]
+expect(not any("Pool" in n or "UpSampling" in n for n in names),
+       f"no pooling or UpSampling2D layers; received layers {names}")
+strided = [l for l in model.layers if type(l) is layers.Conv2D and tuple(l.strides) == (2, 2)]
+expect_equal(len(strided), 2, "number of stride-2 Conv2D layers for filters=(32, 64)")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb3_encoder_decoder_layers", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partB_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part B (3 points): segmentation, a classification for every pixel
+#
+# Each pixel belongs to exactly one of 4 classes, and the masks store the class as an
+# integer (not one-hot). Set `SEGMENTATION_ACTIVATION` to the head's activation (a
+# string Keras knows) and `SEGMENTATION_LOSS` to the Keras loss (a string or a loss
+# object) that fits integer masks.
+
+# %% nbgrader={"grade": false, "grade_id": "segmentation_choice_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+SEGMENTATION_ACTIVATION = "softmax"
+SEGMENTATION_LOSS = "sparse_categorical_crossentropy"
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "nb3_segmentation_choice", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""SEGMENTATION_ACTIVATION and SEGMENTATION_LOSS: per-pixel class probabilities, integer masks (3 points)."""
+probs = np.asarray(keras.activations.get(SEGMENTATION_ACTIVATION)(tf.constant([[1.0, 2.0, 3.0, 0.0]])))
+expect(np.isclose(probs.sum(), 1.0), f"the head's activation should give class probabilities that sum to 1 "
+       f"for every pixel; for logits [1, 2, 3, 0] it gives {probs.round(3)}, summing to {probs.sum():.3f}")
+mask, pred = np.array([[0, 2]]), np.array([[[0.7, 0.1, 0.1, 0.1], [0.1, 0.1, 0.7, 0.1]]])
+value = float(np.mean(keras.losses.get(SEGMENTATION_LOSS)(mask, pred)))
+expect(np.isclose(value, -np.log(0.7), rtol=1e-4),
+       f"for an integer mask [0, 2] and predictions giving 0.7 to the right class, the loss should be "
+       f"-log(0.7) = {-np.log(0.7):.4f}; received {value:.4f}")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb3_segmentation_choice", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partC_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part C (4 points): measuring the results
+#
+# **Mean IoU.** For each class `c`, the intersection over union of the pixels labelled `c`
+# in the truth and in the prediction, `|T_c and P_c| / |T_c or P_c|`, over the whole set of
+# masks; then the mean over the classes (a class absent from both is left out, as
+# `keras.metrics.MeanIoU` does). Averaging over classes, not pixels, keeps the background
+# from dominating. Write `mean_iou(y_true, y_pred, num_classes)` for integer masks.
+#
+# **PSNR.** Per image, `10 log10(max_val**2 / MSE)` in decibels. Write
+# `psnr(y_true, y_pred, max_val=1.0)`, returning one value per image, as `tf.image.psnr` does.
+
+# %% nbgrader={"grade": false, "grade_id": "metrics_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def mean_iou(y_true, y_pred, num_classes):
+    """Mean over classes of intersection over union, from integer masks.
+
+    Parameters
+    ----------
+    y_true, y_pred : int arrays of the same shape, e.g. (N, H, W), values in [0, num_classes)
+    num_classes : int
+
+    Returns
+    -------
+    float: the mean IoU over the classes present in y_true or y_pred
+    """
+    ### BEGIN SOLUTION
+    t = np.asarray(y_true).astype(np.int64).ravel()
+    p = np.asarray(y_pred).astype(np.int64).ravel()
+    confusion = np.bincount(num_classes * t + p, minlength=num_classes ** 2).reshape(num_classes, num_classes)
+    inter = np.diag(confusion)
+    union = confusion.sum(axis=0) + confusion.sum(axis=1) - inter
+    present = union > 0
+    return float(np.mean(inter[present] / union[present]))
+    ### END SOLUTION
+
+
+def psnr(y_true, y_pred, max_val=1.0):
+    """Peak signal-to-noise ratio of each image, in dB.
+
+    Parameters
+    ----------
+    y_true, y_pred : float arrays of shape (N, H, W, C)
+    max_val : float, the largest possible pixel value
+
+    Returns
+    -------
+    array of shape (N,): 10 * log10(max_val ** 2 / mean((y_true - y_pred) ** 2)) per image
+    """
+    ### BEGIN SOLUTION
+    err = np.asarray(y_true, dtype=np.float64) - np.asarray(y_pred, dtype=np.float64)
+    mse = np.mean(err ** 2, axis=(-3, -2, -1))
+    return 10.0 * np.log10(max_val ** 2 / mse)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "nb3_mean_iou", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""mean_iou: per class, then the mean over classes (2 points)."""
+t = np.array([[0, 0, 1, 1], [0, 0, 2, 2]])
+p = np.array([[0, 0, 1, 2], [0, 0, 2, 2]])
+expect_close(mean_iou(t, p, 3), (1 + 1 / 2 + 2 / 3) / 3, "mean_iou on a 2x4 example",
+             why="IoU: class 0: 4/4, class 1: 1/2, class 2: 2/3; their mean.")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb3_mean_iou", globals())
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nb3_psnr", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""psnr: per image, in dB, with max_val (2 points)."""
+a = np.zeros((2, 4, 4, 1))
+b = a.copy()
+b[0] += 0.1
+b[1] += 0.01
+expect_close(psnr(a, b), [20.0, 40.0], "psnr of images off by 0.1 and by 0.01", rtol=1e-5,
+             why="10 log10(1 / 0.01) = 20 dB and 10 log10(1 / 0.0001) = 40 dB.")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb3_psnr", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partD_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part D (6 points): super-resolution
+#
+# The model gets the low-resolution patch enlarged to 32x32 by bicubic interpolation, the
+# baseline to beat, and predicts the sharp patch. Pixel values are intensities: never
+# negative. And a blurry edge is a few pixels with large errors among many good ones: an
+# average such as MSE hardly notices them, so the lecture asks for a loss that punishes the
+# **worst** errors.
+#
+# Write
+#
+# * `SUPERRES_ACTIVATION`: a head activation whose output is never negative;
+# * `worst_case_loss(y_true, y_pred, q=0.1)`: for each image, the mean of its largest
+#   `ceil(q * n)` absolute pixel errors (`n = H * W * C`), then the mean over the batch. It
+#   must be a scalar tensor that TensorFlow can differentiate (`tf.math.top_k` is), so that
+#   `model.compile(loss=worst_case_loss)` works;
+# * `bicubic_upscale(images, scale)`: `tf.image.resize(..., method="bicubic")` to `scale`
+#   times the height and width, clipped to [0, 1] (bicubic overshoots at edges).
+
+# %% nbgrader={"grade": false, "grade_id": "superres_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+SUPERRES_ACTIVATION = "sigmoid"
+### END SOLUTION
+
+
+def worst_case_loss(y_true, y_pred, q=0.1):
+    """Mean of each image's largest ceil(q * n) absolute errors, averaged over the batch.
+
+    Parameters
+    ----------
+    y_true, y_pred : tensors of shape (N, H, W, C)
+    q : float in (0, 1], the fraction of pixel values that count
+
+    Returns
+    -------
+    scalar tensor (shape ()), differentiable with respect to y_pred
+    """
+    ### BEGIN SOLUTION
+    y_pred = tf.convert_to_tensor(y_pred)
+    err = tf.abs(tf.cast(y_true, y_pred.dtype) - y_pred)
+    n = math.prod(err.shape[1:])
+    worst = tf.math.top_k(tf.reshape(err, (-1, n)), k=math.ceil(q * n)).values
+    return tf.reduce_mean(worst)
+    ### END SOLUTION
+
+
+def bicubic_upscale(images, scale):
+    """Enlarge images by bicubic interpolation.
+
+    Parameters
+    ----------
+    images : float array of shape (N, h, w, C), values in [0, 1]
+    scale : int
+
+    Returns
+    -------
+    tensor of shape (N, scale * h, scale * w, C), clipped to [0, 1]
+    """
+    ### BEGIN SOLUTION
+    images = tf.convert_to_tensor(images, tf.float32)
+    size = (images.shape[1] * scale, images.shape[2] * scale)
+    return tf.clip_by_value(tf.image.resize(images, size, method="bicubic"), 0.0, 1.0)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "nb3_superres_activation", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""SUPERRES_ACTIVATION: never negative (2 points)."""
+values = np.asarray(keras.activations.get(SUPERRES_ACTIVATION)(tf.constant([-5.0, -0.5, 0.0, 0.5, 5.0])))
+expect(values.min() >= 0, f"the activation gives {values.round(3)} for [-5, -0.5, 0, 0.5, 5]: negative "
+       f"intensities are impossible")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb3_superres_activation", globals())
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nb3_worst_case_loss", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""worst_case_loss: mean of the worst errors per image, then over the batch; differentiable (3 points)."""
+y = np.zeros((2, 2, 5, 1), dtype="float32")
+p = np.zeros_like(y)
+p[0, 0, :, 0] = [1.0, 0.5, 0.1, 0.0, 0.0]     # image 0: errors 1, 0.5, 0.1, then zeros
+p[1, 1, 0, 0] = 0.2                           # image 1: one error of 0.2
+value = float(worst_case_loss(y, p, q=0.2))
+expect_close(value, ((1.0 + 0.5) / 2 + (0.2 + 0.0) / 2) / 2, "worst_case_loss(y, p, q=0.2)",
+             why="n = 10 values per image, ceil(0.2 * 10) = 2 worst: image 0 (1 + 0.5)/2, image 1 (0.2 + 0)/2.")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb3_worst_case_loss", globals())
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nb3_bicubic", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""bicubic_upscale: shape and range (1 point)."""
+up = np.asarray(bicubic_upscale(sr["lr_test"][:2], 2))
+expect_shape(up.shape, (2, 32, 32, 3), "bicubic_upscale(2 patches of 16x16, 2)")
+expect(up.min() >= 0 and up.max() <= 1, f"values must be clipped to [0, 1]; received [{up.min():.3f}, {up.max():.3f}]")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb3_bicubic", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partE_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part E (5 points): training both models
+#
+# Now train. The settings below are the ones the grader uses too, on a smaller budget:
+# when you are graded, your `build_encoder_decoder`, activations and losses are trained
+# again from scratch and must reach a stated fraction of the targets below (a mean IoU of
+# 0.85, and 0.5 dB above bicubic). So the right choices in Parts B and D matter.
+
+# %% nbgrader={"grade": false, "grade_id": "training_config", "locked": true, "schema_version": 3, "solution": false, "task": false}
+SEG_FILTERS, SEG_EPOCHS, SEG_BATCH, SEG_LR = (32, 64), 6, 32, 2e-3
+SR_FILTERS, SR_EPOCHS, SR_BATCH, SR_LR = (32, 64), 20, 32, 2e-3
+
+
+def superres_model(hr_shape):
+    """The super-resolution model: the encoder-decoder learns a correction to the bicubic
+    input (its head, with SUPERRES_ACTIVATION, outputs values around 0.5 that are shifted
+    to a correction in [-0.5, 0.5]); the result is clipped to [0, 1]."""
+    core = build_encoder_decoder(hr_shape, hr_shape[-1], SUPERRES_ACTIVATION, SR_FILTERS)
+    inputs = keras.Input(hr_shape)
+    return keras.Model(inputs, keras.ops.clip(inputs + core(inputs) - 0.5, 0.0, 1.0))
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partE_seg_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Segmentation first (about 40 seconds; one line per epoch):
+
+# %% nbgrader={"grade": false, "grade_id": "partE_seg", "locked": true, "schema_version": 3, "solution": false, "task": false}
+seed_everything(0)
+seg_model = build_encoder_decoder(seg["x_train"].shape[1:], len(class_names), SEGMENTATION_ACTIVATION, SEG_FILTERS)
+seg_model.compile(keras.optimizers.Adam(SEG_LR), SEGMENTATION_LOSS)
+seg_history = seg_model.fit(seg["x_train"], seg["y_train"], batch_size=SEG_BATCH, epochs=SEG_EPOCHS,
+                            validation_data=(seg["x_val"], seg["y_val"]), verbose=2)
+seg_pred = np.argmax(seg_model.predict(seg["x_test"], verbose=0), axis=-1)
+seg_iou = mean_iou(seg["y_test"], seg_pred, len(class_names))
+print(f"test mean IoU: {seg_iou:.3f} (target 0.85)")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partE_seg_plot_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Input, truth and prediction for four test scenes:
+
+# %% nbgrader={"grade": false, "grade_id": "partE_seg_plot", "locked": true, "schema_version": 3, "solution": false, "task": false}
+fig, axes = plt.subplots(3, 4, figsize=(9, 7))
+for j in range(4):
+    for row, (image, title) in enumerate([(seg["x_test"][j, ..., 0], "input"), (seg["y_test"][j], "truth"),
+                                          (seg_pred[j], "prediction")]):
+        axes[row, j].imshow(image, cmap="gray" if row == 0 else "tab10", vmin=0, vmax=1 if row == 0 else 9)
+        axes[row, j].set_title(title, fontsize=9)
+        axes[row, j].axis("off")
+fig.suptitle(f"Segmentation of test scenes (mean IoU {seg_iou:.3f}); colours: " + ", ".join(
+    f"{i} {n}" for i, n in enumerate(class_names)))
+plt.show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partE_sr_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Super-resolution (about 40 seconds), trained with your `worst_case_loss`:
+
+# %% nbgrader={"grade": false, "grade_id": "partE_sr", "locked": true, "schema_version": 3, "solution": false, "task": false}
+seed_everything(0)
+x_sr_train = bicubic_upscale(sr["lr_train"], 2)
+x_sr_test = bicubic_upscale(sr["lr_test"], 2)
+sr_model = superres_model(sr["hr_train"].shape[1:])
+sr_model.compile(keras.optimizers.Adam(SR_LR), loss=worst_case_loss)
+sr_history = sr_model.fit(x_sr_train, sr["hr_train"], batch_size=SR_BATCH, epochs=SR_EPOCHS, verbose=2)
+sr_pred = sr_model.predict(x_sr_test, verbose=0)
+gain = np.mean(psnr(sr["hr_test"], sr_pred)) - np.mean(psnr(sr["hr_test"], x_sr_test))
+print(f"test PSNR: model {np.mean(psnr(sr['hr_test'], sr_pred)):.2f} dB, bicubic "
+      f"{np.mean(psnr(sr['hr_test'], x_sr_test)):.2f} dB: {gain:+.2f} dB (target +0.5 dB)")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partE_sr_plot_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Low resolution, bicubic, model and truth for three test patches, with their PSNR:
+
+# %% nbgrader={"grade": false, "grade_id": "partE_sr_plot", "locked": true, "schema_version": 3, "solution": false, "task": false}
+picks = [0, 50, 120]
+fig, axes = plt.subplots(len(picks), 4, figsize=(9, 7))
+for row, i in enumerate(picks):
+    hr = sr["hr_test"][i:i + 1]
+    shown = [(sr["lr_test"][i], "low resolution (16x16)"),
+             (np.asarray(x_sr_test[i]), f"bicubic {psnr(hr, x_sr_test[i:i + 1])[0]:.1f} dB"),
+             (sr_pred[i], f"model {psnr(hr, sr_pred[i:i + 1])[0]:.1f} dB"), (hr[0], "truth")]
+    for ax, (image, title) in zip(axes[row], shown):
+        ax.imshow(np.clip(image, 0, 1), interpolation="nearest")
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+fig.suptitle("2x super-resolution of test patches (photographs not seen in training)")
+plt.show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partE_err_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Where do the two losses look? For one patch, the absolute error of the bicubic baseline
+# per pixel, and the pixels that `worst_case_loss` counts (its worst 10%): MSE spreads its
+# attention over every pixel, the worst-case loss puts all of it on the edges.
+
+# %% nbgrader={"grade": false, "grade_id": "partE_err", "locked": true, "schema_version": 3, "solution": false, "task": false}
+i = picks[1]
+error = np.abs(sr["hr_test"][i] - np.asarray(x_sr_test[i])).mean(axis=-1)
+cutoff = np.sort(error.ravel())[-math.ceil(0.1 * error.size)]
+fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
+axes[0].imshow(sr["hr_test"][i])
+axes[0].set_title("truth")
+im = axes[1].imshow(error, cmap="magma")
+axes[1].set_title(f"|bicubic - truth| (MSE {np.mean(error ** 2):.4f})")
+fig.colorbar(im, ax=axes[1], fraction=0.046)
+axes[2].imshow(error >= cutoff, cmap="gray")
+axes[2].set_title("the worst 10% of pixels")
+for ax in axes:
+    ax.axis("off")
+plt.show()
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partE_tests_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# The two graded cells below have no visible test: the grader trains your choices again on a
+# smaller budget. Segmentation must reach a mean IoU of at least 0.8 x 0.85 = 0.68 and
+# super-resolution at least 0.5 x 0.5 = 0.25 dB above bicubic (the solution reaches more).
+
+# %% nbgrader={"grade": true, "grade_id": "nb3_trained_segmentation", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""Segmentation retrained by the grader from your choices reaches mean IoU >= 0.68 (3 points)."""
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb3_trained_segmentation", globals())
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "nb3_trained_superres", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""Super-resolution retrained by the grader from your choices gains >= 0.25 dB over bicubic (2 points)."""
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb3_trained_superres", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partF_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part F (6 points): the lecture's two questions
+#
+# Answer each in 2 to 4 sentences, using what you saw above.
+#
+# **Segmentation.** What activation and what loss make sense for the head, and why? What
+# would go wrong with a sigmoid, or with MSE?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "nb3_segmentation_question", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# *Model answer.* Each pixel belongs to exactly one class, so the head should output a
+# probability distribution over the classes for every pixel: a softmax over the channels.
+# The matching loss is the cross-entropy per pixel (sparse, since the masks hold integers),
+# the negative log-probability of the true class, averaged over pixels; it is the maximum
+# likelihood loss of that distribution and gives strong gradients when the model is wrong.
+# A sigmoid treats classes independently (probabilities need not sum to 1, a pixel could be
+# "circle" and "triangle"); MSE on class scores gives weak gradients for confident mistakes
+# and treats the class index as a number.
+# ### END SOLUTION
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partF_sr_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **Super-resolution.** What activation and what loss make sense, and why? Use the error
+# map above: what does the worst-case loss look at that MSE averages away?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "nb3_superres_question", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# *Model answer.* The outputs are intensities, which are never negative (and here at most 1),
+# so the head needs a non-negative activation: sigmoid (bounded to [0, 1]), ReLU or softplus;
+# a linear or tanh head can predict impossible negative values. Most pixels of a patch are
+# smooth and easy; the visible defects are a few large errors along edges and textures. MSE
+# averages them with many tiny errors, so a blurry output already scores well; a loss on the
+# worst q of the errors (the top 10%) spends the whole gradient on those pixels, which is
+# what makes edges sharper.
+# ### END SOLUTION
