@@ -5,11 +5,21 @@ judges plain data and never needs it.
 """
 from __future__ import annotations
 
+import os
 import zlib
+from pathlib import Path
 
 import numpy as np
 
-from autograder.core import CheckFailed, utils
+from autograder.core import REPO, CheckFailed, utils
+
+
+def shipped(name: str) -> Path:
+    """A shipped data file: ./data/ next to the notebook (sandbox, nbgrader) or the repo's data/."""
+    for folder in (Path(os.getcwd()) / "data", REPO / "data"):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(f"{name} not found in ./data or {REPO / 'data'}")
 
 
 def rng(*key) -> np.random.Generator:

@@ -9,13 +9,10 @@ ReLU, no normalisation), computed by the grader's own code.
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 
-from autograder.core import REPO, Check, student_function
-from autograder.checks.common import close, expect_close, fail, rng
+from autograder.core import Check, student_function
+from autograder.checks.common import close, expect_close, fail, rng, shipped
 
 NOTEBOOK = "4_visualizing_convnets"
 GRAD_CASES = [  # (test image index, layer, class_index or None)
@@ -26,12 +23,6 @@ POINTING_IMAGES = 40
 _CACHE: dict = {}
 
 
-def shipped(name: str) -> Path:
-    """A shipped data file: next to the notebook (sandbox, nbgrader) or in the repo."""
-    for folder in (Path(os.getcwd()) / "data", REPO / "data"):
-        if (folder / name).is_file():
-            return folder / name
-    raise FileNotFoundError(f"{name} not found in ./data or {REPO / 'data'}")
 
 
 def model_and_data():

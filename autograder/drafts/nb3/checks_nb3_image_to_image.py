@@ -11,13 +11,10 @@ mean IoU >= 0.8 x 0.85 = 0.68 and a PSNR gain over bicubic >= 0.5 x 0.5 = 0.25 d
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
-
 import numpy as np
 
-from autograder.core import REPO, Check, student_function
-from autograder.checks.common import close, expect_close, fail, rng
+from autograder.core import Check, student_function
+from autograder.checks.common import close, expect_close, fail, rng, shipped
 
 NOTEBOOK = "3_image_to_image"
 SEG_TARGET, SR_TARGET = 0.85, 0.5
@@ -27,11 +24,6 @@ RETRAIN_SEG = dict(n=2000, epochs=4, batch=32, lr=2e-3, filters=(32, 64))
 RETRAIN_SR = dict(n=900, epochs=12, batch=32, lr=2e-3, filters=(32, 64))
 
 
-def shipped(name: str) -> Path:
-    for folder in (Path(os.getcwd()) / "data", REPO / "data"):
-        if (folder / name).is_file():
-            return folder / name
-    raise FileNotFoundError(f"{name} not found in ./data or {REPO / 'data'}")
 
 
 def load(name: str) -> dict:
