@@ -21,8 +21,10 @@ def test_autograde_feedback_and_export(tmp_path):
     scores = scores_by_student(grades)
     full = sum(c.points for c in registry()[name].checks)
     assert sum(scores["solution"].values()) == full and sum(scores["blank"].values()) == 0
-    manual = [g for g in grades if g.manual and g.student == "solution"]
+    manual = [g for g in grades if g.manual and g.student == "solution" and g.notebook == name]
     assert manual and all(g.auto_score is None for g in manual), "a written answer awaits a grader"
+    blank_manual = [g for g in grades if g.manual and g.student == "blank" and g.notebook == name]
+    assert blank_manual and all(g.auto_score == 0 for g in blank_manual), "an untouched answer cell scores 0"
     for student in ("solution", "blank"):
         html = feedback / student / "convnets" / f"{name}.html"
         assert html.is_file(), f"no feedback for {student}"
