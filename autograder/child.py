@@ -59,9 +59,11 @@ class Progress:
         write_atomic(self.path, json.dumps(self.state).encode())
 
 
-def execute_notebook(nb_path: Path, test_ids: set[str], cell_timeout: float, progress: Progress) -> dict:
+def execute_notebook(nb_path: Path, test_ids: set[str], cell_timeout: float, progress: Progress,
+                     demo_ids: frozenset[str] = frozenset()) -> dict:
     """Run the notebook's non-test code cells in order in an IPython shell; an error
-    in one cell is recorded and the next cell runs (as nbgrader does)."""
+    in one cell is recorded and the next cell runs (as nbgrader does). Demo cells
+    (locked training and plots that nothing graded uses) are skipped."""
     import nbformat
     from IPython.core.interactiveshell import InteractiveShell
 
@@ -72,6 +74,8 @@ def execute_notebook(nb_path: Path, test_ids: set[str], cell_timeout: float, pro
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     for index, cell in enumerate(code_cells):
         if is_test_cell(cell, test_ids) or not cell.source.strip():
+            continue
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") in demo_ids:
             continue
         progress.update(phase="notebook", cell=index)
         signal.setitimer(signal.ITIMER_REAL, cell_timeout)
@@ -174,7 +178,7 @@ def main(argv=None) -> int:
     skip = set(filter(None, args.skip.split(",")))
     progress = Progress(args.out)
     started = time.monotonic()
-    ns = execute_notebook(args.notebook, test_ids, args.cell_timeout, progress)
+    ns = execute_notebook(args.notebook, test_ids, args.cell_timeout, progress, spec.demo_cells)
     progress.update(seconds={"notebook": round(time.monotonic() - started, 3)})
     for check in spec.checks:
         if check.grade_id in skip:

@@ -61,6 +61,9 @@ class NotebookSpec:
     name: str                      # file stem, e.g. "1_residual_connections"
     checks: list[Check] = field(default_factory=list)
     manual: dict[str, float] = field(default_factory=dict)   # grade_id -> points
+    # grade_ids of locked cells that only train or plot for the student: nothing graded
+    # uses them, so the pytest runner does not run them (nbgrader runs every cell).
+    demo_cells: frozenset[str] = frozenset()
 
     @property
     def filename(self) -> str:

@@ -24,9 +24,7 @@ REPO = DATA_DIR.parent
 SOURCE_DATA = REPO / "source" / "convnets" / "data"
 SUMS = DATA_DIR / "SHA256SUMS"
 # Builder order matters only for speed of feedback: cheap ones first.
-BUILDERS = ["digits", "shapes_classifier"]
-# Notebook 3's datasets (see autograder/drafts/nb3/README.md): built only when named.
-DRAFT_BUILDERS = ["shapes_segmentation", "superres_patches"]
+BUILDERS = ["digits", "shapes_classifier", "shapes_segmentation", "superres_patches"]
 
 
 def sha256(path: Path) -> str:
@@ -89,9 +87,9 @@ def main(argv=None) -> int:
         problems = check()
         print("\n".join(problems) or f"data OK: {len(read_sums())} files match {SUMS.name}")
         return 1 if problems else 0
-    unknown = sorted(set(args.names) - set(BUILDERS) - set(DRAFT_BUILDERS))
+    unknown = sorted(set(args.names) - set(BUILDERS))
     if unknown:
-        ap.error(f"unknown builder(s) {unknown}; expected some of {BUILDERS + DRAFT_BUILDERS}")
+        ap.error(f"unknown builder(s) {unknown}; expected some of {BUILDERS}")
     sys.path.insert(0, str(DATA_DIR))
     sums = read_sums()
     for name in args.names or BUILDERS:

@@ -30,12 +30,21 @@ def graded_by_pytest(example_class) -> dict:
     return grade_class_with_pytest(example_class, jobs=os.cpu_count() or 1)
 
 
+def nbgrader_examples() -> list[str]:
+    """The examples nbgrader grades in the suite: all but those marked ``nbgrader=False``."""
+    return ["solution", "blank"] + [e.name for e in example_submissions.all_examples() if e.nbgrader]
+
+
 @pytest.fixture(scope="session")
-def graded_by_nbgrader(example_class) -> dict:
-    """``{example: {grade_id: auto score}}`` from nbgrader autograde on the same class."""
+def graded_by_nbgrader(example_class, tmp_path_factory) -> dict:
+    """``{example: {grade_id: auto score}}`` from nbgrader autograde on the same
+    submissions (those of :func:`nbgrader_examples`)."""
     from autograder.nbgrader_runner import autograde, scores_by_student
 
-    return scores_by_student(autograde(example_class, jobs=os.cpu_count() or 1))
+    chosen = tmp_path_factory.mktemp("submitted_nbgrader")
+    for name in nbgrader_examples():
+        (chosen / name).symlink_to(example_class / name, target_is_directory=True)
+    return scores_by_student(autograde(chosen, jobs=os.cpu_count() or 1))
 
 
 _SOLUTIONS: dict[str, dict] = {}
@@ -43,7 +52,7 @@ _SOLUTIONS: dict[str, dict] = {}
 
 def solution_namespace(name: str) -> dict:
     """The namespace of a source notebook after running its code cells (not its test
-    cells) in this process, from the release folder so that its imports and data resolve."""
+    cells, nor the demo cells that only train and plot) in this process, from the release folder so that its imports and data resolve."""
     if name not in _SOLUTIONS:
         import matplotlib
 
@@ -62,10 +71,33 @@ def solution_namespace(name: str) -> dict:
         os.chdir(RELEASE_DIR)
         try:
             for cell in nb.cells:
-                if cell.cell_type == "code" and not is_test_cell(cell, test_ids):
+                demo = cell.metadata.get("nbgrader", {}).get("grade_id") in spec.demo_cells
+                if cell.cell_type == "code" and not is_test_cell(cell, test_ids) and not demo:
                     exec(compile(cell.source, f"<{name}>", "exec"), ns)
         finally:
             os.chdir(cwd)
             sys.path.remove(str(RELEASE_DIR))
         _SOLUTIONS[name] = ns
     return _SOLUTIONS[name]
+
+
+_EXECUTED: dict[str, object] = {}
+
+
+def executed_source_notebook(name: str, tmp_root: Path):
+    """The source notebook ``name`` run top to bottom in a real Jupyter kernel (as nbgrader
+    runs it), in a copy of the release folder; once per session."""
+    if name not in _EXECUTED:
+        import shutil
+
+        import nbformat
+        from nbclient import NotebookClient
+
+        from autograder.core import RELEASE_DIR, SOURCE_DIR
+
+        work = tmp_root / name / "convnets"
+        shutil.copytree(RELEASE_DIR, work)
+        nb = nbformat.read(str(SOURCE_DIR / f"{name}.ipynb"), as_version=4)
+        NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
+        _EXECUTED[name] = nb
+    return _EXECUTED[name]

@@ -15,7 +15,7 @@ sys.path.insert(0, str(DATA))
 import build as data_build  # noqa: E402
 
 # Builders that train a model are checked by their own tests; these rebuild in seconds.
-REPRODUCIBLE = ["digits"]
+REPRODUCIBLE = ["digits", "shapes_segmentation", "superres_patches"]
 
 
 def test_checksums_and_links():

@@ -83,17 +83,12 @@ def test_release_stubs_raise_not_implemented(name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_source_notebook_runs_top_to_bottom_with_silent_test_cells(name, tmp_path):
+def test_source_notebook_runs_top_to_bottom_with_silent_test_cells(name, tmp_path_factory):
     """In a real Jupyter kernel, as nbgrader runs it: no error anywhere, and no stderr in
     a test cell (nbgrader gives 0 points to a test cell that writes to stderr)."""
-    import shutil
+    from conftest import executed_source_notebook
 
-    from nbclient import NotebookClient
-
-    work = tmp_path / "convnets"
-    shutil.copytree(RELEASE_DIR, work)
-    nb = nbformat.read(str(SOURCE_DIR / f"{name}.ipynb"), as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
+    nb = executed_source_notebook(name, tmp_path_factory.getbasetemp())
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             assert out.output_type != "error", f"{name}: {out.get('ename')}: {out.get('evalue')}"

@@ -1,7 +1,8 @@
 """The assignment's notebooks, in order, with their auto-graded checks and manual answers.
 
 Every module ``nb<k>_<topic>.py`` in this folder is one notebook: it defines
-``NOTEBOOK`` (the file stem), ``CHECKS`` and ``MANUAL`` (grade_id -> points).
+``NOTEBOOK`` (the file stem), ``CHECKS`` and ``MANUAL`` (grade_id -> points), and
+optionally ``DEMO_CELLS`` (locked training/plotting cells the pytest runner skips).
 A new notebook adds its module here; nothing else in the grader changes.
 """
 import importlib
@@ -12,5 +13,6 @@ from autograder.core import NotebookSpec
 _MODULES = [importlib.import_module(f"autograder.checks.{p.stem}")
             for p in sorted(Path(__file__).parent.glob("nb[0-9]*_*.py"))]
 
-NOTEBOOKS = {m.NOTEBOOK: NotebookSpec(name=m.NOTEBOOK, checks=list(m.CHECKS), manual=dict(m.MANUAL))
+NOTEBOOKS = {m.NOTEBOOK: NotebookSpec(name=m.NOTEBOOK, checks=list(m.CHECKS), manual=dict(m.MANUAL),
+                                        demo_cells=frozenset(getattr(m, "DEMO_CELLS", ())))
              for m in sorted(_MODULES, key=lambda m: m.NOTEBOOK)}

@@ -44,6 +44,8 @@ __all__ = [
     "insert_zeros",
     "pad_image",
     "plot_grid",
+    "dihedral",
+    "superres_model",
 ]
 
 DATA_ENV = "CONVNETS_DATA"
@@ -209,3 +211,26 @@ def plot_grid(image, title: str, ax=None, marks=None):
     ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
     ax.set_title(title, fontsize=10)
     return ax
+
+
+# --------------------------------------------------------------------------- notebook 3
+def dihedral(images):
+    """The 8 rotations and mirror images of each image: (N, H, W, C) -> (8N, H, W, C)
+    (H == W). A photograph's detail looks the same turned or mirrored, so this is
+    8 times the training data for free."""
+    images = np.asarray(images)
+    turns = [np.rot90(images, k, axes=(1, 2)) for k in range(4)]
+    return np.concatenate(turns + [t[:, :, ::-1] for t in turns])
+
+
+def superres_model(core):
+    """The super-resolution model around an encoder-decoder ``core``: input the bicubic
+    image x (N, H, W, C); output clip(x + core(x) - 0.5, 0, 1).
+
+    ``core``'s head has a non-negative activation; a sigmoid head starts near 0.5, so an
+    untrained model starts at the bicubic baseline and learns a correction in [-0.5, 0.5].
+    """
+    import keras
+
+    inputs = keras.Input(core.input.shape[1:])
+    return keras.Model(inputs, keras.ops.clip(inputs + core(inputs) - 0.5, 0.0, 1.0))

@@ -1,7 +1,9 @@
-"""Notebook 3: realistic mistakes (each fails exactly the checks named) and a valid variation.
+"""Notebook 3: realistic mistakes (each fails exactly the checks named) and valid variations.
 
-The examples also set the notebook's own training to one epoch (a student may do that
-too): the notebook's numbers are not graded, the grader retrains with its own budget.
+The examples also set the notebook's own training to one epoch (a student on a slow
+laptop may do that too): the notebook's numbers are not graded, the grader retrains with
+its own budget. nbgrader re-runs that training for every submission, so the suite has it
+grade only the examples marked ``nbgrader=True``; the pytest runner grades them all.
 """
 from example_submissions import Example
 
@@ -12,8 +14,16 @@ BICUBIC, TSEG, TSR = "nb3_bicubic", "nb3_trained_segmentation", "nb3_trained_sup
 ED = "build_encoder_decoder_solution"
 
 
+QUICK = (("SEG_FILTERS, SEG_EPOCHS, SEG_BATCH, SEG_LR = (32, 64, 128), 4, 16, 3e-3",
+          "SEG_FILTERS, SEG_EPOCHS, SEG_BATCH, SEG_LR = (32, 64, 128), 1, 16, 3e-3"),
+         ("SR_FILTERS, SR_EPOCHS, SR_BATCH, SR_LR = (32, 64), 3, 16, 2e-3",
+          "SR_FILTERS, SR_EPOCHS, SR_BATCH, SR_LR = (32, 64), 1, 16, 2e-3"))
+BY_NBGRADER = {"nb3_pooling_down", "nb3_mse_segmentation", "nb3_worst_numpy"}
+
+
 def mistake(name, cell, edits, fails, why=""):
-    return Example(name=name, notebook=NB, cell=cell, edits=tuple(edits), fails=frozenset(fails), why=why)
+    return Example(name=name, notebook=NB, cell=cell, edits=tuple(edits), fails=frozenset(fails), why=why,
+                   notebook_edits=QUICK, nbgrader=name in BY_NBGRADER)
 
 
 EXAMPLES = [
@@ -37,6 +47,12 @@ EXAMPLES = [
     mistake("nb3_onehot_loss", "segmentation_choice_solution",
             [('SEGMENTATION_LOSS = "sparse_categorical_crossentropy"', 'SEGMENTATION_LOSS = "categorical_crossentropy"')],
             {SEG, TSEG}, "categorical (one-hot) cross-entropy with integer masks"),
+    mistake("nb3_no_activation_segmentation", "segmentation_choice_solution",
+            [('SEGMENTATION_ACTIVATION = "softmax"', "SEGMENTATION_ACTIVATION = None")],
+            {SEG, TSEG}, "no activation for segmentation: the loss gets scores, not probabilities"),
+    mistake("nb3_linear_superres", "superres_solution",
+            [('SUPERRES_ACTIVATION = "sigmoid"', "SUPERRES_ACTIVATION = None")],
+            {SRACT}, "a linear super-resolution head (negative intensities possible)"),
     mistake("nb3_tanh_superres", "superres_solution",
             [('SUPERRES_ACTIVATION = "sigmoid"', 'SUPERRES_ACTIVATION = "tanh"')],
             {SRACT}, "a tanh super-resolution head"),
@@ -69,4 +85,7 @@ EXAMPLES = [
               "SEGMENTATION_LOSS = keras.losses.SparseCategoricalCrossentropy()"),
              ('SEGMENTATION_ACTIVATION = "softmax"', 'SEGMENTATION_ACTIVATION = keras.activations.softmax')],
             set(), "a loss object and an activation function instead of strings"),
+    mistake("nb3_ok_relu_superres", "superres_solution",
+            [('SUPERRES_ACTIVATION = "sigmoid"', 'SUPERRES_ACTIVATION = "relu"')],
+            set(), "relu is a non-negative head too (the issue accepts relu, sigmoid and softplus)"),
 ]

@@ -36,7 +36,7 @@
 # | E. Training both models | 5 |
 # | F. The lecture's two questions (written) | 6 |
 #
-# Training takes about a minute and a half in all on a laptop CPU.
+# Training takes about a minute and a half in all on a laptop CPU; no GPU needed.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "setup_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # The imports:
@@ -357,24 +357,19 @@ run_hidden_check("nb3_bicubic", globals())
 # ---
 # ## Part E (5 points): training both models
 #
-# Now train. The settings below are the ones the grader uses too, on a smaller budget:
-# when you are graded, your `build_encoder_decoder`, activations and losses are trained
-# again from scratch and must reach a stated fraction of the targets below (a mean IoU of
-# 0.85, and 0.5 dB above bicubic). So the right choices in Parts B and D matter.
+# Now train. The targets, on the held-out test sets: a mean IoU of at least **0.85** for
+# segmentation, and at least **0.5 dB** above bicubic for super-resolution.
+#
+# When you are graded, the grader trains your `build_encoder_decoder`, activations and
+# losses again from scratch, on a smaller fixed budget (a fixed number of epochs, seeded,
+# so the result repeats), and requires a stated fraction of these targets (below). So the
+# right choices in Parts B and D matter, not only functions that pass their tests.
+#
+# The settings: change the epochs if your laptop is slow; the grader uses its own.
 
-# %% nbgrader={"grade": false, "grade_id": "training_config", "locked": true, "schema_version": 3, "solution": false, "task": false}
-SEG_FILTERS, SEG_EPOCHS, SEG_BATCH, SEG_LR = (32, 64), 6, 32, 2e-3
-SR_FILTERS, SR_EPOCHS, SR_BATCH, SR_LR = (32, 64), 20, 32, 2e-3
-
-
-def superres_model(hr_shape):
-    """The super-resolution model: the encoder-decoder learns a correction to the bicubic
-    input (its head, with SUPERRES_ACTIVATION, outputs values around 0.5 that are shifted
-    to a correction in [-0.5, 0.5]); the result is clipped to [0, 1]."""
-    core = build_encoder_decoder(hr_shape, hr_shape[-1], SUPERRES_ACTIVATION, SR_FILTERS)
-    inputs = keras.Input(hr_shape)
-    return keras.Model(inputs, keras.ops.clip(inputs + core(inputs) - 0.5, 0.0, 1.0))
-
+# %%
+SEG_FILTERS, SEG_EPOCHS, SEG_BATCH, SEG_LR = (32, 64, 128), 4, 16, 3e-3
+SR_FILTERS, SR_EPOCHS, SR_BATCH, SR_LR = (32, 64), 3, 16, 2e-3
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partE_seg_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Segmentation first (about 40 seconds; one line per epoch):
@@ -405,19 +400,31 @@ fig.suptitle(f"Segmentation of test scenes (mean IoU {seg_iou:.3f}); colours: " 
 plt.show()
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partE_sr_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# Super-resolution (about 40 seconds), trained with your `worst_case_loss`:
+# Super-resolution. Predicting the sharp patch from scratch is hard in a few epochs; the
+# sharp patch is the bicubic one plus a little detail, so the model learns that detail:
+# `superres_model` (in `convnets_utils`) outputs `clip(x + core(x) - 0.5, 0, 1)` where `x`
+# is the bicubic patch and `core` your encoder-decoder. The loss adds your
+# `worst_case_loss` to MSE, and the training set is turned and mirrored 8 ways
+# (`dihedral`). About 40 seconds:
 
 # %% nbgrader={"grade": false, "grade_id": "partE_sr", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def superres_loss(y_true, y_pred):
+    """MSE plus the worst-case loss: the average and the worst errors (a scalar)."""
+    return keras.ops.mean(keras.ops.square(y_true - y_pred)) + worst_case_loss(y_true, y_pred)
+
+
 seed_everything(0)
 x_sr_train = bicubic_upscale(sr["lr_train"], 2)
 x_sr_test = bicubic_upscale(sr["lr_test"], 2)
-sr_model = superres_model(sr["hr_train"].shape[1:])
-sr_model.compile(keras.optimizers.Adam(SR_LR), loss=worst_case_loss)
-sr_history = sr_model.fit(x_sr_train, sr["hr_train"], batch_size=SR_BATCH, epochs=SR_EPOCHS, verbose=2)
+hr_shape = sr["hr_train"].shape[1:]
+sr_model = superres_model(build_encoder_decoder(hr_shape, hr_shape[-1], SUPERRES_ACTIVATION, SR_FILTERS))
+sr_model.compile(keras.optimizers.Adam(SR_LR), loss=superres_loss)
+sr_history = sr_model.fit(dihedral(x_sr_train), dihedral(sr["hr_train"]), batch_size=SR_BATCH,
+                          epochs=SR_EPOCHS, verbose=2)
 sr_pred = sr_model.predict(x_sr_test, verbose=0)
-gain = np.mean(psnr(sr["hr_test"], sr_pred)) - np.mean(psnr(sr["hr_test"], x_sr_test))
-print(f"test PSNR: model {np.mean(psnr(sr['hr_test'], sr_pred)):.2f} dB, bicubic "
-      f"{np.mean(psnr(sr['hr_test'], x_sr_test)):.2f} dB: {gain:+.2f} dB (target +0.5 dB)")
+psnr_model, psnr_bicubic = np.mean(psnr(sr["hr_test"], sr_pred)), np.mean(psnr(sr["hr_test"], x_sr_test))
+print(f"test PSNR: model {psnr_model:.2f} dB, bicubic {psnr_bicubic:.2f} dB: "
+      f"{psnr_model - psnr_bicubic:+.2f} dB (target +0.5 dB)")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partE_sr_plot_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Low resolution, bicubic, model and truth for three test patches, with their PSNR:
@@ -459,12 +466,15 @@ for ax in axes:
 plt.show()
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partE_tests_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# The two graded cells below have no visible test: the grader trains your choices again on a
-# smaller budget. Segmentation must reach a mean IoU of at least 0.8 x 0.85 = 0.68 and
-# super-resolution at least 0.5 x 0.5 = 0.25 dB above bicubic (the solution reaches more).
+# The two graded cells below have no visible test: the grader trains your choices again,
+# with the settings above but fewer epochs (segmentation 2 instead of 4, super-resolution
+# 1 instead of 3), seeded. Segmentation must then reach a mean IoU of at least
+# 0.5 x 0.85 = 0.43, and super-resolution at least 0.5 x 0.5 = 0.25 dB above bicubic (the
+# solution reaches about 0.7 and +0.75 dB on that budget). A wrong loss or head stays far
+# below: MSE on class indices, or no softmax, gives a mean IoU near 0.2.
 
 # %% nbgrader={"grade": true, "grade_id": "nb3_trained_segmentation", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""Segmentation retrained by the grader from your choices reaches mean IoU >= 0.68 (3 points)."""
+"""Segmentation retrained by the grader from your choices reaches mean IoU >= 0.43 (3 points)."""
 ### BEGIN HIDDEN TESTS
 from autograder.notebook import run_hidden_check
 run_hidden_check("nb3_trained_segmentation", globals())

@@ -4,9 +4,12 @@ Structure: the encoder-decoder's layers (no pooling, no UpSampling2D, stride-2
 Conv2D down and Conv2DTranspose up, the head's activation) and output shapes
 for several inputs and depths. Values: losses, PSNR, IoU and the bicubic
 baseline on seeded tensors, ``rtol=1e-4``. Training: the grader trains the
-student's own choices again, seeded, for a fixed number of epochs
-(``RETRAIN_*``), and requires a stated fraction of the notebook's targets:
-mean IoU >= 0.8 x 0.85 = 0.68 and a PSNR gain over bicubic >= 0.5 x 0.5 = 0.25 dB.
+student's own choices again with the notebook's settings and fewer epochs
+(``RETRAIN_*``), seeded, and requires a stated fraction of the notebook's targets:
+mean IoU >= 0.5 x 0.85 = 0.43 and a PSNR gain over bicubic >= 0.5 x 0.5 = 0.25 dB.
+
+The notebook's own training and plotting cells (``DEMO_CELLS``, locked) are not run by
+the pytest runner: nothing graded uses them, and the retraining replaces them.
 """
 from __future__ import annotations
 
@@ -18,13 +21,13 @@ from autograder.checks.common import close, expect_close, fail, rng, shipped
 
 NOTEBOOK = "3_image_to_image"
 SEG_TARGET, SR_TARGET = 0.85, 0.5
-SEG_FRACTION, SR_FRACTION = 0.8, 0.5
-# The grader's training budget: a fixed number of epochs (not seconds) so that it repeats.
-RETRAIN_SEG = dict(n=2000, epochs=4, batch=32, lr=2e-3, filters=(32, 64))
-RETRAIN_SR = dict(n=900, epochs=12, batch=32, lr=2e-3, filters=(32, 64))
-
-
-
+SEG_FRACTION, SR_FRACTION = 0.5, 0.5
+# The grader's training budget: the notebook's settings with fewer epochs (a number of
+# epochs, not seconds, so that it repeats). The notebook trains 4 and 3 epochs.
+RETRAIN_SEG = dict(epochs=2, batch=16, lr=3e-3, filters=(32, 64, 128))
+RETRAIN_SR = dict(epochs=1, batch=16, lr=2e-3, filters=(32, 64))
+# Locked cells that only train and plot for the student: the pytest runner skips them.
+DEMO_CELLS = frozenset({"partE_seg", "partE_seg_plot", "partE_sr", "partE_sr_plot", "partE_err"})
 
 def load(name: str) -> dict:
     with np.load(shipped(name), allow_pickle=False) as f:
@@ -35,6 +38,13 @@ def _value(ns, name):
     if name not in ns:
         fail(f"the notebook does not define `{name}`: run the cell that sets it.")
     return ns[name]
+
+
+def _shown(value) -> str:
+    """How a student's setting reads in a message: 'softmax', None, or a function's name."""
+    if value is None or isinstance(value, str):
+        return repr(value)
+    return getattr(value, "__name__", None) or getattr(value, "name", None) or type(value).__name__
 
 
 # --------------------------------------------------------------------------- encoder-decoder
@@ -128,7 +138,7 @@ def collect_segmentation_choice(ns):
     import tensorflow as tf
 
     act, loss = _value(ns, "SEGMENTATION_ACTIVATION"), _value(ns, "SEGMENTATION_LOSS")
-    out = {"activation_name": str(act), "loss_name": str(getattr(loss, "name", loss))}
+    out = {"activation_name": _shown(act), "loss_name": _shown(loss)}
     try:
         probs = np.asarray(keras.activations.get(act)(tf.constant(_probe_logits())), dtype=np.float64)
         out["probs"] = probs
@@ -146,18 +156,18 @@ def collect_segmentation_choice(ns):
 def judge_segmentation_choice(received, expected):
     act, loss = received["activation_name"], received["loss_name"]
     if "activation_error" in received:
-        fail(f"SEGMENTATION_ACTIVATION = {act!r} is not an activation Keras knows: {received['activation_error']}")
+        fail(f"SEGMENTATION_ACTIVATION = {act} is not an activation Keras knows: {received['activation_error']}")
     sums = np.asarray(received["probs"]).sum(axis=-1)
     if not np.allclose(sums, 1.0, atol=1e-4) or not close(received["probs"], expected["probs"], 1e-4, 1e-6):
-        fail(f"SEGMENTATION_ACTIVATION = {act!r}: every pixel needs a probability distribution over the 4 classes "
+        fail(f"SEGMENTATION_ACTIVATION = {act}: every pixel needs a probability distribution over the 4 classes "
              f"(non-negative, summing to 1 over the channels); its outputs sum to {sums.ravel()[0]:.3f} for "
              f"one pixel. A sigmoid scores each class on its own, a linear head gives no probabilities.")
     if "loss_error" in received:
-        fail(f"SEGMENTATION_LOSS = {loss!r} fails on integer masks of shape (2, 3, 3) and predictions of shape "
+        fail(f"SEGMENTATION_LOSS = {loss} fails on integer masks of shape (2, 3, 3) and predictions of shape "
              f"(2, 3, 3, 4): {received['loss_error']}. With integer masks, use the *sparse* categorical "
              f"cross-entropy (categorical_crossentropy expects one-hot masks).")
     if not np.isclose(received["loss"], expected["loss"], rtol=1e-4):
-        fail(f"SEGMENTATION_LOSS = {loss!r}: on a probe it gives {received['loss']:.4f} where the per-pixel "
+        fail(f"SEGMENTATION_LOSS = {loss}: on a probe it gives {received['loss']:.4f} where the per-pixel "
              f"cross-entropy -mean(log p[true class]) gives {expected['loss']:.4f}. MSE or another loss treats "
              f"class indices as numbers.")
 
@@ -234,7 +244,7 @@ def judge_psnr(received, expected):
             fail(f"{call}: expected one value per image, shape {want.shape}; received shape {got.shape}.")
         if close(got, want, 1e-4, 1e-6):
             continue
-        if close(got * np.log(10), want, 1e-4, 1e-6):
+        if close(got / np.log(10), want, 1e-4, 1e-6):
             fail(f"{call}: the values are 10 ln(...) instead of 10 log10(...): use log base 10 for decibels.")
         if max_val != 1.0 and close(got, want - 20 * np.log10(max_val), 1e-4, 1e-6):
             fail(f"{call}: max_val is ignored (the values are those for max_val=1): 10 log10(max_val**2 / MSE).")
@@ -249,17 +259,17 @@ def collect_superres_activation(ns):
     import keras
 
     act = _value(ns, "SUPERRES_ACTIVATION")
-    return {"name": str(act), "values": np.asarray(keras.activations.get(act)(ACT_PROBE), dtype=np.float64)}
+    return {"name": _shown(act), "values": np.asarray(keras.activations.get(act)(ACT_PROBE), dtype=np.float64)}
 
 
 def judge_superres_activation(received, expected):
     values = received["values"]
     name = received["name"]
     if values.min() < 0:
-        fail(f"SUPERRES_ACTIVATION = {name!r} gives {values.min():.3f} for an input of "
+        fail(f"SUPERRES_ACTIVATION = {name} gives {values.min():.3f} for an input of "
              f"{ACT_PROBE[np.argmin(values)]:g}: intensities are never negative (relu, sigmoid or softplus are).")
     if np.any(np.diff(values) < -1e-7) or values[-1] <= values[0]:
-        fail(f"SUPERRES_ACTIVATION = {name!r} should grow with its input (it gives {np.round(values, 3)}).")
+        fail(f"SUPERRES_ACTIVATION = {name} should grow with its input (it gives {np.round(values, 3)}).")
 
 
 WORST_CASES = [((2, 4, 4, 3), 0.1), ((3, 5, 5, 1), 0.25), ((2, 3, 3, 2), 1.0), ((1, 6, 6, 3), 0.05)]
@@ -280,7 +290,7 @@ def collect_worst_case(ns):
         pred = tf.Variable(p)
         with tf.GradientTape() as tape:
             loss = f(tf.constant(y), pred, q=q)
-        out[f"case{i}_shape"] = [int(d) for d in np.shape(loss)]
+        out[f"case{i}_shape"] = str(tuple(int(d) for d in np.shape(loss)))
         out[f"case{i}"] = float(np.asarray(loss).ravel()[0]) if np.size(loss) else float("nan")
         try:
             grad = tape.gradient(loss, pred)
@@ -309,8 +319,8 @@ def judge_worst_case(received, expected):
     for i, (shape, q) in enumerate(WORST_CASES):
         n = int(np.prod(shape[1:]))
         call = f"worst_case_loss(y_true, y_pred of shape {shape}, q={q})"
-        if received[f"case{i}_shape"] != []:
-            fail(f"{call}: expected a scalar (shape ()), received shape {tuple(received[f'case{i}_shape'])}: "
+        if received[f"case{i}_shape"] != "()":
+            fail(f"{call}: expected a scalar (shape ()), received shape {received[f'case{i}_shape']}: "
                  f"average over the batch too.")
         got, want = received[f"case{i}"], expected[f"case{i}"]
         if not np.isclose(got, want, rtol=1e-4):
@@ -362,8 +372,7 @@ def collect_trained_segmentation(ns):
     keras.utils.set_random_seed(0)
     model = f(data["x_train"].shape[1:], len(data["class_names"]), act, filters=cfg["filters"])
     model.compile(keras.optimizers.Adam(cfg["lr"]), loss)
-    model.fit(data["x_train"][:cfg["n"]], data["y_train"][:cfg["n"]], batch_size=cfg["batch"],
-              epochs=cfg["epochs"], verbose=0)
+    model.fit(data["x_train"], data["y_train"], batch_size=cfg["batch"], epochs=cfg["epochs"], verbose=0)
     pred = np.argmax(np.asarray(model.predict(data["x_test"], verbose=0)), axis=-1)
     t, classes = data["y_test"].astype(np.int64).ravel(), len(data["class_names"])
     confusion = np.bincount(classes * t + pred.ravel(), minlength=classes ** 2).reshape(classes, classes)
@@ -375,7 +384,7 @@ def collect_trained_segmentation(ns):
 def judge_trained_segmentation(received, expected):
     need = SEG_FRACTION * SEG_TARGET
     if received["iou"] < need:
-        fail(f"retrained for {RETRAIN_SEG['epochs']} epochs on {RETRAIN_SEG['n']} scenes with your "
+        fail(f"retrained for {RETRAIN_SEG['epochs']} epochs with your "
              f"build_encoder_decoder, SEGMENTATION_ACTIVATION and SEGMENTATION_LOSS, the model reaches a test mean "
              f"IoU of {received['iou']:.3f}; at least {SEG_FRACTION} x {SEG_TARGET} = {need:.2f} is needed (the "
              f"solution reaches {expected['iou']:.3f}).")
@@ -385,8 +394,10 @@ def collect_trained_superres(ns):
     import keras
     import tensorflow as tf
 
+    from autograder.core import utils
+
     f = student_function(ns, "build_encoder_decoder")
-    act, loss = _value(ns, "SUPERRES_ACTIVATION"), student_function(ns, "worst_case_loss")
+    act, worst = _value(ns, "SUPERRES_ACTIVATION"), student_function(ns, "worst_case_loss")
     data, cfg = load("superres.npz"), RETRAIN_SR
 
     def upscale(images):   # the grader's own bicubic baseline, not the student's
@@ -394,14 +405,16 @@ def collect_trained_superres(ns):
         return tf.clip_by_value(tf.image.resize(images, (images.shape[1] * 2, images.shape[2] * 2),
                                                 method="bicubic"), 0.0, 1.0).numpy()
 
+    def loss(y_true, y_pred):   # the notebook's superres_loss, with the student's worst_case_loss
+        return keras.ops.mean(keras.ops.square(y_true - y_pred)) + worst(y_true, y_pred)
+
     keras.utils.set_random_seed(0)
     shape = data["hr_train"].shape[1:]
-    core = f(shape, shape[-1], act, filters=cfg["filters"])
-    inputs = keras.Input(shape)
-    model = keras.Model(inputs, keras.ops.clip(inputs + core(inputs) - 0.5, 0.0, 1.0))
+    model = utils().superres_model(f(shape, shape[-1], act, filters=cfg["filters"]))
     model.compile(keras.optimizers.Adam(cfg["lr"]), loss=loss)
-    x = upscale(data["lr_train"][:cfg["n"]])
-    model.fit(x, data["hr_train"][:cfg["n"]], batch_size=cfg["batch"], epochs=cfg["epochs"], verbose=0)
+    x = upscale(data["lr_train"])
+    model.fit(utils().dihedral(x), utils().dihedral(data["hr_train"]), batch_size=cfg["batch"],
+              epochs=cfg["epochs"], verbose=0)
     x_test = upscale(data["lr_test"])
     pred = np.asarray(model.predict(x_test, verbose=0), dtype=np.float64)
 
@@ -413,7 +426,7 @@ def collect_trained_superres(ns):
 def judge_trained_superres(received, expected):
     need = SR_FRACTION * SR_TARGET
     if received["gain"] < need:
-        fail(f"retrained for {RETRAIN_SR['epochs']} epochs with your build_encoder_decoder, SUPERRES_ACTIVATION and "
+        fail(f"retrained for {RETRAIN_SR['epochs']} epoch(s) with your build_encoder_decoder, SUPERRES_ACTIVATION and "
              f"worst_case_loss, the model is {received['gain']:+.2f} dB above bicubic on the test patches; at least "
              f"{SR_FRACTION} x {SR_TARGET} = {need:.2f} dB is needed (the solution reaches {expected['gain']:+.2f} dB).")
 
