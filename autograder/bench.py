@@ -1,6 +1,7 @@
 """Benchmark: whole-process times of the two runners and of the notebooks themselves.
 
-    python -m autograder.bench [--repeat N]
+    python -m autograder.bench [--repeat N]          # one solution, notebook by notebook
+    python -m autograder.bench --class 40            # a synthetic class, batch grader vs nbgrader
 
 Prints, for the solution submission of every notebook (each a separate process,
 wall-clock, best of N):
@@ -8,12 +9,23 @@ wall-clock, best of N):
 * the notebook run top to bottom in a Jupyter kernel (``jupyter nbconvert --execute``);
 * ``pytest autograder --submission <that notebook>``;
 * ``nbgrader autograde`` of the same notebook (``generate_assignment`` excluded);
-and the ratios to the baseline and between the runners. Figures, not assertions:
-compare them with the targets in the README.
+and the ratios to the baseline and between the runners.
+
+With ``--class N``: a synthetic class of N students, each handing in every notebook
+(cycling through: the solution, the blank release, a submission with a notebook that is
+not JSON, and each mistake of the examples put in an otherwise correct submission),
+graded by ``nbgrader autograde`` (one student after another, as nbgrader does), and by
+``python -m autograder.batch`` with 1 job and with all cores. Prints the wall times, the
+speed-up over nbgrader, submissions per minute, CPU seconds per submission, the peak
+memory of one grading process, and whether the scores agree.
+
+Figures, not assertions: compare them with the targets in the README.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import resource
 import shutil
 import subprocess
 import sys
@@ -25,11 +37,11 @@ from autograder.build import bin_path, nbgrader_env
 from autograder.core import ASSIGNMENT, REPO, RELEASE_DIR, registry
 
 
-def timed(cmd: list[str], cwd: Path, env=None) -> float:
+def timed(cmd: list[str], cwd: Path, env=None, ok=(0, 1)) -> float:
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
+    if proc.returncode not in ok:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     return elapsed
 
@@ -38,11 +50,101 @@ def best(n: int, fn) -> float:
     return min(fn() for _ in range(n))
 
 
+def synthetic_class(out: Path, n: int) -> dict[str, str]:
+    """``out/<student>/convnets/`` for n students; returns {student: what they handed in}."""
+    sys.path.insert(0, str(REPO / "tests"))
+    import nbformat
+
+    import example_submissions as ex
+
+    mistakes = [e.name for e in ex.all_examples() if e.fails]
+    # the notebooks' mistakes interleaved, so that a small class has some of each
+    by_nb = [[m for m in mistakes if m.startswith(f"nb{k}")] for k in range(1, 10)]
+    interleaved = [m for group in zip(*[g for g in by_nb if g]) for m in group]
+    kinds = ["solution", "blank", "broken"] + interleaved + [m for m in mistakes if m not in interleaved]
+    made = {}
+    for i in range(n):
+        kind = kinds[i % len(kinds)]
+        student = f"s{i + 1:03d}_{kind}"
+        folder = out / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        for name in registry():
+            nb = ex.blank_notebook(name) if kind == "blank" else ex.solution_notebook(name)
+            nbformat.write(nb, str(folder / f"{name}.ipynb"))
+        if kind == "broken":
+            (folder / f"{list(registry())[0]}.ipynb").write_text("{ not JSON")
+        elif kind not in ("solution", "blank"):
+            example = next(e for e in ex.all_examples() if e.name == kind)
+            nbformat.write(ex.apply(example), str(folder / f"{example.notebook}.ipynb"))
+        made[student] = kind
+    return made
+
+
+def children_usage() -> tuple[float, float]:
+    """CPU seconds of all waited-for descendants so far, and the peak RSS of the largest (MiB)."""
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime, u.ru_maxrss / 1024
+
+
+def bench_class(n: int, jobs: int, skip_nbgrader: bool = False) -> int:
+    work = Path(tempfile.mkdtemp(prefix="convnets-bench-class-"))
+    submitted = work / "submitted"
+    made = synthetic_class(submitted, n)
+    print(f"class: {n} students ({', '.join(sorted(set(made.values()))[:6])}, ...), {len(registry())} notebooks each")
+    py = sys.executable
+    rows = []
+    for label, j in (("batch grader, 1 job", 1), (f"batch grader, {jobs} jobs", jobs)):
+        out = work / f"out-{j}"
+        cpu0, _ = children_usage()
+        t = timed([py, "-m", "autograder.batch", "grade", str(submitted), "--out", str(out), "--jobs", str(j)],
+                  REPO, ok=(0, 1, 3))
+        cpu1, peak = children_usage()
+        rows.append((label, t, cpu1 - cpu0, peak, out))
+    scores = {s: json.loads((rows[-1][4] / "students" / f"{s}.json").read_text())["results"]["score"] for s in made}
+    agree = all(json.loads((rows[0][4] / "students" / f"{s}.json").read_text())["results"]["score"] == v
+                for s, v in scores.items())
+    t_nb = None
+    if not skip_nbgrader:
+        from autograder.nbgrader_runner import autograde
+
+        cpu0, _ = children_usage()
+        start = time.perf_counter()
+        grades = autograde(submitted, jobs=1)
+        t_nb = time.perf_counter() - start
+        cpu_nb = children_usage()[0] - cpu0
+        by_nbgrader = {s: 0.0 for s in made}
+        for g in grades:
+            if not g.manual:
+                by_nbgrader[g.student] += g.auto_score or 0.0
+        same = {s for s in made if abs(by_nbgrader[s] - scores[s]) < 1e-9}
+        rows.insert(0, ("nbgrader autograde", t_nb, cpu_nb, None, None))
+    print(f"{'runner':26s} {'wall':>8s} {'x faster':>9s} {'subm/min':>9s} {'CPU s/subm':>11s} {'peak MiB':>9s}")
+    for label, t, cpu, peak, _ in rows:
+        faster = f"{t_nb / t:8.1f}x" if t_nb else "      -  "
+        print(f"{label:26s} {t:7.0f}s {faster} {60 * n / t:9.1f} {cpu / n:11.1f} "
+              f"{'' if peak is None else f'{peak:9.0f}'}")
+    print(f"batch 1 job and {jobs} jobs give the same scores: {agree}")
+    if t_nb is not None:
+        print(f"nbgrader and the batch grader give the same auto score to {len(same)} of {n} students"
+              + ("" if len(same) == n else f" (differ: {sorted(set(made) - same)})"))
+    print("peak MiB: the largest resident set of any one process (a child grading one notebook)")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=1, help="take the best of N runs (default 1)")
     ap.add_argument("--notebook", action="append", help="only these notebooks")
+    ap.add_argument("--class", dest="class_size", type=int, default=None, metavar="N",
+                    help="benchmark a synthetic class of N students instead (e.g. 40)")
+    ap.add_argument("--jobs", type=int, default=None, help="with --class: jobs of the parallel run (default: cores)")
+    ap.add_argument("--skip-nbgrader", action="store_true", help="with --class: time only the batch grader")
     args = ap.parse_args(argv)
+    if args.class_size:
+        import os
+
+        return bench_class(args.class_size, args.jobs or os.cpu_count() or 1, args.skip_nbgrader)
     sys.path.insert(0, str(REPO / "tests"))
     import example_submissions
 

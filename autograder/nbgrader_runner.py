@@ -75,9 +75,11 @@ def autograde(submitted: Path, feedback: Path | None = None, export: Path | None
         return _autograde_shard(submitted, students, feedback, export, keep)
     from concurrent.futures import ThreadPoolExecutor
 
+    if feedback is not None or export is not None:
+        raise ValueError("feedback and export need one gradebook: use jobs=1")
     shards = [students[k::jobs] for k in range(jobs)]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        parts = list(pool.map(lambda shard: _autograde_shard(submitted, shard), shards))
+        parts = list(pool.map(lambda shard: _autograde_shard(submitted, shard, keep=keep), shards))
     return [grade for part in parts for grade in part]
 
 
@@ -114,8 +116,8 @@ def _autograde_shard(submitted: Path, students: list[str], feedback: Path | None
                         grades.append(CellGrade(student=student, notebook=nb.name, name=grade.name,
                                                 auto_score=grade.auto_score, max_score=grade.max_score,
                                                 manual=grade.cell.cell_type == "markdown"))
-        if keep is not None:
-            shutil.copytree(root, keep, symlinks=True, dirs_exist_ok=True)
+        if keep is not None:   # the graded notebooks, with their outputs (shards: each its own)
+            shutil.copytree(root / "autograded", keep / "autograded", dirs_exist_ok=True)
     return grades
 
 

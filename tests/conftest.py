@@ -44,7 +44,14 @@ def graded_by_nbgrader(example_class, tmp_path_factory) -> dict:
     chosen = tmp_path_factory.mktemp("submitted_nbgrader")
     for name in nbgrader_examples():
         (chosen / name).symlink_to(example_class / name, target_is_directory=True)
-    return scores_by_student(autograde(chosen, jobs=os.cpu_count() or 1))
+    keep = tmp_path_factory.getbasetemp() / "nbgrader_course"
+    return scores_by_student(autograde(chosen, keep=keep, jobs=os.cpu_count() or 1))
+
+
+@pytest.fixture(scope="session")
+def autograded_by_nbgrader(graded_by_nbgrader, tmp_path_factory) -> Path:
+    """nbgrader's graded notebooks, with their outputs: ``<example>/convnets/*.ipynb``."""
+    return tmp_path_factory.getbasetemp() / "nbgrader_course" / "autograded"
 
 
 _SOLUTIONS: dict[str, dict] = {}

@@ -44,6 +44,9 @@ class Example:
     # Also graded by nbgrader in the test suite (it re-runs the notebook's training, so
     # notebook 3's examples are graded by nbgrader only in part: see tests/test_examples.py).
     nbgrader: bool = True
+    # How many distinct mistakes it holds (notebook 3 puts two mistakes in different
+    # functions into one submission, to grade its costly retraining fewer times).
+    mistakes: int = 1
 
 
 def _strip_solution_markers(source: str) -> str:

@@ -36,3 +36,20 @@ def test_autograde_feedback_and_export(tmp_path):
     assert set(rows) == {"solution", "blank"}
     assert float(rows["blank"]["raw_score"]) == 0
     assert float(rows["solution"]["raw_score"]) == full     # the written answer is not graded yet
+    # The batch grader's grades.csv has nbgrader export's columns and the same scores.
+    from autograder import batch
+
+    batch.main(["grade", str(submitted), "--out", str(tmp_path / "batch")])
+    ours = list(csv.DictReader((tmp_path / "batch" / "grades.csv").open()))
+    assert list(ours[0]) == list(next(iter(rows.values()))), "the columns of nbgrader export, in its order"
+    for row in ours:
+        theirs = rows[row["student_id"]]
+        for key in ("assignment", "raw_score", "score", "max_score", "late_submission_penalty"):
+            assert _same(row[key], theirs[key]), f"{row['student_id']}/{key}: ours {row[key]}, nbgrader {theirs[key]}"
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return a == b

@@ -1,0 +1,343 @@
+"""Grade a whole class: all cores, resumable, shardable; grades CSV, JUnit XML, HTML report.
+
+    python -m autograder.batch grade SUBMITTED --out OUT [--jobs N] [--shard K/N] [--force]
+    python -m autograder.batch merge OUT_1 OUT_2 ... --out OUT
+    python -m autograder.batch report OUT
+
+``SUBMITTED`` is laid out the nbgrader way: ``SUBMITTED/<student>/convnets/*.ipynb``.
+Each student is graded by the pytest runner's sandbox (:func:`autograder.grading.grade_submission`)
+in a worker thread; the sandboxed children do the work, so ``--jobs`` children run at once.
+
+What ``OUT`` gets:
+
+* ``students/<student>.json``: the record of one student (score per check, the
+  fingerprint of the submission it was made from); a re-run skips a student whose
+  notebooks and grader are unchanged (``--force`` regrades everyone);
+* ``results/<student>/results.json``: Gradescope's layout, what the student reads;
+* ``grades.csv``: the columns of ``nbgrader export`` (``raw_score`` and ``score`` are the
+  auto-graded points; ``max_score`` includes the manually graded answers, as nbgrader's does);
+* ``junit.xml``: one test suite per student, one test case per check, for CI;
+* ``report.html``: the grade distribution, each check's pass rate (plots), and what
+  could not be graded.
+
+Exit code: 0 every submission graded and every check passed, 1 every submission graded
+(some checks failed), 3 some submission could not be graded (the others are).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import hashlib
+import io
+import json
+import os
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from autograder.core import ASSIGNMENT, REFERENCES_DIR, registry
+from autograder.grading import SubmissionError, grade_submission, unreadable_result
+from autograder.sandbox import Limits
+
+CSV_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
+               "raw_score", "late_submission_penalty", "score", "max_score"]
+GRADED, NOT_GRADED = "graded", "could not grade"
+
+
+def grader_version() -> str:
+    """Changes whenever the checks or the references change: records made by an older
+    grader are regraded."""
+    h = hashlib.sha256()
+    checks = Path(__file__).resolve().parent / "checks"
+    for path in sorted(checks.glob("*.py")) + sorted(REFERENCES_DIR.glob("*.npz")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def fingerprint(folder: Path, version: str) -> str:
+    h = hashlib.sha256(version.encode())
+    for path in sorted(folder.glob("*.ipynb")) if folder.is_dir() else []:
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def parse_shard(text: str | None) -> tuple[int, int]:
+    if not text:
+        return 1, 1
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise SystemExit(f"--shard: expected K/N such as 2/4, received {text!r}") from None
+    if not 1 <= k <= n:
+        raise SystemExit(f"--shard: expected 1 <= K <= N, received {k}/{n}")
+    return k, n
+
+
+def students_of(submitted: Path, shard: tuple[int, int] = (1, 1)) -> list[str]:
+    if not submitted.is_dir():
+        raise SystemExit(f"{submitted} is not a folder: expected nbgrader's submitted/<student>/{ASSIGNMENT}/")
+    names = sorted(p.name for p in submitted.iterdir() if p.is_dir() and not p.name.startswith("."))
+    k, n = shard
+    return [s for i, s in enumerate(names) if i % n == k - 1]
+
+
+def max_points() -> tuple[float, float]:
+    auto = sum(c.points for spec in registry().values() for c in spec.checks)
+    manual = sum(p for spec in registry().values() for p in spec.manual.values())
+    return auto, manual
+
+
+# --------------------------------------------------------------------------- grading
+def grade_student(student: str, folder: Path, limits: Limits | None, version: str) -> dict:
+    """One student's record; never raises (a grader error is recorded as 'could not grade')."""
+    started = time.monotonic()
+    record = {"student": student, "fingerprint": fingerprint(folder, version), "status": GRADED}
+    timestamp = folder / "timestamp.txt"
+    record["timestamp"] = timestamp.read_text().strip() if timestamp.is_file() else ""
+    try:
+        if not folder.is_dir():
+            raise SubmissionError(f"no {ASSIGNMENT}/ folder in {folder.parent.name}/: expected "
+                                  f"submitted/{student}/{ASSIGNMENT}/*.ipynb")
+        result = grade_submission(folder, limits)
+    except SubmissionError as exc:
+        result, record["status"] = unreadable_result(folder, str(exc)), NOT_GRADED
+    except Exception as exc:  # noqa: BLE001 - the grader's own failure: report it, grade the rest
+        result, record["status"] = unreadable_result(folder, f"grader error: {type(exc).__name__}: {exc}"), NOT_GRADED
+    record["results"] = result.gradescope()
+    record["notebook_of"] = {t.name: t.notebook for t in result.tests}
+    record["seconds"] = round(time.monotonic() - started, 1)
+    return record
+
+
+def _save(out: Path, record: dict) -> None:
+    from autograder.core import write_atomic
+
+    student = record["student"]
+    (out / "students").mkdir(parents=True, exist_ok=True)
+    (out / "results" / student).mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "students" / f"{student}.json", json.dumps(record, indent=1).encode())
+    write_atomic(out / "results" / student / "results.json", (json.dumps(record["results"], indent=2) + "\n").encode())
+
+
+def load_records(out: Path) -> dict[str, dict]:
+    records = {}
+    for path in sorted((out / "students").glob("*.json")):
+        try:
+            record = json.loads(path.read_text())
+            records[record["student"]] = record
+        except (OSError, ValueError, KeyError) as exc:
+            print(f"skipping {path}: not a student record ({exc})", file=sys.stderr)
+    return records
+
+
+class ProgressBar:
+    """``[#####.....] 12/40 30% 1m02s elapsed, about 2m25s left`` on stderr."""
+
+    def __init__(self, total: int, jobs: int, stream=sys.stderr):
+        self.total, self.jobs, self.stream = total, jobs, stream
+        self.done, self.started, self.lock = 0, time.monotonic(), threading.Lock()
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+
+    def step(self, what: str) -> None:
+        with self.lock:
+            self.done += 1
+            elapsed = time.monotonic() - self.started
+            left = elapsed / self.done * (self.total - self.done)
+            filled = int(20 * self.done / max(self.total, 1))
+            line = (f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total} "
+                    f"{100 * self.done // max(self.total, 1)}% {_clock(elapsed)} elapsed, about {_clock(left)} left"
+                    f" - {what}")
+            self.stream.write(("\r" + line[:150].ljust(150)) if self.tty else line + "\n")
+            if self.tty and self.done == self.total:
+                self.stream.write("\n")
+            self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}m{s:02d}s" if m else f"{s}s"
+
+
+def grade_class(submitted: Path, out: Path, jobs: int | None = None, shard: tuple[int, int] = (1, 1),
+                force: bool = False, limits: Limits | None = None, quiet: bool = False) -> dict[str, dict]:
+    """Grade every student of the shard who has no up-to-date record in ``out``; return all records."""
+    out.mkdir(parents=True, exist_ok=True)
+    version = grader_version()
+    students = students_of(submitted, shard)
+    old = load_records(out)
+    todo = [s for s in students if force or s not in old
+            or old[s].get("fingerprint") != fingerprint(submitted / s / ASSIGNMENT, version)]
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+    if not quiet:
+        print(f"{len(students)} submissions in shard {shard[0]}/{shard[1]}: {len(students) - len(todo)} already "
+              f"graded and unchanged, {len(todo)} to grade with {jobs} jobs", file=sys.stderr)
+    bar = ProgressBar(len(todo), jobs, stream=sys.stderr if not quiet else io.StringIO())
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(grade_student, s, submitted / s / ASSIGNMENT, limits, version): s for s in todo}
+        for future in as_completed(futures):
+            record = future.result()
+            _save(out, record)
+            results = record["results"]
+            bar.step(f"{record['student']}: {results['score']:g} ({record['status']}, {record['seconds']:g} s)")
+    records = load_records(out)
+    return {s: records[s] for s in students if s in records}
+
+
+# --------------------------------------------------------------------------- outputs
+def write_csv(records: dict[str, dict], path: Path) -> None:
+    auto, manual = max_points()
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for student, record in sorted(records.items()):
+            score = float(record["results"]["score"])
+            writer.writerow([ASSIGNMENT, "", record.get("timestamp", ""), student, "", "", "", score, 0.0, score,
+                             auto + manual])
+
+
+def write_junit(records: dict[str, dict], path: Path) -> None:
+    suites = ET.Element("testsuites", name=f"{ASSIGNMENT} autograder")
+    for student, record in sorted(records.items()):
+        tests = record["results"]["tests"]
+        failed = [t for t in tests if t["score"] != t["max_score"]]
+        suite = ET.SubElement(suites, "testsuite", name=student, tests=str(len(tests)),
+                              failures=str(len(failed) if record["status"] == GRADED else 0),
+                              errors=str(len(tests) if record["status"] != GRADED else 0),
+                              time=str(record.get("seconds", 0)))
+        for t in tests:
+            case = ET.SubElement(suite, "testcase", classname=f"{student}.{record['notebook_of'].get(t['name'], '')}",
+                                 name=t["name"])
+            ET.SubElement(case, "properties")
+            if t["score"] != t["max_score"]:
+                tag = "failure" if record["status"] == GRADED else "error"
+                node = ET.SubElement(case, tag, message=t["output"].splitlines()[0][:200] if t["output"] else tag)
+                node.text = t["output"]
+    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _figure_png(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def write_html(records: dict[str, dict], path: Path) -> None:
+    import html
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    auto, manual = max_points()
+    ids = [c.grade_id for spec in registry().values() for c in spec.checks]
+    scores = [float(r["results"]["score"]) for r in records.values()]
+    rates = {i: 0.0 for i in ids}
+    for record in records.values():
+        for t in record["results"]["tests"]:
+            if t["name"] in rates and t["score"] == t["max_score"]:
+                rates[t["name"]] += 1 / max(len(records), 1)
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.hist(scores, bins=min(20, max(5, len(scores))), range=(0, auto), color="#4c72b0")
+    ax.set_xlabel(f"auto-graded points (of {auto:g})")
+    ax.set_ylabel("students")
+    ax.set_title(f"Grade distribution ({len(scores)} submissions)")
+    hist = _figure_png(fig)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(7, 0.25 * len(ids) + 1))
+    ax.barh(ids[::-1], [100 * rates[i] for i in ids[::-1]], color="#55a868")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of submissions passing")
+    ax.set_title("Pass rate of each check (the hardest are the shortest bars)")
+    ax.tick_params(axis="y", labelsize=7)
+    bars = _figure_png(fig)
+    plt.close(fig)
+    failed = [(s, r) for s, r in sorted(records.items()) if r["status"] != GRADED]
+    rows = "".join(f"<tr><td>{html.escape(s)}</td><td>{float(r['results']['score']):g}</td>"
+                   f"<td>{html.escape(r['status'])}</td><td>{html.escape(r['results'].get('output', '')[:300])}</td></tr>"
+                   for s, r in sorted(records.items()))
+    hardest = "".join(f"<tr><td>{html.escape(i)}</td><td>{100 * rates[i]:.0f}%</td></tr>"
+                      for i in sorted(ids, key=lambda i: rates[i]))
+    could_not = ("<p>Every submission was graded.</p>" if not failed else
+                 "<ul>" + "".join(f"<li>{html.escape(s)}: {html.escape(r['results'].get('output', ''))}</li>"
+                                  for s, r in failed) + "</ul>")
+    mean = sum(scores) / len(scores) if scores else 0.0
+    path.write_text(f"""<!doctype html><html><head><meta charset="utf-8"><title>{ASSIGNMENT}: grades</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:2px 8px;text-align:left}}
+tr:nth-child(even){{background:#f3f3f3}}</style></head><body>
+<h1>{ASSIGNMENT}: auto-graded results</h1>
+<p>{len(records)} submissions; mean {mean:.1f} of {auto:g} auto-graded points ({manual:g} more points are graded by
+hand). Could not grade: {len(failed)}.</p>
+<img alt="grade distribution" src="data:image/png;base64,{hist}">
+<img alt="pass rate of each check" src="data:image/png;base64,{bars}">
+<h2>What could not be graded</h2>{could_not}
+<h2>Checks, hardest first</h2><table><tr><th>check</th><th>passed</th></tr>{hardest}</table>
+<h2>Students</h2><table><tr><th>student</th><th>auto score</th><th>status</th><th>notes</th></tr>{rows}</table>
+</body></html>
+""")
+
+
+def write_outputs(records: dict[str, dict], out: Path) -> int:
+    """Write the class outputs; return the exit code (0, 1 or 3, see the module docstring)."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(records, out / "grades.csv")
+    write_junit(records, out / "junit.xml")
+    write_html(records, out / "report.html")
+    not_graded = sorted(s for s, r in records.items() if r["status"] != GRADED)
+    all_passed = all(t["score"] == t["max_score"] for r in records.values() for t in r["results"]["tests"])
+    auto, _ = max_points()
+    print(f"{len(records)} submissions: {len(records) - len(not_graded)} graded, {len(not_graded)} could not be "
+          f"graded{': ' + ', '.join(not_graded) if not_graded else ''}. Wrote {out / 'grades.csv'}, "
+          f"{out / 'junit.xml'}, {out / 'report.html'} and {out / 'results'}/<student>/results.json")
+    return 3 if not_graded else (0 if all_passed and records else 1)
+
+
+def merge(parts: list[Path], out: Path) -> dict[str, dict]:
+    """Combine the shards' ``students/`` records into ``out`` (a student in two shards: the newer record)."""
+    records: dict[str, dict] = {}
+    for part in parts:
+        if not (part / "students").is_dir():
+            raise SystemExit(f"{part} has no students/ folder: expected the --out folder of a `grade` run")
+        for student, record in load_records(part).items():
+            records[student] = record
+    for record in records.values():
+        _save(out, record)
+    return records
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("grade", help="grade a submitted/ folder (resumable)")
+    g.add_argument("submitted", type=Path)
+    g.add_argument("--out", type=Path, required=True)
+    g.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: all cores)")
+    g.add_argument("--shard", default=None, help="K/N: grade only the K-th of N slices of the class")
+    g.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    g.add_argument("--time-limit", type=float, default=None, help="seconds per notebook (default 600)")
+    g.add_argument("--memory-limit", type=float, default=None, help="GiB of address space per child (default 4)")
+    m = sub.add_parser("merge", help="combine the --out folders of several shards")
+    m.add_argument("parts", type=Path, nargs="+")
+    m.add_argument("--out", type=Path, required=True)
+    r = sub.add_parser("report", help="rewrite grades.csv, junit.xml and report.html from OUT/students/")
+    r.add_argument("out", type=Path)
+    args = ap.parse_args(argv)
+    if args.command == "grade":
+        limits = Limits()
+        if args.time_limit:
+            limits.wall_seconds = args.time_limit
+        if args.memory_limit:
+            limits.memory_bytes = int(args.memory_limit * 2 ** 30)
+        records = grade_class(args.submitted, args.out, args.jobs, parse_shard(args.shard), args.force, limits)
+        return write_outputs(records, args.out)
+    if args.command == "merge":
+        return write_outputs(merge(args.parts, args.out), args.out)
+    return write_outputs(load_records(args.out), args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""The batch grader: shards and their merge, resuming, and the formats of its outputs."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from xml.etree import ElementTree as ET
+
+import pytest
+
+import example_submissions as ex
+from autograder import batch
+from autograder.core import ASSIGNMENT, registry
+
+NB = "2_transpose_convolution"          # a quick notebook
+MISTAKE = next(e for e in ex.all_examples() if e.notebook == NB and e.fails)
+GRADESCOPE_TEST_FIELDS = {"name", "score", "max_score", "output", "visibility"}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """A class of three: one mistake, one notebook that is not JSON, one without a convnets/
+    folder; graded as two shards, then merged."""
+    root = tmp_path_factory.mktemp("batch")
+    submitted = root / "submitted"
+    ex.write_examples(submitted, [MISTAKE.name], notebooks=[NB])
+    (submitted / "broken" / ASSIGNMENT).mkdir(parents=True)
+    (submitted / "broken" / ASSIGNMENT / f"{NB}.ipynb").write_text("{ this is not JSON")
+    (submitted / "nofolder").mkdir()
+    parts = [root / "shard1", root / "shard2"]
+    codes = [batch.main(["grade", str(submitted), "--out", str(part), "--shard", f"{k}/2", "--jobs", "2"])
+             for k, part in enumerate(parts, 1)]
+    merged = root / "merged"
+    code = batch.main(["merge", *map(str, parts), "--out", str(merged)])
+    return {"submitted": submitted, "parts": parts, "codes": codes, "merged": merged, "code": code}
+
+
+@pytest.mark.slow
+def test_shards_split_the_class_and_merge_back(graded):
+    students = sorted(p.name for p in graded["submitted"].iterdir())
+    shards = [sorted(batch.load_records(p)) for p in graded["parts"]]
+    assert sorted(shards[0] + shards[1]) == students and not set(shards[0]) & set(shards[1])
+    assert sorted(batch.load_records(graded["merged"])) == students
+    assert graded["code"] == 3, "a submission that could not be graded gives exit code 3"
+
+
+@pytest.mark.slow
+def test_a_mistake_costs_its_checks_and_a_broken_submission_only_itself(graded):
+    records = batch.load_records(graded["merged"])
+    mistake = records[MISTAKE.name]
+    assert mistake["status"] == batch.GRADED
+    failed = {t["name"] for t in mistake["results"]["tests"] if t["score"] != t["max_score"]}
+    nb_ids = {c.grade_id for c in registry()[NB].checks}
+    assert failed & nb_ids == set(MISTAKE.fails)
+    for student, why in (("broken", "unreadable notebook"), ("nofolder", "no convnets/ folder")):
+        assert records[student]["status"] == batch.NOT_GRADED and records[student]["results"]["score"] == 0
+        assert why in records[student]["results"]["output"]
+    report = (graded["merged"] / "report.html").read_text()
+    assert report.count("data:image/png;base64,") == 2 and "broken" in report and "nofolder" in report
+
+
+@pytest.mark.slow
+def test_results_json_has_the_gradescope_fields(graded):
+    for student in ("broken", MISTAKE.name):
+        data = json.loads((graded["merged"] / "results" / student / "results.json").read_text())
+        assert isinstance(data["score"], (int, float)) and data["tests"]
+        for t in data["tests"]:
+            assert set(t) >= GRADESCOPE_TEST_FIELDS and t["visibility"] in {"visible", "hidden", "after_due_date",
+                                                                           "after_published"}
+        assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))
+
+
+@pytest.mark.slow
+def test_junit_xml_counts_failures_and_errors(graded):
+    root = ET.parse(graded["merged"] / "junit.xml").getroot()
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    n = sum(len(spec.checks) for spec in registry().values())
+    assert int(suites[MISTAKE.name].get("tests")) == n
+    records = batch.load_records(graded["merged"])
+    lost = [t for t in records[MISTAKE.name]["results"]["tests"] if t["score"] != t["max_score"]]
+    assert int(suites[MISTAKE.name].get("failures")) == len(lost) > 0
+    assert int(suites["broken"].get("errors")) == n and suites["broken"].find("testcase/error") is not None
+
+
+@pytest.mark.slow
+def test_csv_rows_match_the_records(graded):
+    rows = list(csv.DictReader((graded["merged"] / "grades.csv").open()))
+    assert list(rows[0]) == batch.CSV_COLUMNS
+    records = batch.load_records(graded["merged"])
+    assert {r["student_id"]: float(r["raw_score"]) for r in rows} == {
+        s: float(r["results"]["score"]) for s, r in records.items()}
+    assert {float(r["max_score"]) for r in rows} == {sum(batch.max_points())}
+
+
+@pytest.mark.slow
+def test_a_rerun_grades_only_what_changed(graded, capsys):
+    out = graded["merged"]
+    before = batch.load_records(out)
+    batch.main(["grade", str(graded["submitted"]), "--out", str(out)])
+    assert "0 to grade" in capsys.readouterr().err
+    shutil.copy(graded["submitted"] / MISTAKE.name / ASSIGNMENT / f"{NB}.ipynb",
+                graded["submitted"] / "broken" / ASSIGNMENT / f"{NB}.ipynb")
+    batch.main(["grade", str(graded["submitted"]), "--out", str(out)])
+    assert "1 to grade" in capsys.readouterr().err
+    after = batch.load_records(out)
+    assert after["broken"]["status"] == batch.GRADED
+    # the same notebook graded twice: the same scores and the same messages, word for word
+    assert after["broken"]["results"]["tests"] == before[MISTAKE.name]["results"]["tests"]
+    assert after[MISTAKE.name] == before[MISTAKE.name]
+
+
+def test_bad_arguments_say_what_was_expected(tmp_path):
+    with pytest.raises(SystemExit, match="expected K/N"):
+        batch.parse_shard("2-4")
+    with pytest.raises(SystemExit, match="1 <= K <= N"):
+        batch.parse_shard("5/4")
+    with pytest.raises(SystemExit, match="not a folder"):
+        batch.students_of(tmp_path / "missing")
+    with pytest.raises(SystemExit, match="no students/ folder"):
+        batch.merge([tmp_path], tmp_path / "out")
