@@ -61,16 +61,20 @@ def _layer_summary(model) -> list[str]:
     return out
 
 
-def collect_shapes(ns):
+def _each_case(ns, describe) -> dict:
+    """``describe(model)`` of the student's model for every case, or the error it raised."""
     f = student_function(ns, "build_encoder_decoder")
     out = {}
     for i, (shape, n, act, filters) in enumerate(SHAPE_CASES):
         try:
-            model = f(shape, n, act, filters=filters)
-            out[f"case{i}"] = [-1 if d is None else int(d) for d in model.output.shape[1:]]
+            out[f"case{i}"] = describe(f(shape, n, act, filters=filters))
         except Exception as exc:  # noqa: BLE001
             out[f"case{i}_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
     return out
+
+
+def collect_shapes(ns):
+    return _each_case(ns, lambda model: [-1 if d is None else int(d) for d in model.output.shape[1:]])
 
 
 def judge_shapes(received, expected):
@@ -87,14 +91,7 @@ def judge_shapes(received, expected):
 
 
 def collect_layers(ns):
-    f = student_function(ns, "build_encoder_decoder")
-    out = {}
-    for i, (shape, n, act, filters) in enumerate(SHAPE_CASES):
-        try:
-            out[f"case{i}"] = _layer_summary(f(shape, n, act, filters=filters))
-        except Exception as exc:  # noqa: BLE001
-            out[f"case{i}_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
-    return out
+    return _each_case(ns, _layer_summary)
 
 
 def judge_layers(received, expected):
