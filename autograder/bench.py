@@ -128,6 +128,10 @@ def bench_class(n: int, jobs: int, skip_nbgrader: bool = False) -> int:
         print(f"nbgrader and the batch grader give the same auto score to {len(same)} of {n} students"
               + ("" if len(same) == n else f" (differ: {sorted(set(made) - same)})"))
     print("peak MiB: the largest resident set of any one process (a child grading one notebook)")
+    kept = REPO / "build" / "bench-class"
+    shutil.rmtree(kept, ignore_errors=True)
+    shutil.copytree(rows[-1][4], kept)
+    print(f"the batch grader's outputs for this class: {kept}/ (report.html, grades.csv, junit.xml, results/)")
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
