@@ -1,8 +1,10 @@
 """Notebook 3: realistic mistakes (each example fails exactly the checks named) and valid variations.
 
-Grading a notebook-3 submission retrains two models (about 25 s), so where two mistakes
-sit in different functions and fail different checks, one example holds both (``also``,
-``mistakes=2``): each check still meets exactly one mistake. The examples also skip the
+Grading a notebook-3 submission retrains two models (about 25 s), so where mistakes sit
+in different functions and fail different checks, one example holds two or three (``also``,
+``mistakes``): each check still meets exactly one mistake (the two retrainings are
+independent: segmentation's uses only the segmentation choices, super-resolution's only
+its own). The examples also skip the
 notebook's own training (0 epochs, as a student in a hurry may: the notebook's numbers
 are not graded, the grader retrains with its own budget). nbgrader re-runs every cell of
 every submission, so the suite has it grade the examples in ``BY_NBGRADER`` (at least
@@ -22,8 +24,7 @@ NO_TRAINING = (("SEG_FILTERS, SEG_EPOCHS, SEG_BATCH, SEG_LR = (32, 64, 128), 4, 
                ("SR_FILTERS, SR_EPOCHS, SR_BATCH, SR_LR = (32, 64), 3, 16, 2e-3",
                 "SR_FILTERS, SR_EPOCHS, SR_BATCH, SR_LR = (32, 64), 0, 16, 2e-3"))
 BY_NBGRADER = {"nb3_pooling_down_and_psnr_natural_log", "nb3_upsampling_up_and_iou_over_pixels",
-               "nb3_sigmoid_segmentation_and_psnr_max_val", "nb3_mse_segmentation",
-               "nb3_no_activation_segmentation_and_bicubic_not_clipped", "nb3_worst_numpy"}
+               "nb3_sigmoid_segmentation_psnr_max_val_and_tanh_superres", "nb3_mse_segmentation_and_worst_numpy"}
 
 # Second mistakes, put into otherwise correct cells of the same submission.
 PSNR_NATURAL_LOG = ("return 10.0 * np.log10(max_val ** 2 / mse)", "return 10.0 * np.log(max_val ** 2 / mse)")
@@ -32,6 +33,9 @@ IOU_OVER_PIXELS = ("return float(np.mean(inter[present] / union[present]))", "re
 BICUBIC_NOT_CLIPPED = ('return tf.clip_by_value(tf.image.resize(images, size, method="bicubic"), 0.0, 1.0)',
                        'return tf.image.resize(images, size, method="bicubic")')
 TOP_K = "worst = tf.math.top_k(tf.reshape(err, (-1, n)), k=math.ceil(q * n)).values"
+TANH_SUPERRES = ('SUPERRES_ACTIVATION = "sigmoid"', 'SUPERRES_ACTIVATION = "tanh"')
+LINEAR_SUPERRES = ('SUPERRES_ACTIVATION = "sigmoid"', "SUPERRES_ACTIVATION = None")
+WORST_NUMPY = (TOP_K, "worst = np.sort(np.asarray(err).reshape(-1, n), axis=1)[:, -math.ceil(q * n):]")
 
 
 def mistake(name, cell, edits, fails, why="", also=()):
@@ -53,33 +57,27 @@ EXAMPLES = [
     mistake("nb3_valid_padding_up", ED,
             [('Conv2DTranspose(f, 3, strides=2, padding="same"', 'Conv2DTranspose(f, 3, strides=2, padding="valid"')],
             {SHAPES, TSEG, TSR}, "an output of the wrong size"),
-    mistake("nb3_sigmoid_segmentation_and_psnr_max_val", SEGCELL,
+    mistake("nb3_sigmoid_segmentation_psnr_max_val_and_tanh_superres", SEGCELL,
             [('SEGMENTATION_ACTIVATION = "softmax"', 'SEGMENTATION_ACTIVATION = "sigmoid"')],
-            {SEG, PSNR}, "a sigmoid head for segmentation; PSNR that ignores max_val", also=[PSNR_MAX_VAL_IGNORED]),
+            {SEG, PSNR, SRACT}, "a sigmoid head for segmentation; PSNR that ignores max_val; a tanh "
+            "super-resolution head", also=[PSNR_MAX_VAL_IGNORED, TANH_SUPERRES]),
     mistake("nb3_no_activation_segmentation_and_bicubic_not_clipped", SEGCELL,
             [('SEGMENTATION_ACTIVATION = "softmax"', "SEGMENTATION_ACTIVATION = None")],
             {SEG, TSEG, BICUBIC}, "no activation for segmentation (scores, not probabilities); bicubic overshoot "
             "not clipped", also=[BICUBIC_NOT_CLIPPED]),
-    mistake("nb3_mse_segmentation", SEGCELL,
+    mistake("nb3_mse_segmentation_and_worst_numpy", SEGCELL,
             [('SEGMENTATION_LOSS = "sparse_categorical_crossentropy"', 'SEGMENTATION_LOSS = "mse"')],
-            {SEG, TSEG}, "MSE for segmentation"),
-    mistake("nb3_onehot_loss", SEGCELL,
+            {SEG, TSEG, WORST, TSR}, "MSE for segmentation; a worst-case loss computed in NumPy (not "
+            "differentiable)", also=[WORST_NUMPY]),
+    mistake("nb3_onehot_loss_and_linear_superres", SEGCELL,
             [('SEGMENTATION_LOSS = "sparse_categorical_crossentropy"', 'SEGMENTATION_LOSS = "categorical_crossentropy"')],
-            {SEG, TSEG}, "categorical (one-hot) cross-entropy with integer masks"),
-    mistake("nb3_linear_superres", SR,
-            [('SUPERRES_ACTIVATION = "sigmoid"', "SUPERRES_ACTIVATION = None")],
-            {SRACT}, "a linear super-resolution head (negative intensities possible)"),
-    mistake("nb3_tanh_superres", SR,
-            [('SUPERRES_ACTIVATION = "sigmoid"', 'SUPERRES_ACTIVATION = "tanh"')],
-            {SRACT}, "a tanh super-resolution head"),
+            {SEG, TSEG, SRACT}, "categorical (one-hot) cross-entropy with integer masks; a linear super-resolution "
+            "head (negative intensities possible)", also=[LINEAR_SUPERRES]),
     mistake("nb3_worst_is_mean", SR, [(TOP_K, "worst = err")],
             {WORST}, "a worst-case loss that is really the mean"),
     mistake("nb3_worst_over_batch", SR,
             [(TOP_K, "worst = tf.math.top_k(tf.reshape(err, (-1,)), k=math.ceil(q * n) * err.shape[0]).values")],
             {WORST}, "the worst errors of the batch, not of each image"),
-    mistake("nb3_worst_numpy", SR,
-            [(TOP_K, "worst = np.sort(np.asarray(err).reshape(-1, n), axis=1)[:, -math.ceil(q * n):]")],
-            {WORST, TSR}, "a worst-case loss computed in NumPy: not differentiable"),
     mistake("nb3_ok_objects_and_relu", SEGCELL,
             [('SEGMENTATION_LOSS = "sparse_categorical_crossentropy"',
               "SEGMENTATION_LOSS = keras.losses.SparseCategoricalCrossentropy()"),
