@@ -153,6 +153,7 @@ run_hidden_check("nb3_encoder_decoder_layers", globals())
 # object) that fits integer masks.
 
 # %% nbgrader={"grade": false, "grade_id": "segmentation_choice_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# Set SEGMENTATION_ACTIVATION and SEGMENTATION_LOSS (a string Keras knows, or a Keras object).
 ### BEGIN SOLUTION
 SEGMENTATION_ACTIVATION = "softmax"
 SEGMENTATION_LOSS = "sparse_categorical_crossentropy"
@@ -274,6 +275,7 @@ run_hidden_check("nb3_psnr", globals())
 #   times the height and width, clipped to [0, 1] (bicubic overshoots at edges).
 
 # %% nbgrader={"grade": false, "grade_id": "superres_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# Set SUPERRES_ACTIVATION (a string Keras knows), then write the two functions below.
 ### BEGIN SOLUTION
 SUPERRES_ACTIVATION = "sigmoid"
 ### END SOLUTION
