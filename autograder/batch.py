@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from autograder.core import ASSIGNMENT, REFERENCES_DIR, registry
+from autograder.core import ASSIGNMENT, REFERENCES_DIR, registry, write_atomic
 from autograder.grading import SubmissionError, grade_submission, unreadable_result
 from autograder.sandbox import Limits
 
@@ -92,10 +92,11 @@ def max_points() -> tuple[float, float]:
 
 
 # --------------------------------------------------------------------------- grading
-def grade_student(student: str, folder: Path, limits: Limits | None, version: str) -> dict:
-    """One student's record; never raises (a grader error is recorded as 'could not grade')."""
+def grade_student(student: str, folder: Path, limits: Limits | None, print_: str) -> dict:
+    """One student's record (``print_``: the fingerprint of what is graded); never raises
+    (a grader error is recorded as 'could not grade')."""
     started = time.monotonic()
-    record = {"student": student, "fingerprint": fingerprint(folder, version), "status": GRADED}
+    record = {"student": student, "fingerprint": print_, "status": GRADED}
     timestamp = folder / "timestamp.txt"
     record["timestamp"] = timestamp.read_text().strip() if timestamp.is_file() else ""
     try:
@@ -114,8 +115,6 @@ def grade_student(student: str, folder: Path, limits: Limits | None, version: st
 
 
 def _save(out: Path, record: dict) -> None:
-    from autograder.core import write_atomic
-
     student = record["student"]
     (out / "students").mkdir(parents=True, exist_ok=True)
     (out / "results" / student).mkdir(parents=True, exist_ok=True)
@@ -137,8 +136,8 @@ def load_records(out: Path) -> dict[str, dict]:
 class ProgressBar:
     """``[#####.....] 12/40 30% 1m02s elapsed, about 2m25s left`` on stderr."""
 
-    def __init__(self, total: int, jobs: int, stream=sys.stderr):
-        self.total, self.jobs, self.stream = total, jobs, stream
+    def __init__(self, total: int, stream=sys.stderr):
+        self.total, self.stream = total, stream
         self.done, self.started, self.lock = 0, time.monotonic(), threading.Lock()
         self.tty = hasattr(stream, "isatty") and stream.isatty()
 
@@ -168,22 +167,21 @@ def grade_class(submitted: Path, out: Path, jobs: int | None = None, shard: tupl
     out.mkdir(parents=True, exist_ok=True)
     version = grader_version()
     students = students_of(submitted, shard)
-    old = load_records(out)
-    todo = [s for s in students if force or s not in old
-            or old[s].get("fingerprint") != fingerprint(submitted / s / ASSIGNMENT, version)]
+    records = load_records(out)
+    prints = {s: fingerprint(submitted / s / ASSIGNMENT, version) for s in students}
+    todo = [s for s in students if force or records.get(s, {}).get("fingerprint") != prints[s]]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     if not quiet:
         print(f"{len(students)} submissions in shard {shard[0]}/{shard[1]}: {len(students) - len(todo)} already "
               f"graded and unchanged, {len(todo)} to grade with {jobs} jobs", file=sys.stderr)
-    bar = ProgressBar(len(todo), jobs, stream=sys.stderr if not quiet else io.StringIO())
+    bar = ProgressBar(len(todo), stream=sys.stderr if not quiet else io.StringIO())
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grade_student, s, submitted / s / ASSIGNMENT, limits, version): s for s in todo}
+        futures = [pool.submit(grade_student, s, submitted / s / ASSIGNMENT, limits, prints[s]) for s in todo]
         for future in as_completed(futures):
             record = future.result()
             _save(out, record)
-            results = record["results"]
-            bar.step(f"{record['student']}: {results['score']:g} ({record['status']}, {record['seconds']:g} s)")
-    records = load_records(out)
+            records[record["student"]] = record
+            bar.step(f"{record['student']}: {record['results']['score']:g} ({record['status']}, {record['seconds']:g} s)")
     return {s: records[s] for s in students if s in records}
 
 
@@ -211,7 +209,6 @@ def write_junit(records: dict[str, dict], path: Path) -> None:
         for t in tests:
             case = ET.SubElement(suite, "testcase", classname=f"{student}.{record['notebook_of'].get(t['name'], '')}",
                                  name=t["name"])
-            ET.SubElement(case, "properties")
             if t["score"] != t["max_score"]:
                 tag = "failure" if record["status"] == GRADED else "error"
                 node = ET.SubElement(case, tag, message=t["output"].splitlines()[0][:200] if t["output"] else tag)
@@ -289,7 +286,6 @@ def write_outputs(records: dict[str, dict], out: Path) -> int:
     write_html(records, out / "report.html")
     not_graded = sorted(s for s, r in records.items() if r["status"] != GRADED)
     all_passed = all(t["score"] == t["max_score"] for r in records.values() for t in r["results"]["tests"])
-    auto, _ = max_points()
     print(f"{len(records)} submissions: {len(records) - len(not_graded)} graded, {len(not_graded)} could not be "
           f"graded{': ' + ', '.join(not_graded) if not_graded else ''}. Wrote {out / 'grades.csv'}, "
           f"{out / 'junit.xml'}, {out / 'report.html'} and {out / 'results'}/<student>/results.json")
@@ -297,7 +293,7 @@ def write_outputs(records: dict[str, dict], out: Path) -> int:
 
 
 def merge(parts: list[Path], out: Path) -> dict[str, dict]:
-    """Combine the shards' ``students/`` records into ``out`` (a student in two shards: the newer record)."""
+    """Combine the shards' ``students/`` records into ``out`` (a student in two folders: the later folder's)."""
     records: dict[str, dict] = {}
     for part in parts:
         if not (part / "students").is_dir():

@@ -40,7 +40,11 @@ class CheckFailed(AssertionError):
 
 
 class MissingFunction(CheckFailed):
-    """The notebook does not define a name the check needs."""
+    """The notebook does not define a function the check needs."""
+
+
+class MissingSetting(CheckFailed):
+    """The notebook does not define a setting (a constant) the check needs."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,13 @@ def student_function(ns: dict, name: str):
     if not callable(obj):
         raise MissingFunction(f"`{name}` should be a function, received a {type(obj).__name__}.")
     return obj
+
+
+def student_value(ns: dict, name: str):
+    """The setting ``name`` (a constant such as an activation) from a notebook namespace."""
+    if name not in ns:
+        raise MissingSetting(f"the notebook does not define `{name}`: run the cell that sets it.")
+    return ns[name]
 
 
 # --------------------------------------------------------------------------- messages

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import numpy as np
 
-from autograder.core import Check, student_function
+from autograder.core import Check, student_function, student_value
 from autograder.checks.common import close, expect_close, fail, rng, shipped
 
 NOTEBOOK = "3_image_to_image"
@@ -32,12 +32,6 @@ DEMO_CELLS = frozenset({"partE_seg", "partE_seg_plot", "partE_sr", "partE_sr_plo
 def load(name: str) -> dict:
     with np.load(shipped(name), allow_pickle=False) as f:
         return {k: f[k] for k in f.files}
-
-
-def _value(ns, name):
-    if name not in ns:
-        fail(f"the notebook does not define `{name}`: run the cell that sets it.")
-    return ns[name]
 
 
 def _shown(value) -> str:
@@ -134,7 +128,7 @@ def collect_segmentation_choice(ns):
     import keras
     import tensorflow as tf
 
-    act, loss = _value(ns, "SEGMENTATION_ACTIVATION"), _value(ns, "SEGMENTATION_LOSS")
+    act, loss = student_value(ns, "SEGMENTATION_ACTIVATION"), student_value(ns, "SEGMENTATION_LOSS")
     out = {"activation_name": _shown(act), "loss_name": _shown(loss)}
     try:
         probs = np.asarray(keras.activations.get(act)(tf.constant(_probe_logits())), dtype=np.float64)
@@ -255,7 +249,7 @@ ACT_PROBE = np.array([-6.0, -2.0, -0.5, -0.01, 0.0, 0.01, 0.5, 2.0, 6.0], dtype=
 def collect_superres_activation(ns):
     import keras
 
-    act = _value(ns, "SUPERRES_ACTIVATION")
+    act = student_value(ns, "SUPERRES_ACTIVATION")
     return {"name": _shown(act), "values": np.asarray(keras.activations.get(act)(ACT_PROBE), dtype=np.float64)}
 
 
@@ -364,7 +358,7 @@ def collect_trained_segmentation(ns):
     import keras
 
     f = student_function(ns, "build_encoder_decoder")
-    act, loss = _value(ns, "SEGMENTATION_ACTIVATION"), _value(ns, "SEGMENTATION_LOSS")
+    act, loss = student_value(ns, "SEGMENTATION_ACTIVATION"), student_value(ns, "SEGMENTATION_LOSS")
     data, cfg = load("segmentation.npz"), RETRAIN_SEG
     keras.utils.set_random_seed(0)
     model = f(data["x_train"].shape[1:], len(data["class_names"]), act, filters=cfg["filters"])
@@ -394,7 +388,7 @@ def collect_trained_superres(ns):
     from autograder.core import utils
 
     f = student_function(ns, "build_encoder_decoder")
-    act, worst = _value(ns, "SUPERRES_ACTIVATION"), student_function(ns, "worst_case_loss")
+    act, worst = student_value(ns, "SUPERRES_ACTIVATION"), student_function(ns, "worst_case_loss")
     data, cfg = load("superres.npz"), RETRAIN_SR
 
     def upscale(images):   # the grader's own bicubic baseline, not the student's
