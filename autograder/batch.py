@@ -259,9 +259,14 @@ def write_html(records: dict[str, dict], path: Path) -> None:
                    for s, r in sorted(records.items()))
     hardest = "".join(f"<tr><td>{html.escape(i)}</td><td>{100 * rates[i]:.0f}%</td></tr>"
                       for i in sorted(ids, key=lambda i: rates[i]))
+    partly = [(s, r) for s, r in sorted(records.items()) if r["status"] == GRADED and problems_of(r)]
     could_not = ("<p>Every submission was graded.</p>" if not failed else
                  "<ul>" + "".join(f"<li>{html.escape(s)}: {html.escape(r['results'].get('output', ''))}</li>"
                                   for s, r in failed) + "</ul>")
+    if partly:
+        could_not += ("<p>Graded, with parts that could not be (their checks score 0):</p><ul>" +
+                      "".join(f"<li>{html.escape(s)}: {html.escape('; '.join(problems_of(r)))}</li>"
+                              for s, r in partly) + "</ul>")
     mean = sum(scores) / len(scores) if scores else 0.0
     path.write_text(f"""<!doctype html><html><head><meta charset="utf-8"><title>{ASSIGNMENT}: grades</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:2px 8px;text-align:left}}
@@ -278,6 +283,12 @@ hand). Could not grade: {len(failed)}.</p>
 """)
 
 
+def problems_of(record: dict) -> list[str]:
+    """The notebook-level problems of a graded record (unreadable or missing notebook, time or
+    memory limit, crash): one line each."""
+    return list(record["results"].get("extra_data", {}).get("problems", []))
+
+
 def write_outputs(records: dict[str, dict], out: Path) -> int:
     """Write the class outputs; return the exit code (0, 1 or 3, see the module docstring)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -289,6 +300,8 @@ def write_outputs(records: dict[str, dict], out: Path) -> int:
     print(f"{len(records)} submissions: {len(records) - len(not_graded)} graded, {len(not_graded)} could not be "
           f"graded{': ' + ', '.join(not_graded) if not_graded else ''}. Wrote {out / 'grades.csv'}, "
           f"{out / 'junit.xml'}, {out / 'report.html'} and {out / 'results'}/<student>/results.json")
+    for student in sorted(s for s, r in records.items() if r["status"] == GRADED and problems_of(r)):
+        print(f"  {student}: graded, but {'; '.join(problems_of(records[student]))}")
     return 3 if not_graded else (0 if all_passed and records else 1)
 
 

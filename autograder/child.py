@@ -21,7 +21,7 @@ import time
 import traceback
 import warnings
 
-from autograder.core import encode, registry, write_atomic
+from autograder.core import describe_error, encode, registry, write_atomic
 from pathlib import Path
 
 
@@ -35,8 +35,7 @@ def _alarm(signum, frame):
 
 
 def first_line(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}".strip()
-    return text.splitlines()[0][:500] if text else type(exc).__name__
+    return describe_error(exc, 500)
 
 
 def is_test_cell(cell, test_ids: set[str]) -> bool:
@@ -160,6 +159,15 @@ def _student_traceback(exc: BaseException) -> str:
     return "".join(traceback.format_list(frames[-3:]))[-1500:]
 
 
+def _load_before_confining() -> None:
+    """What the checks need from the grader's repository, read before it becomes unreadable."""
+    from autograder.core import utils
+
+    utils()
+    import IPython.core.interactiveshell  # noqa: F401
+    import nbformat  # noqa: F401
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--notebook", required=True, type=Path)
@@ -168,6 +176,8 @@ def main(argv=None) -> int:
     ap.add_argument("--skip", default="", help="comma-separated grade_ids already graded")
     ap.add_argument("--cell-timeout", type=float, default=300.0)
     ap.add_argument("--check-timeout", type=float, default=600.0)
+    ap.add_argument("--scratch", type=Path, help="confine the process: write only here (see autograder.confine)")
+    ap.add_argument("--read", type=Path, action="append", default=[], help="also readable when confined")
     args = ap.parse_args(argv)
 
     signal.signal(signal.SIGALRM, _alarm)
@@ -177,6 +187,13 @@ def main(argv=None) -> int:
     test_ids = {c.grade_id for c in spec.checks} | set(spec.manual)
     skip = set(filter(None, args.skip.split(",")))
     progress = Progress(args.out)
+    isolation = []
+    if args.scratch:
+        _load_before_confining()
+        from autograder.confine import confine
+
+        isolation = confine(args.scratch, args.read)
+    progress.update(isolation=isolation)
     started = time.monotonic()
     ns = execute_notebook(args.notebook, test_ids, args.cell_timeout, progress, spec.demo_cells)
     progress.update(seconds={"notebook": round(time.monotonic() - started, 3)})

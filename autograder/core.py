@@ -31,6 +31,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 SOURCE_DIR = REPO / "source" / "convnets"
 RELEASE_DIR = REPO / "release" / "convnets"
+SHIPPED_DATA = RELEASE_DIR / "data"   # the grader's own copy of the data students get (committed)
 REFERENCES_DIR = Path(__file__).resolve().parent / "references"
 ASSIGNMENT = "convnets"
 
@@ -58,6 +59,14 @@ class Check:
     mistakes: Callable[[], dict] | None = None
     # Seconds the child may spend in collect() before the check is failed.
     time_limit: float = 120.0
+    # Runs where the judge runs (never where student code runs): turns what collect()
+    # returned (e.g. a retrained model's predictions) into what is judged and stored as
+    # references (e.g. its mean IoU), so that a metric is never computed by a process a
+    # submission could have patched.
+    summary: Callable[[dict], dict] | None = None
+
+    def judged(self, values: dict) -> dict:
+        return self.summary(values) if self.summary is not None else values
 
 
 @dataclass
@@ -118,6 +127,29 @@ def utils():
         spec.loader.exec_module(module)
         _UTILS = module
     return _UTILS
+
+
+def describe_error(exc: BaseException, length: int = 300) -> str:
+    """``Type: first line of the message``, and the grader's limit behind it if there is one
+    (memory, output size, the sandbox's refusals): what a student reads about an exception."""
+    import errno
+    import resource
+
+    text = str(exc).splitlines()[0][:length] if str(exc).strip() else ""
+    line = f"{type(exc).__name__}: {text}".rstrip(": ") if text else type(exc).__name__
+    limit = None
+    if isinstance(exc, MemoryError):
+        cap = resource.getrlimit(resource.RLIMIT_AS)[0]
+        limit = ("memory limit: your code asked for more memory than the grader's limit"
+                 + (f" of {cap / (1 << 30):g} GiB" if cap > 0 else ""))
+    elif isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        cap = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        limit = ("output limit: your code wrote more than the grader allows to one file or to its output"
+                 + (f" ({cap >> 20} MiB)" if cap > 0 else ""))
+    elif isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM):
+        limit = ("not allowed while grading: the grader's sandbox has no network, starts no process, "
+                 "and opens no file outside the notebook's folder")
+    return f"{limit} ({line})" if limit else line
 
 
 # --------------------------------------------------------------------------- plain data

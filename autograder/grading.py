@@ -38,6 +38,7 @@ class SubmissionResult:
     manual: list[dict] = field(default_factory=list)      # awaiting a grader
     problems: list[str] = field(default_factory=list)     # one line per notebook-level problem
     graded_notebooks: list[str] = field(default_factory=list)
+    isolation: dict[str, list[str]] = field(default_factory=dict)   # notebook -> what confined it
 
     @property
     def score(self) -> float:
@@ -62,7 +63,7 @@ class SubmissionResult:
         if notes:
             out["output"] = "\n".join(notes)
         out["extra_data"] = {"awaiting_manual_grading": self.manual, "problems": self.problems,
-                             "notebooks": self.graded_notebooks}
+                             "notebooks": self.graded_notebooks, "isolation": self.isolation}
         return out
 
 
@@ -110,6 +111,21 @@ def readable(notebook: Path) -> str | None:
     return None
 
 
+def kernel_note(notebook: Path) -> str | None:
+    """A line when the notebook says it is for another kernel than Python: it is graded with
+    Python all the same (nbgrader too: ``nbgrader_config.py`` sets the kernel), so a kernel
+    name cannot make a notebook ungradable, nor run its code in another language."""
+    import nbformat
+
+    meta = nbformat.read(str(notebook), as_version=4).get("metadata", {})
+    spec = meta.get("kernelspec", {}) or {}
+    language = spec.get("language") or (meta.get("language_info", {}) or {}).get("name") or "python"
+    if str(language).lower() != "python" or not str(spec.get("name", "python3")).lower().startswith("python"):
+        return (f"{notebook.name} says its kernel is {spec.get('name', '?')!r} ({language}): "
+                f"graded with Python 3 all the same")
+    return None
+
+
 def judge_outcome(check, outcome: Outcome, expected: dict) -> CheckResult:
     """Compare one check's plain data with its references: full points or zero, and why."""
     def result(score, output):
@@ -123,7 +139,7 @@ def judge_outcome(check, outcome: Outcome, expected: dict) -> CheckResult:
         stderr = (f"your code wrote to stderr during this check (nbgrader fails a test cell that does): "
                   f"{outcome.stderr.strip().splitlines()[0][:300]}")
     try:
-        check.judge(outcome.values, expected)
+        check.judge(check.judged(outcome.values), expected)
     except AssertionError as exc:   # CheckFailed, or an expect_* helper
         return result(0.0, f"{check.description}: {exc}" + (f" Also, {stderr}" if stderr else ""))
     except Exception as exc:  # noqa: BLE001 - a bug in the grader must not stop the batch
@@ -167,8 +183,11 @@ class SubmissionGrader:
             if why:
                 self.unreadable[name] = why
                 self.problems.append(why)
+            elif kernel_note(nb):
+                self.problems.append(kernel_note(nb))
         self._results: dict[str, list[CheckResult]] = {}
         self.graded_notebooks: list[str] = []
+        self.isolation: dict[str, list[str]] = {}
         if len(self.unreadable) == len(found):
             raise SubmissionError("; ".join(self.unreadable.values()))
 
@@ -190,6 +209,7 @@ class SubmissionGrader:
                 run = run_notebook(self.found[name], name, self.limits)
                 self.problems += [f"{name}: {p}" for p in run.problems]
                 self.graded_notebooks.append(name)
+                self.isolation[name] = run.isolation
                 self._results[name] = judge_notebook(run)
         return self._results[name]
 
@@ -199,14 +219,14 @@ class SubmissionGrader:
 
     def summary(self, only_graded: bool = False) -> SubmissionResult:
         names = [n for n in self.notebooks if not only_graded or n in self._results]
-        out = SubmissionResult(path=str(self.path), problems=list(self.problems),
-                               graded_notebooks=list(self.graded_notebooks))
+        tests, manual = [], []
         for name in names:
-            out.tests += self.results_for(name)
+            tests += self.results_for(name)
             if name in self.found:
-                out.manual += [{"name": gid, "notebook": name, "max_score": pts}
-                               for gid, pts in registry()[name].manual.items()]
-        return out
+                manual += [{"name": gid, "notebook": name, "max_score": pts}
+                           for gid, pts in registry()[name].manual.items()]
+        return SubmissionResult(path=str(self.path), tests=tests, manual=manual, problems=list(self.problems),
+                                graded_notebooks=list(self.graded_notebooks), isolation=dict(self.isolation))
 
 
 def grade_submission(path: Path, limits: Limits | None = None) -> SubmissionResult:

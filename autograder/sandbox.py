@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.core import REPO, RELEASE_DIR, decode, registry
+from autograder.core import REPO, RELEASE_DIR, SHIPPED_DATA, decode, registry
 
 GiB = 1 << 30
 
@@ -36,6 +36,7 @@ class Limits:
     cell_timeout: float = 300.0        # the same per-cell limit as nbgrader_config.py
     check_timeout: float = 600.0       # caps every check's own time_limit (tests set it low)
     restarts: int = 3
+    confine: bool = True               # Landlock, no capabilities, no new processes (autograder.confine)
 
 
 @dataclass
@@ -53,6 +54,7 @@ class NotebookRun:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     cell_errors: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)   # time limit, crash: one line each
+    isolation: list[str] = field(default_factory=list)  # what autograder.confine applied
     seconds: float = 0.0
 
 
@@ -70,6 +72,7 @@ def child_environment(home: Path) -> dict:
     return {
         "PATH": "/usr/bin:/bin",
         "HOME": str(home),
+        "TMPDIR": str(home.parent / "tmp"),
         "LANG": "C.UTF-8",
         "PYTHONPATH": str(REPO),
         "PYTHONHASHSEED": "0",
@@ -91,6 +94,7 @@ def prepare_scratch(notebook: Path, name: str) -> Path:
     shutil.copyfile(notebook, work / f"{name}.ipynb")
     (scratch / "out").mkdir()
     (scratch / "home").mkdir()
+    (scratch / "tmp").mkdir()
     return scratch
 
 
@@ -141,6 +145,8 @@ def _run_child(scratch: Path, name: str, limits: Limits, run: NotebookRun) -> No
     cmd = [sys.executable, "-m", "autograder.child", "--notebook", str(scratch / "work" / f"{name}.ipynb"),
            "--name", name, "--out", str(out), "--skip", ",".join(run.outcomes),
            "--cell-timeout", str(limits.cell_timeout), "--check-timeout", str(limits.check_timeout)]
+    if limits.confine:
+        cmd += ["--scratch", str(scratch), "--read", str(SHIPPED_DATA)]
     with open(scratch / "child.log", "wb") as log:
         proc = subprocess.Popen(cmd, cwd=scratch / "work", env=child_environment(scratch / "home"),
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
@@ -158,6 +164,7 @@ def _run_child(scratch: Path, name: str, limits: Limits, run: NotebookRun) -> No
             pass
 
     progress = _read_progress(out)
+    run.isolation = progress.get("isolation", run.isolation)
     run.cell_errors = progress.get("cell_errors", run.cell_errors)
     for path in sorted(out.glob("*.npz")):
         grade_id = path.stem

@@ -5,21 +5,21 @@ judges plain data and never needs it.
 """
 from __future__ import annotations
 
-import os
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from autograder.core import REPO, CheckFailed, utils
+from autograder.core import REPO, SHIPPED_DATA, CheckFailed, describe_error, utils
 
 
 def shipped(name: str) -> Path:
-    """A shipped data file: ./data/ next to the notebook (sandbox, nbgrader) or the repo's data/."""
-    for folder in (Path(os.getcwd()) / "data", REPO / "data"):
+    """A shipped data file, from the grader's copy (``release/convnets/data``, then ``data/``):
+    never the ``./data`` next to a submission, which its code could have changed."""
+    for folder in (SHIPPED_DATA, REPO / "data"):
         if (folder / name).is_file():
             return folder / name
-    raise FileNotFoundError(f"{name} not found in ./data or {REPO / 'data'}")
+    raise FileNotFoundError(f"{name} not found in {SHIPPED_DATA} or {REPO / 'data'}")
 
 
 def rng(*key) -> np.random.Generator:
@@ -56,7 +56,7 @@ def call_recording(fn, values: dict, key: str):
     try:
         return fn()
     except Exception as exc:  # noqa: BLE001 - the student's exception is the finding
-        values[f"{key}_error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+        values[f"{key}_error"] = describe_error(exc)
         return None
 
 

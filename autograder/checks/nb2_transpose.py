@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.core import Check, student_function
+from autograder.core import Check, describe_error, student_function
 from autograder.checks.common import close, fail, rng
 
 NOTEBOOK = "2_transpose_convolution"
@@ -40,7 +40,7 @@ def _sizes(f, cases):
         except Exception as exc:  # noqa: BLE001
             values.append(-10 ** 9)
             types.append("error")
-            error = error or f"{case}: {type(exc).__name__}: {exc}"
+            error = error or f"{case}: {describe_error(exc)}"
             continue
         types.append(type(v).__name__)
         values.append(int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else
@@ -124,7 +124,7 @@ def collect_equivalent(ns):
                 out[key].append(int(d[key]) if isinstance(d[key], (int, np.integer)) else -10 ** 9)
             out["types"].append(",".join(type(d[key]).__name__ for key in ("z", "p_prime", "s_prime")))
         except Exception as exc:  # noqa: BLE001
-            out["error"] = f"{case}: {type(exc).__name__}: {exc}"
+            out["error"] = f"{case}: {describe_error(exc)}"
             return out
     return out
 
@@ -212,7 +212,7 @@ def collect_conv_transpose2d(ns):
         try:
             y = f(x.copy(), kernel.copy(), s, p, a)
         except Exception as exc:  # noqa: BLE001
-            out[f"case{index}_error"] = f"{type(exc).__name__}: {exc}"
+            out[f"case{index}_error"] = describe_error(exc)
             continue
         out[f"case{index}_type"] = type(y).__name__
         if isinstance(y, np.ndarray) and y.dtype.kind in "biuf":
