@@ -13,7 +13,15 @@ kernel: see the SECURITY section of the README for what that allows.)
 """
 from __future__ import annotations
 
-from autograder.core import CheckFailed, all_checks, decode, encode, load_references
+from autograder.core import CheckFailed, all_checks, decode, describe_error, encode, load_references
+
+
+class HiddenCheckFailed(CheckFailed):
+    """What a failed hidden test shows: its message, without a traceback into the grader's
+    code (IPython renders an exception with ``_render_traceback_`` as the lines it returns)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
 
 
 def run_hidden_check(grade_id: str, namespace: dict) -> None:
@@ -24,11 +32,11 @@ def run_hidden_check(grade_id: str, namespace: dict) -> None:
     try:
         values = decode(encode(check.collect(namespace)))
     except CheckFailed as exc:
-        raise CheckFailed(f"{check.description}: {exc}") from None
+        raise HiddenCheckFailed(f"{check.description}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - reported the way the pytest runner reports it
-        raise CheckFailed(f"{check.description}: {type(exc).__name__}: {exc}") from None
+        raise HiddenCheckFailed(f"{check.description}: {describe_error(exc)}") from None
     expected = load_references(check.notebook)[grade_id]
     try:
-        check.judge(values, expected)
+        check.judge(check.judged(values), expected)
     except AssertionError as exc:
-        raise CheckFailed(f"{check.description}: {exc}") from None
+        raise HiddenCheckFailed(f"{check.description}: {exc}") from None

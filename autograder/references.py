@@ -35,7 +35,7 @@ def generate(name: str) -> dict[str, dict]:
         if outcome.error or outcome.stderr.strip():
             raise RuntimeError(f"{check.grade_id}: the solution fails its own collect(): "
                                f"{outcome.error or outcome.stderr}")
-        values = dict(outcome.values)
+        values = dict(check.judged(outcome.values))
         if check.mistakes is not None:
             values.update({f"mistake_{k}": v for k, v in check.mistakes().items()})
         refs[check.grade_id] = values

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import numpy as np
 
-from autograder.core import Check, student_function, student_value
+from autograder.core import Check, describe_error, student_function, student_value
 from autograder.checks.common import close, expect_close, fail, rng, shipped
 
 NOTEBOOK = "3_image_to_image"
@@ -63,7 +63,7 @@ def _each_case(ns, describe) -> dict:
         try:
             out[f"case{i}"] = describe(f(shape, n, act, filters=filters))
         except Exception as exc:  # noqa: BLE001
-            out[f"case{i}_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            out[f"case{i}_error"] = describe_error(exc)
     return out
 
 
@@ -134,13 +134,13 @@ def collect_segmentation_choice(ns):
         probs = np.asarray(keras.activations.get(act)(tf.constant(_probe_logits())), dtype=np.float64)
         out["probs"] = probs
     except Exception as exc:  # noqa: BLE001
-        out["activation_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        out["activation_error"] = describe_error(exc, 200)
         probs = tf.nn.softmax(_probe_logits()).numpy()
     try:
         fn = keras.losses.get(loss) if isinstance(loss, str) else loss
         out["loss"] = float(np.mean(fn(_probe_masks(), tf.nn.softmax(_probe_logits()))))
     except Exception as exc:  # noqa: BLE001
-        out["loss_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        out["loss_error"] = describe_error(exc, 200)
     return out
 
 
@@ -286,7 +286,7 @@ def collect_worst_case(ns):
         try:
             grad = tape.gradient(loss, pred)
         except Exception as exc:  # noqa: BLE001
-            grad, out[f"case{i}_grad_error"] = None, f"{type(exc).__name__}: {str(exc)[:200]}"
+            grad, out[f"case{i}_grad_error"] = None, describe_error(exc, 200)
         if grad is None:
             out.setdefault(f"case{i}_grad_error", "the gradient is None")
         else:
@@ -365,8 +365,18 @@ def collect_trained_segmentation(ns):
     model.compile(keras.optimizers.Adam(cfg["lr"]), loss)
     model.fit(data["x_train"], data["y_train"], batch_size=cfg["batch"], epochs=cfg["epochs"], verbose=0)
     pred = np.argmax(np.asarray(model.predict(data["x_test"], verbose=0)), axis=-1)
+    return {"pred": pred.astype(np.uint8)}
+
+
+def summary_trained_segmentation(values):
+    """Mean IoU of the retrained model's test predictions, computed by the judge."""
+    data = load("segmentation.npz")
     t, classes = data["y_test"].astype(np.int64).ravel(), len(data["class_names"])
-    confusion = np.bincount(classes * t + pred.ravel(), minlength=classes ** 2).reshape(classes, classes)
+    pred = np.asarray(values["pred"])
+    if pred.shape != data["y_test"].shape:
+        fail(f"the retrained model's predictions have shape {pred.shape}; expected {data['y_test'].shape}")
+    pred = np.clip(pred.astype(np.int64), 0, classes - 1).ravel()
+    confusion = np.bincount(classes * t + pred, minlength=classes ** 2).reshape(classes, classes)
     inter = np.diag(confusion)
     union = confusion.sum(0) + confusion.sum(1) - inter
     return {"iou": float(np.mean(inter[union > 0] / union[union > 0]))}
@@ -407,19 +417,30 @@ def collect_trained_superres(ns):
     model.fit(utils().dihedral(x), utils().dihedral(data["hr_train"]), batch_size=cfg["batch"],
               epochs=cfg["epochs"], verbose=0)
     x_test = upscale(data["lr_test"])
-    pred = np.asarray(model.predict(x_test, verbose=0), dtype=np.float64)
+    return {"pred": np.asarray(model.predict(x_test, verbose=0), dtype=np.float32), "bicubic": x_test}
 
-    def db(a, b):
-        return 10 * np.log10(1.0 / np.mean((a - b) ** 2, axis=(1, 2, 3)))
-    return {"gain": float(np.mean(db(data["hr_test"], pred)) - np.mean(db(data["hr_test"], x_test)))}
+
+def summary_trained_superres(values):
+    """PSNR (dB) of the retrained model's and of bicubic's test patches, computed by the judge.
+    Only the solution's bicubic figure is used (it is stored in the references)."""
+    hr = load("superres.npz")["hr_test"].astype(np.float64)
+
+    def db(images, what):
+        images = np.asarray(images, dtype=np.float64)
+        if images.shape != hr.shape:
+            fail(f"the retrained model's {what} have shape {images.shape}; expected {hr.shape}")
+        return float(np.mean(10 * np.log10(1.0 / np.maximum(np.mean((hr - images) ** 2, axis=(1, 2, 3)),
+                                                             1e-12))))
+    return {"pred_db": db(values["pred"], "predictions"), "bicubic_db": db(values["bicubic"], "bicubic patches")}
 
 
 def judge_trained_superres(received, expected):
     need = SR_FRACTION * SR_TARGET
-    if received["gain"] < need:
+    gain, solution = received["pred_db"] - expected["bicubic_db"], expected["pred_db"] - expected["bicubic_db"]
+    if gain < need:
         fail(f"retrained for {RETRAIN_SR['epochs']} epoch(s) with your build_encoder_decoder, SUPERRES_ACTIVATION and "
-             f"worst_case_loss, the model is {received['gain']:+.2f} dB above bicubic on the test patches; at least "
-             f"{SR_FRACTION} x {SR_TARGET} = {need:.2f} dB is needed (the solution reaches {expected['gain']:+.2f} dB).")
+             f"worst_case_loss, the model is {gain:+.2f} dB above bicubic on the test patches; at least "
+             f"{SR_FRACTION} x {SR_TARGET} = {need:.2f} dB is needed (the solution reaches {solution:+.2f} dB).")
 
 
 CHECKS = [
@@ -436,8 +457,9 @@ CHECKS = [
           mistakes=mistakes_worst_case),
     Check("nb3_bicubic", NOTEBOOK, 1, "bicubic_upscale", collect_bicubic, judge_bicubic),
     Check("nb3_trained_segmentation", NOTEBOOK, 3, "segmentation retrained from your choices",
-          collect_trained_segmentation, judge_trained_segmentation, time_limit=240),
+          collect_trained_segmentation, judge_trained_segmentation, time_limit=240,
+          summary=summary_trained_segmentation),
     Check("nb3_trained_superres", NOTEBOOK, 2, "super-resolution retrained from your choices",
-          collect_trained_superres, judge_trained_superres, time_limit=240),
+          collect_trained_superres, judge_trained_superres, time_limit=240, summary=summary_trained_superres),
 ]
 MANUAL = {"nb3_segmentation_question": 3, "nb3_superres_question": 3}
