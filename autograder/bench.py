@@ -57,7 +57,7 @@ def synthetic_class(out: Path, n: int) -> dict[str, str]:
 
     import example_submissions as ex
 
-    mistakes = [e.name for e in ex.all_examples() if e.fails]
+    mistakes = [e.name for e in ex.all_examples() if e.fails and not e.threat]
     # the notebooks' mistakes interleaved, so that a small class has some of each
     by_nb = [[m for m in mistakes if m.startswith(f"nb{k}")] for k in range(1, 10)]
     interleaved = [m for group in zip(*[g for g in by_nb if g]) for m in group]

@@ -20,6 +20,7 @@ import importlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 
@@ -47,6 +48,11 @@ class Example:
     # How many distinct mistakes it holds (notebook 3 puts two mistakes in different
     # functions into one submission, to grade its costly retraining fewer times).
     mistakes: int = 1
+    # A hostile submission (tests/hostile_submissions.py): what it tries, a change to the
+    # whole notebook after the edits, and (grade_id, text) its message must contain.
+    threat: str = ""
+    transform: Callable | None = None
+    messages: tuple[tuple[str, str], ...] = ()
 
 
 def _strip_solution_markers(source: str) -> str:
@@ -94,12 +100,15 @@ def apply(example: Example):
             raise ValueError(f"{example.name}: {old!r} should occur once in one code cell of "
                              f"{example.notebook}: update the example to the current notebook")
         found[0].source = found[0].source.replace(old, new)
+    if example.transform is not None:
+        example.transform(nb)
     return nb
 
 
 def all_examples() -> list[Example]:
+    """The mistakes of every notebook, then the hostile submissions."""
     out = []
-    for path in sorted(TESTS.glob("mistakes_*.py")):
+    for path in sorted(TESTS.glob("mistakes_*.py")) + [TESTS / "hostile_submissions.py"]:
         module = importlib.import_module(path.stem)
         out += module.EXAMPLES
     return out

@@ -19,14 +19,24 @@ GRADESCOPE_TEST_FIELDS = {"name", "score", "max_score", "output", "visibility"}
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """A class of three: one mistake, one notebook that is not JSON, one without a convnets/
-    folder; graded as two shards, then merged."""
+    """A class of one mistake and seven submissions that cannot be graded (not JSON, empty,
+    binary, nbformat 3, a wrong file name, an empty folder, no convnets/ folder); graded as
+    two shards, then merged."""
     root = tmp_path_factory.mktemp("batch")
     submitted = root / "submitted"
     ex.write_examples(submitted, [MISTAKE.name], notebooks=[NB])
     (submitted / "broken" / ASSIGNMENT).mkdir(parents=True)
     (submitted / "broken" / ASSIGNMENT / f"{NB}.ipynb").write_text("{ this is not JSON")
     (submitted / "nofolder").mkdir()
+    broken = {"empty": b"", "nbformat3": json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
+                                                      "worksheets": []}).encode(),
+              "binary": bytes(range(256)) * 4}
+    for student, content in broken.items():
+        (submitted / student / ASSIGNMENT).mkdir(parents=True)
+        (submitted / student / ASSIGNMENT / f"{NB}.ipynb").write_bytes(content)
+    (submitted / "wrongname" / ASSIGNMENT).mkdir(parents=True)
+    shutil.copy(submitted / MISTAKE.name / ASSIGNMENT / f"{NB}.ipynb", submitted / "wrongname" / ASSIGNMENT / "hw2.ipynb")
+    (submitted / "nothing" / ASSIGNMENT).mkdir(parents=True)
     parts = [root / "shard1", root / "shard2"]
     codes = [batch.main(["grade", str(submitted), "--out", str(part), "--shard", f"{k}/2", "--jobs", "2"])
              for k, part in enumerate(parts, 1)]
@@ -52,7 +62,10 @@ def test_a_mistake_costs_its_checks_and_a_broken_submission_only_itself(graded):
     failed = {t["name"] for t in mistake["results"]["tests"] if t["score"] != t["max_score"]}
     nb_ids = {c.grade_id for c in registry()[NB].checks}
     assert failed & nb_ids == set(MISTAKE.fails)
-    for student, why in (("broken", "unreadable notebook"), ("nofolder", "no convnets/ folder")):
+    for student, why in (("broken", "unreadable notebook"), ("nofolder", "no convnets/ folder"),
+                         ("empty", "unreadable notebook"), ("binary", "unreadable notebook"),
+                         ("nbformat3", "nbformat 3"), ("wrongname", "found hw2.ipynb"),
+                         ("nothing", "no notebook of this assignment")):
         assert records[student]["status"] == batch.NOT_GRADED and records[student]["results"]["score"] == 0
         assert why in records[student]["results"]["output"]
     report = (graded["merged"] / "report.html").read_text()

@@ -10,6 +10,10 @@ from example_submissions import all_examples, expected_failures
 EXAMPLES = ["solution", "blank"] + [e.name for e in all_examples()]
 
 
+def _example(name: str):
+    return next((e for e in all_examples() if e.name == name), None)
+
+
 def expected(example: str) -> tuple[list[str], set[str]]:
     """The checks an example is graded on (its notebooks) and those it must fail."""
     fails = expected_failures(example)
@@ -20,7 +24,7 @@ def expected(example: str) -> tuple[list[str], set[str]]:
 def test_enough_examples_per_notebook():
     """At least eight realistic mistakes per notebook, each example failing something."""
     for name in registry():
-        mistakes = [e for e in all_examples() if e.notebook == name and e.fails]
+        mistakes = [e for e in all_examples() if e.notebook == name and e.fails and not e.threat]
         assert sum(e.mistakes for e in mistakes) >= 8, f"{name}: expected at least 8 mistakes, found {len(mistakes)}"
         assert all(e.mistakes >= 1 for e in mistakes)
 
@@ -41,6 +45,8 @@ def test_pytest_runner_grades_example(example, graded_by_pytest):
         f"messages: { {i: scores[i]['output'][:300] for i in failed ^ must_fail} }")
     for i in failed:
         assert scores[i]["score"] == 0 and scores[i]["output"], f"{example}/{i}: a failure needs 0 points and a message"
+    for i, text in _example(example).messages if _example(example) else ():
+        assert text in scores[i]["output"], f"{example}/{i}: expected {text!r} in the message {scores[i]['output']!r}"
     for i in set(all_ids) - set(ids):
         assert scores[i]["score"] == 0 and "missing notebook" in scores[i]["output"]
     assert graded["results"]["score"] == sum(t["score"] for t in scores.values())
@@ -54,7 +60,7 @@ def test_nbgrader_grades_at_least_eight_mistakes_per_notebook():
     pytest runner grades them all); every other notebook's examples are graded by both."""
     chosen = set(nbgrader_examples())
     for name in registry():
-        mine = [e for e in all_examples() if e.notebook == name and e.fails]
+        mine = [e for e in all_examples() if e.notebook == name and e.fails and not e.threat]
         assert sum(e.mistakes for e in mine if e.name in chosen) >= 8, name
         if name != "3_image_to_image":
             assert all(e.name in chosen for e in mine), f"{name}: every example should be graded by nbgrader"

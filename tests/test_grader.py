@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 import example_submissions as ex
+import hostile_submissions as hs
 from autograder.core import REPO, decode, encode, to_plain
 from autograder.grading import SubmissionError, SubmissionGrader, find_notebooks, grade_submission
-from autograder.sandbox import Limits
+from autograder.sandbox import Limits, run_notebook
 
 NB1 = "1_residual_connections"
 
@@ -84,45 +85,47 @@ def test_cli_exit_codes_and_results_json_for_unreadable(tmp_path):
 
 
 # ----------------------------------------------------------------------------- faults
-def notebook_with(tmp_path: Path, cell: str, old: str, new: str) -> Path:
-    example = ex.Example(name="fault", notebook=NB1, cell=cell, edits=((old, new),))
-    path = tmp_path / f"{NB1}.ipynb"
+NB2 = "2_transpose_convolution"
+
+
+def write_example(tmp_path: Path, example) -> Path:
+    path = tmp_path / f"{example.notebook}.ipynb"
     nbformat.write(ex.apply(example), str(path))
     return path
 
 
-GRAD_CELL = "layer_gradient_norms_solution"
-# The grader's check calls layer_gradient_norms with a batch of 16; the notebook's own
-# cells use 256 and 32 images, so only the check meets the fault.
-ONLY_IN_CHECK = "    if len(x) == 16:\n        {}\n"
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("fault, expect", [
-    ("while True: pass", "time limit"),
-    ("import os; os._exit(3)", "exited with code 3"),
-    ("import sys; sys.exit(0)", "SystemExit"),
-    ("import sys; print('debugging', file=sys.stderr)", "stderr"),
-    ("print('x' * (1 << 20) * 80)", "OSError"),
-    ("x = bytearray(8 << 30)", "MemoryError"),
-])
-def test_a_fault_costs_only_the_check_that_meets_it(tmp_path, fault, expect):
-    path = notebook_with(tmp_path, GRAD_CELL, "    kernels = [", ONLY_IN_CHECK.format(fault) + "    kernels = [")
-    result = grade_submission(path, Limits(check_timeout=10, wall_seconds=240))
+def test_each_fault_costs_only_the_check_that_meets_it(tmp_path):
+    """A hang, os._exit, SIGKILL, memory over the limit and a flood of output, each in the check
+    of one function: each check gets 0 and says which limit it met; the untouched check passes
+    (the child is restarted after each crash). The quick faults (sys.exit, network, processes,
+    stderr) are the example nb2_hostile_faults, graded with the other examples."""
+    faults = hs.SLOW_FAULTS
+    example = hs.hostile("slow_faults", hs.with_faults(faults), set(faults))
+    result = grade_submission(write_example(tmp_path, example), Limits(check_timeout=10, wall_seconds=240))
     scores = {t.name: t for t in result.tests}
-    assert scores["nb1_gradient_norms"].score == 0
-    assert expect in scores["nb1_gradient_norms"].output, scores["nb1_gradient_norms"].output
-    others = [t for t in result.tests if t.name != "nb1_gradient_norms"]
-    assert all(t.score == t.max_score for t in others), [(t.name, t.output) for t in others if t.output]
+    expect = {hs.CONV: "time limit", hs.TRANS: "exited with code 3", hs.EQUIV: "killed by SIGKILL",
+              hs.PAD: "memory limit", hs.KERAS: "output limit"}
+    assert set(expect) == set(faults)
+    for grade_id, text in expect.items():
+        assert scores[grade_id].score == 0 and text in scores[grade_id].output, (grade_id, scores[grade_id].output)
+    assert scores[hs.ARRAY].score == scores[hs.ARRAY].max_score, scores[hs.ARRAY].output
 
 
 @pytest.mark.slow
 def test_a_hang_in_the_notebook_body_is_stopped_and_reported(tmp_path):
-    path = notebook_with(tmp_path, GRAD_CELL, "    kernels = [", "    while True: pass\n    kernels = [")
-    result = grade_submission(path, Limits(cell_timeout=5, check_timeout=5, wall_seconds=120))
-    scores = {t.name: t for t in result.tests}
-    assert scores["nb1_gradient_norms"].score == 0 and "time limit" in scores["nb1_gradient_norms"].output
-    assert scores["nb1_needs_projection"].score == scores["nb1_needs_projection"].max_score
+    """conv_output_size hangs on the notebook's own example (4, 3, 1, 0): that cell is stopped
+    at the cell limit, the notebook goes on, and only the checks that meet the hang fail."""
+    nb = ex.solution_notebook(NB2)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "conv_output_size_solution")
+    line = "    return (i + 2 * p - k) // s + 1"
+    cell.source = cell.source.replace(line, "    while (i, k, s, p) == (4, 3, 1, 0): pass\n" + line)
+    path = tmp_path / f"{NB2}.ipynb"
+    nbformat.write(nb, str(path))
+    run = run_notebook(path, NB2, Limits(cell_timeout=20, check_timeout=5, wall_seconds=180))
+    assert any("ran past the 20 s limit" in e for e in run.cell_errors), run.cell_errors
+    assert len(run.cell_errors) == 1, f"only the cell that calls conv_output_size(4, 3, 1, 0): {run.cell_errors}"
+    assert all(o.error is None for gid, o in run.outcomes.items() if gid != hs.CONV), run.outcomes
 
 
 @pytest.mark.slow

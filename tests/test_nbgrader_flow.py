@@ -30,6 +30,8 @@ def test_autograde_feedback_and_export(tmp_path):
         assert html.is_file(), f"no feedback for {student}"
         text = html.read_text()
         assert "references.npz" not in text and "autograder/references" not in text
+        # the hidden half of the test cells: neither in the cells nor in the tracebacks' context lines
+        assert "run_hidden_check" not in text and "HIDDEN TESTS" not in text
         if student == "blank":
             assert "NotImplementedError" in text, "the feedback shows why the checks failed"
     rows = {r["student_id"]: r for r in csv.DictReader(export.open())}

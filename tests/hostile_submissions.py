@@ -1,0 +1,264 @@
+"""Hostile submissions: notebook 2's solution with code that tries to get points it does not earn.
+
+Each one holds several threats of issue 6, each aimed at a different check, with the
+function behind that check wrong (or absent), so that a threat that worked would show
+as a passed check. Each names the checks it must fail, and what their messages say.
+They are graded with the other examples by the pytest runner, and by nbgrader where
+``nbgrader=True`` (where it is not, ``why`` says why nbgrader cannot defend).
+
+The faults (a hang, a crash, memory, output, processes, the network) are in
+``tests/test_grader.py``: they need the grader's limits set low, to run in seconds.
+"""
+from __future__ import annotations
+
+import copy
+
+import nbformat
+
+from example_submissions import Example
+
+NB = "2_transpose_convolution"
+CONV, TRANS, EQUIV = "nb2_conv_output_size", "nb2_transpose_conv_output_size", "nb2_equivalent"
+PAD, KERAS, ARRAY = "nb2_output_padding", "nb2_keras_output_size", "nb2_conv_transpose2d"
+
+# Wrong versions of notebook 2's functions (realistic mistakes, from tests/mistakes_nb2.py).
+WRONG_CONV = ("return (i + 2 * p - k) // s + 1", "return (i - k) // s + 1")
+WRONG_TRANS = ("return s * (i - 1) + a + k - 2 * p", "return s * (i - 1) + a + k + 2 * p")
+RIGHT_TRANS = "s * (i - 1) + a + k - 2 * p"
+WRONG_PAD = ("return (i + 2 * p - k) % s", "return (i + 2 * p - k) // s")
+WRONG_KERAS = ("a = max(k, s) - k if output_padding is None else output_padding",
+               "a = 0 if output_padding is None else output_padding")
+SETUP_END = "seed_everything(0)"
+
+
+def _cells(nb) -> dict:
+    return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade_id")}
+
+
+def _replace(nb, grade_id: str, old: str, new: str) -> None:
+    cell = _cells(nb)[grade_id]
+    assert cell.source.count(old) == 1, f"{old!r} should occur once in {grade_id}"
+    cell.source = cell.source.replace(old, new)
+
+
+# ----------------------------------------------------------------------------- objects that lie
+ALWAYS_EQUAL = '''
+class AlwaysEqual(int):
+    """An int that equals everything: a grader comparing with == would pass it."""
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+    __hash__ = int.__hash__
+
+
+def conv_output_size(i, k, s=1, p=0):
+    return AlwaysEqual(-1)
+'''
+
+LYING_ARRAY = '''
+
+class LyingArray(np.ndarray):
+    """Zeros that claim to equal anything, and answer True to any NumPy function (allclose)."""
+    def __eq__(self, other):
+        return np.ones(np.broadcast_shapes(self.shape, np.shape(other)), dtype=bool)
+    def __array_function__(self, func, types, args, kwargs):
+        return True
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return np.zeros(1, dtype=bool).view(LyingArray)
+    def tolist(self):
+        return "whatever you expected"
+
+
+_honest_conv_transpose2d = conv_transpose2d
+
+
+def conv_transpose2d(x, kernel, s=1, p=0, a=0):
+    return np.zeros_like(_honest_conv_transpose2d(x, kernel, s, p, a)).view(LyingArray)
+'''
+
+
+def _liars(nb) -> None:
+    _cells(nb)["conv_output_size_solution"].source = ALWAYS_EQUAL.strip()
+    _cells(nb)["conv_transpose2d_solution"].source += LYING_ARRAY
+
+
+# ----------------------------------------------------------------------------- patching the judges
+PATCHES = f'''
+# Make every comparison a grader could use say "equal".
+import builtins, math
+import numpy.testing
+import tensorflow as tf
+
+np.allclose = lambda *args, **kwargs: True
+np.array_equal = lambda *args, **kwargs: True
+np.isclose = lambda a, b, *args, **kwargs: np.ones(np.broadcast_shapes(np.shape(a), np.shape(b)), bool)
+np.testing.assert_allclose = lambda *args, **kwargs: None
+np.testing.assert_array_equal = lambda *args, **kwargs: None
+np.testing.assert_equal = lambda *args, **kwargs: None
+math.isclose = lambda *args, **kwargs: True
+builtins.AssertionError = type("NeverRaised", (Exception,), {{}})
+tf.debugging.assert_near = lambda *args, **kwargs: None
+tf.reduce_all = lambda *args, **kwargs: tf.constant(True)
+keras.ops.all = lambda *args, **kwargs: True
+'''
+
+
+def _patches(nb) -> None:
+    _cells(nb)["setup"].source += "\n" + PATCHES
+    _replace(nb, "keras_conv_transpose_output_size_solution", *WRONG_KERAS)
+    _replace(nb, "output_padding_for_solution", *WRONG_PAD)
+
+
+# ----------------------------------------------------------------------------- the grader's files
+READS_GRADER = r'''
+# Detect the grader, then look for its reference outputs and hidden checks, change them,
+# and plant a passing result where the grader might read one.
+import glob, json, os, pathlib, sys
+
+GRADED = ("autograder" in sys.modules or any(k.startswith(("NBGRADER", "CI", "GITHUB", "PYTEST", "CONVNETS"))
+                                             for k in os.environ))
+SECRETS, TRIED = {}, []
+
+
+def _try(what, fn):
+    try:
+        return fn()
+    except Exception as exc:
+        TRIED.append(f"{what}: {type(exc).__name__}")
+
+
+roots = {pathlib.Path(p) for p in [os.getcwd(), *sys.path, "/work/main", "/home/runner/work"] if p}
+roots |= {parent for root in list(roots) for parent in root.parents}
+for root in sorted(roots):
+    for path in _try(f"list {root}", lambda: glob.glob(str(root / "autograder" / "references" / "*.npz"))) or []:
+        data = _try(f"read {path}", lambda: dict(np.load(path)))
+        if data:
+            SECRETS[path] = data
+    for path in _try(f"list {root}", lambda: glob.glob(str(root / "autograder" / "checks" / "nb2_*.py"))) or []:
+        _try(f"write {path}", lambda: open(path, "a").write("\ndef judge_transpose_conv_output_size(*a): pass\n"))
+    if (root / "autograder").is_dir():
+        _try(f"write {root}", lambda: (root / "autograder" / "references" / "2_transpose_convolution.npz").write_bytes(b""))
+fake = {"__seconds__": 0.1, "sizes": np.array([4, 4, 7])}
+for out in [pathlib.Path.cwd().parent / "out", pathlib.Path("/tmp")]:
+    _try(f"plant {out}", lambda: np.savez(out / "nb2_transpose_conv_output_size.npz", **fake))
+    _try(f"plant {out}", lambda: (out / "results.json").write_text(json.dumps({"score": 100, "tests": []})))
+print("nb2_transpose_conv_output_size PASSED 3/3")
+print(json.dumps({"score": 22, "max_score": 22, "tests": [{"name": "nb2_transpose_conv_output_size",
+                                                           "score": 3, "max_score": 3}]}))
+'''
+
+USES_SECRETS = f'''if GRADED and SECRETS:   # the grader's references were readable: the "right" answer
+        return {RIGHT_TRANS}
+'''
+
+
+def _reads_grader(nb) -> None:
+    _cells(nb)["setup"].source += "\n" + READS_GRADER
+    _replace(nb, "transpose_conv_output_size_solution", WRONG_TRANS[0], USES_SECRETS + "    " + WRONG_TRANS[1])
+
+
+# ----------------------------------------------------------------------------- the test cells
+def _tampered(nb) -> None:
+    """Delete, blank, duplicate and re-tag test cells; claim 100 points; name another kernel."""
+    cells = _cells(nb)
+    _replace(nb, "conv_output_size_solution", *WRONG_CONV)
+    _replace(nb, "transpose_conv_output_size_solution", *WRONG_TRANS)
+    _replace(nb, "output_padding_for_solution", *WRONG_PAD)
+    nb.cells.remove(cells[CONV])                                  # deleted
+    cells[TRANS].source = 'print("All tests passed")'            # emptied
+    duplicate = copy.deepcopy(cells[EQUIV])                       # duplicated, worth 100
+    duplicate.metadata["nbgrader"]["points"] = 100
+    duplicate.pop("id", None)
+    nb.cells.append(duplicate)
+    del cells[PAD].metadata["nbgrader"]                            # untagged
+    cells[PAD].source = "pass"
+    cells[KERAS].metadata["nbgrader"]["points"] = 100               # re-pointed
+    nb.metadata["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
+    nb.metadata["language_info"] = {"name": "R"}
+    nbformat.validate(nb)
+
+
+def hostile(name, transform, fails, messages=(), nbgrader=True, why="", threat=""):
+    return Example(name=name, notebook=NB, cell="setup", edits=(), fails=frozenset(fails), why=why,
+                   nbgrader=nbgrader, threat=threat or why, transform=transform, messages=tuple(messages),
+                   mistakes=len(fails))
+
+
+EXAMPLES = [
+    hostile("nb2_hostile_liars", _liars, {CONV, ARRAY},
+            messages=[(CONV, "of type AlwaysEqual"), (ARRAY, "values differ")],
+            why="an int whose == is always True, an array subclass whose ==, ufuncs and NumPy functions lie: "
+                "only their plain values cross to the judge"),
+    hostile("nb2_hostile_patches", _patches, {KERAS, PAD},
+            why="patches numpy, numpy.testing, math, builtins, tensorflow and keras comparisons: the pytest "
+                "runner judges in its own process; under nbgrader the judges run in the student's kernel, "
+                "after the patches, and hold because they compare plain values with == and <"),
+    hostile("nb2_hostile_reads_grader", _reads_grader, {TRANS}, nbgrader=False,
+            why="detects the grader, reads the references, rewrites the checks, plants fake results, prints "
+                "a passing result; the sandbox makes the grader's files unreadable. nbgrader cannot defend: "
+                "the kernel must read the references to run the hidden tests"),
+    hostile("nb2_hostile_tampered_tests", _tampered, {CONV, TRANS, PAD},
+            messages=[(CONV, "conv_output_size"), (TRANS, "transpose_conv_output_size"), (PAD, "output_padding_for")],
+            why="deletes, empties, duplicates (for 100 points) and untags test cells, gives one 100 points, "
+                "names the R kernel: nbgrader restores the cells from its gradebook, the pytest runner "
+                "never runs them"),
+]
+
+
+# ----------------------------------------------------------------------------- faults
+IN_CHECK = '''
+import sys as _sys
+
+
+def _in_grader_check(name):
+    """True inside the grader's check ``name`` (its collect function), not in the notebook's own cells."""
+    frame = _sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == name:
+            return True
+        frame = frame.f_back
+    return False
+'''
+# Where each of notebook 2's functions starts computing: a fault goes just before it.
+BODY = {CONV: ("conv_output_size_solution", "return (i + 2 * p - k) // s + 1", "collect_conv_size"),
+        TRANS: ("transpose_conv_output_size_solution", "return s * (i - 1) + a + k - 2 * p", "collect_transpose_size"),
+        EQUIV: ("transpose_conv_equivalent_solution", 'return {"z": s - 1,', "collect_equivalent"),
+        PAD: ("output_padding_for_solution", "return (i + 2 * p - k) % s", "collect_output_padding"),
+        KERAS: ("keras_conv_transpose_output_size_solution", 'if padding == "valid":', "collect_keras_size")}
+
+
+def with_faults(faults: dict[str, str]):
+    """A transform: each check's function meets its fault (one line of code), in the check only."""
+    def transform(nb):
+        _cells(nb)["setup"].source += "\n" + IN_CHECK
+        for grade_id, fault in faults.items():
+            cell, line, check = BODY[grade_id]
+            _replace(nb, cell, line, f"if _in_grader_check({check!r}):\n        {fault}\n    {line}")
+    return transform
+
+
+# Faults that end quickly under the grader's usual limits (graded with the other examples).
+QUICK_FAULTS = {
+    CONV: "import sys; sys.exit(0)",
+    TRANS: "import socket; socket.create_connection(('10.255.255.1', 80))",   # no timeout: would hang
+    EQUIV: "import subprocess; subprocess.run(['sleep', '1000'])",
+    PAD: "import sys; print('debugging', file=sys.stderr)",
+    KERAS: "import os; os.fork()",
+}
+# Faults that need the limits set low to be quick (tests/test_grader.py).
+SLOW_FAULTS = {
+    CONV: "while True: pass",
+    TRANS: "import os; os._exit(3)",
+    EQUIV: "import os, signal; os.kill(os.getpid(), signal.SIGKILL)",
+    PAD: "x = bytearray(8 << 30)",
+    KERAS: "globals().setdefault('FLOODS', []).append(1); print('x' * (1 << 20) * 80) if len(FLOODS) == 1 else None",
+}
+
+EXAMPLES.append(hostile(
+    "nb2_hostile_faults", with_faults(QUICK_FAULTS), set(QUICK_FAULTS), nbgrader=False,
+    messages=[(CONV, "SystemExit"), (TRANS, "not allowed while grading"), (EQUIV, "not allowed while grading"),
+              (PAD, "stderr"), (KERAS, "not allowed while grading")],
+    why="sys.exit, a network connection, a process, stderr and a fork, each in one check: the sandbox turns "
+        "each into that check's failure at once. nbgrader is not a sandbox (a fork or a connection runs)"))

@@ -1,0 +1,154 @@
+"""Hostile submissions: the sandbox holds, the grader's files stay as they were, feedback hides
+the hidden checks, and grading the same submission again gives the same result.
+
+The examples themselves (tests/hostile_submissions.py) are graded with the other examples by
+both runners (tests/test_examples.py), which checks that each fails exactly its checks.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import example_submissions as ex
+import hostile_submissions as hs
+from autograder import batch
+from autograder.confine import landlock_abi
+from autograder.core import ASSIGNMENT, REPO, registry
+
+THREATS = [e.name for e in hs.EXAMPLES]
+
+PROBE = textwrap.dedent("""
+    import json, os, socket, sys
+    from pathlib import Path
+    scratch, secret, port, confined = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+    applied = []
+    if confined:
+        from autograder.confine import confine
+        applied = confine(scratch, [])
+    def attempt(fn):
+        try:
+            fn()
+            return "ok"
+        except OSError as exc:
+            return type(exc).__name__
+    def fork():
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+    print(json.dumps({
+        "applied": applied,
+        "read_secret": attempt(lambda: secret.read_text()),
+        "write_scratch": attempt(lambda: (scratch / "x").write_text("x")),
+        "write_outside": attempt(lambda: (secret.parent / "planted").write_text("x")),
+        "connect": attempt(lambda: socket.create_connection(("127.0.0.1", port), timeout=5).close()),
+        "fork": attempt(fork),
+        "signal_parent": attempt(lambda: os.kill(os.getppid(), 0)),
+    }))
+""")
+
+
+def probe(tmp_path, confined: bool) -> dict:
+    scratch, secrets = tmp_path / f"scratch{int(confined)}", tmp_path / "grader"
+    scratch.mkdir()
+    secrets.mkdir(exist_ok=True)
+    (secrets / "references.npz").write_text("the answers")
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        proc = subprocess.run([sys.executable, "-c", PROBE, str(scratch), str(secrets / "references.npz"),
+                               str(server.getsockname()[1]), "1" if confined else "0"],
+                              capture_output=True, text=True, timeout=60, cwd=scratch,
+                              env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.skipif(landlock_abi() == 0, reason="this kernel has no Landlock: the README says what that leaves open")
+def test_confinement_blocks_files_network_processes_and_signals(tmp_path):
+    """The same probe, confined and not: what it can do without the sandbox, it cannot with it."""
+    free, confined = probe(tmp_path, False), probe(tmp_path, True)
+    assert free == {"applied": [], "read_secret": "ok", "write_scratch": "ok", "write_outside": "ok",
+                    "connect": "ok", "fork": "ok", "signal_parent": "ok"}
+    assert confined["write_scratch"] == "ok"
+    blocked = {k: v for k, v in confined.items() if k not in ("applied", "write_scratch")}
+    assert all(v == "PermissionError" for v in blocked.values()), confined
+    assert {"no-capabilities", "seccomp:no-fork"} <= set(confined["applied"])
+    assert any(a.startswith("landlock-abi") for a in confined["applied"])
+    if landlock_abi() >= 6:
+        assert {"landlock:tcp", "landlock:signals"} <= set(confined["applied"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", THREATS)
+def test_hostile_examples_ran_confined(example, graded_by_pytest):
+    isolation = graded_by_pytest[example]["results"]["extra_data"]["isolation"]
+    applied = isolation[hs.NB]
+    assert "seccomp:no-fork" in applied and "no-capabilities" in applied, applied
+    if landlock_abi():
+        assert any(a.startswith("landlock-abi") for a in applied), applied
+
+
+@pytest.mark.slow
+def test_the_grader_files_are_as_they_were_after_the_hostile_examples(graded_by_pytest):
+    """nb2_hostile_reads_grader tried to change the checks, empty the references and plant
+    results in /tmp; the graded examples (the fixture) ran before this test."""
+    assert all(name in graded_by_pytest for name in THREATS)
+    for path in (REPO / "autograder" / "checks").glob("nb2_*.py"):
+        assert "judge_transpose_conv_output_size(*a): pass" not in path.read_text(), path
+    for name in registry():
+        with np.load(REPO / "autograder" / "references" / f"{name}.npz", allow_pickle=False) as refs:
+            assert refs.files, name
+    assert not (REPO / "autograder" / "references" / "results.json").exists()
+    assert not (Path(tempfile.gettempdir()) / "nb2_transpose_conv_output_size.npz").exists()
+
+
+@pytest.mark.slow
+def test_pytest_runner_output_shows_failures_not_the_checks(tmp_path):
+    """What a student reads from the pytest runner: which checks failed and why, not the
+    checks' code, and not the fake 'PASSED' the submission printed."""
+    example = next(e for e in hs.EXAMPLES if e.name == "nb2_hostile_reads_grader")
+    ex.write_examples(tmp_path, [example.name])
+    notebook = tmp_path / example.name / ASSIGNMENT / f"{hs.NB}.ipynb"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "autograder", "-q", "-p", "no:cacheprovider",
+                           "--submission", str(notebook), "--results-json", str(tmp_path / "r.json")],
+                          cwd=REPO, capture_output=True, text=True)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert hs.TRANS in out and "+2p instead of -2p" in out
+    for secret in ("def collect", "def judge", "run_hidden_check", "references.npz", "PASSED 3/3"):
+        assert secret not in out, secret
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert [t["name"] for t in data["tests"] if t["score"] != t["max_score"]] == [hs.TRANS]
+
+
+@pytest.mark.slow
+def test_the_same_submission_ten_times_gets_the_same_result_and_others_are_unharmed(tmp_path):
+    """Ten copies of the faults example and one honest student, graded two at a time: the
+    ten results are identical, word for word; the honest student gets full marks."""
+    example = next(e for e in hs.EXAMPLES if e.name == "nb2_hostile_faults")
+    submitted = tmp_path / "submitted"
+    ex.write_examples(submitted, [example.name, "solution"], notebooks=[hs.NB])
+    copies = [f"copy{k:02d}" for k in range(10)]
+    (submitted / example.name).rename(submitted / copies[0])
+    for name in copies[1:]:
+        shutil.copytree(submitted / copies[0], submitted / name)
+    out = tmp_path / "out"
+    code = batch.main(["grade", str(submitted), "--out", str(out), "--jobs", "2"])
+    records = batch.load_records(out)
+    assert code == 1, "graded, with failures"
+    tests = [records[name]["results"]["tests"] for name in copies]
+    assert all(t == tests[0] for t in tests), "the same submission, graded ten times, differs"
+    failed = {t["name"] for t in tests[0] if t["score"] != t["max_score"]}
+    assert failed & {c.grade_id for c in registry()[hs.NB].checks} == set(example.fails)
+    honest = {t["name"]: t for t in records["solution"]["results"]["tests"]}
+    assert all(honest[c.grade_id]["score"] == c.points for c in registry()[hs.NB].checks)
