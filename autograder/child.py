@@ -161,9 +161,11 @@ def _student_traceback(exc: BaseException) -> str:
 
 def _load_before_confining() -> None:
     """What the checks need from the grader's repository, read before it becomes unreadable."""
+    from autograder import hidden
     from autograder.core import utils
 
     utils()
+    hidden.inputs()
     import IPython.core.interactiveshell  # noqa: F401
     import nbformat  # noqa: F401
 

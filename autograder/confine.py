@@ -171,6 +171,26 @@ def python_paths() -> list[Path]:
     return sorted(roots)
 
 
+def around(paths: list[Path], secret: Path) -> list[Path]:
+    """``paths``, with any that holds ``secret`` (the grader's repository) replaced by its
+    other entries, level by level, so that a repository under ``/opt`` stays unreadable."""
+    out = []
+    for path in paths:
+        path = Path(os.path.abspath(path))
+        if path != secret and path not in secret.parents:
+            out.append(path)
+            continue
+        current = path
+        while current != secret:
+            toward = current / secret.relative_to(current).parts[0]
+            try:
+                out += [entry for entry in current.iterdir() if entry != toward]
+            except OSError:
+                pass
+            current = toward
+    return out
+
+
 def confine(scratch: Path, read_only: list[Path]) -> list[str]:
     """Confine this process; return the names of what was applied (see the module's text).
 
@@ -179,9 +199,14 @@ def confine(scratch: Path, read_only: list[Path]) -> list[str]:
     applied = []
     abi = landlock_abi()
     if abi:
-        read = [Path(p) for p in SYSTEM_READ] + python_paths() + [Path(p) for p in read_only]
+        from autograder.core import REPO
+
+        read = around([Path(p) for p in SYSTEM_READ] + python_paths(), REPO) + [Path(p) for p in read_only]
         write = [scratch] + [Path(p) for p in DEVICES]
-        applied += _landlock(read, write, abi)
+        try:
+            applied += _landlock(read, write, abi)
+        except OSError as exc:   # e.g. a container whose seccomp profile refuses Landlock's calls
+            applied.append(f"landlock-failed:{exc.errno}")
     if _drop_capabilities():
         applied.append("no-capabilities")
     if _no_processes():

@@ -3,6 +3,8 @@
     python -m autograder.references            # rewrite autograder/references/*.npz
     python -m autograder.references --check    # regenerate and compare with the committed files
 
+It also rebuilds notebook 3's hidden evaluation data (``autograder/hidden.py``).
+
 The source notebook (with its solutions) runs in the same sandbox as a
 student's submission, each check's ``collect`` gives the expected values, and
 each check's ``mistakes()`` adds what typical mistakes give on the same inputs.
@@ -17,7 +19,8 @@ import sys
 
 import numpy as np
 
-from autograder.core import SOURCE_DIR, load_references, registry, save_references
+from autograder import hidden
+from autograder.core import SOURCE_DIR, decode, load_references, registry, save_references
 from autograder.sandbox import run_notebook
 
 RTOL, ATOL = 1e-4, 1e-7
@@ -71,6 +74,13 @@ def main(argv=None) -> int:
     if unknown:
         ap.error(f"unknown notebook(s) {unknown}; expected some of {list(registry())}")
     failed = False
+    if args.check:
+        changed = differences({"hidden": hidden.build()}, {"hidden": decode(hidden.PATH)})
+        print("hidden evaluation data: " + ("matches" if not changed else "DIFFERS\n  " + "\n  ".join(changed)))
+        failed |= bool(changed)
+    else:
+        hidden.write()
+        print(f"wrote {hidden.PATH.relative_to(hidden.PATH.parents[2])} (notebook 3's hidden evaluation data)")
     for name in names:
         refs = generate(name)
         if args.check:

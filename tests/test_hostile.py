@@ -88,6 +88,19 @@ def test_confinement_blocks_files_network_processes_and_signals(tmp_path):
         assert {"landlock:tcp", "landlock:signals"} <= set(confined["applied"])
 
 
+def test_a_repository_under_a_readable_folder_stays_unreadable(tmp_path):
+    """If the grader's repository sits under a folder the child may read (/opt, say), the child
+    gets that folder's other entries instead, level by level, and the venv inside it."""
+    from autograder.confine import around
+
+    repo = tmp_path / "opt" / "course" / "repo"
+    for folder in (repo / "autograder", repo / ".venv", tmp_path / "opt" / "other", tmp_path / "opt" / "course" / "x"):
+        folder.mkdir(parents=True)
+    got = around([tmp_path / "opt", tmp_path / "usr", repo / ".venv", repo], repo)
+    assert sorted(str(p.relative_to(tmp_path)) for p in got) == [
+        "opt/course/repo/.venv", "opt/course/x", "opt/other", "usr"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("example", THREATS)
 def test_hostile_examples_ran_confined(example, graded_by_pytest):

@@ -21,3 +21,15 @@ def test_every_check_has_references(name):
     refs = load_references(name)
     for check in registry()[name].checks:
         assert refs.get(check.grade_id), f"{check.grade_id}: no reference values"
+
+
+def test_hidden_evaluation_data_regenerates_and_is_not_shipped():
+    """Notebook 3's hidden scenes and patches: rebuilt from the grader's seeds, equal to the
+    committed file, and nowhere in release/ (only their inputs ever reach the child)."""
+    from autograder import hidden
+    from autograder.core import RELEASE_DIR, decode
+
+    diff = references.differences({"hidden": hidden.build()}, {"hidden": decode(hidden.PATH)})
+    assert not diff, "run `python -m autograder.references`:\n" + "\n".join(diff)
+    assert not [p for p in RELEASE_DIR.rglob("*") if "hidden" in p.name], "hidden data in the release"
+    assert set(hidden.inputs()) == {"seg_x", "sr_lr"}, "the child's copy holds inputs only"

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from autograder.core import Check, describe_error, student_function, student_value
+from autograder import hidden
 from autograder.checks.common import close, expect_close, fail, rng, shipped
 
 NOTEBOOK = "3_image_to_image"
@@ -364,17 +365,18 @@ def collect_trained_segmentation(ns):
     model = f(data["x_train"].shape[1:], len(data["class_names"]), act, filters=cfg["filters"])
     model.compile(keras.optimizers.Adam(cfg["lr"]), loss)
     model.fit(data["x_train"], data["y_train"], batch_size=cfg["batch"], epochs=cfg["epochs"], verbose=0)
-    pred = np.argmax(np.asarray(model.predict(data["x_test"], verbose=0)), axis=-1)
+    pred = np.argmax(np.asarray(model.predict(hidden.inputs()["seg_x"], verbose=0)), axis=-1)
     return {"pred": pred.astype(np.uint8)}
 
 
 def summary_trained_segmentation(values):
-    """Mean IoU of the retrained model's test predictions, computed by the judge."""
-    data = load("segmentation.npz")
-    t, classes = data["y_test"].astype(np.int64).ravel(), len(data["class_names"])
+    """Mean IoU of the retrained model's predictions on the grader's hidden scenes
+    (autograder/hidden.py), computed by the judge."""
+    truth, classes = hidden.truth("seg_y"), len(load("segmentation.npz")["class_names"])
+    t = truth.astype(np.int64).ravel()
     pred = np.asarray(values["pred"])
-    if pred.shape != data["y_test"].shape:
-        fail(f"the retrained model's predictions have shape {pred.shape}; expected {data['y_test'].shape}")
+    if pred.shape != truth.shape:
+        fail(f"the retrained model's predictions have shape {pred.shape}; expected {truth.shape}")
     pred = np.clip(pred.astype(np.int64), 0, classes - 1).ravel()
     confusion = np.bincount(classes * t + pred, minlength=classes ** 2).reshape(classes, classes)
     inter = np.diag(confusion)
@@ -387,7 +389,7 @@ def judge_trained_segmentation(received, expected):
     if received["iou"] < need:
         fail(f"retrained for {RETRAIN_SEG['epochs']} epochs with your "
              f"build_encoder_decoder, SEGMENTATION_ACTIVATION and SEGMENTATION_LOSS, the model reaches a test mean "
-             f"IoU of {received['iou']:.3f}; at least {SEG_FRACTION} x {SEG_TARGET} = {need:.2f} is needed (the "
+             f"IoU of {received['iou']:.3f} on the grader's own scenes; at least {SEG_FRACTION} x {SEG_TARGET} = {need:.2f} is needed (the "
              f"solution reaches {expected['iou']:.3f}).")
 
 
@@ -416,14 +418,15 @@ def collect_trained_superres(ns):
     x = upscale(data["lr_train"])
     model.fit(utils().dihedral(x), utils().dihedral(data["hr_train"]), batch_size=cfg["batch"],
               epochs=cfg["epochs"], verbose=0)
-    x_test = upscale(data["lr_test"])
+    x_test = upscale(hidden.inputs()["sr_lr"])
     return {"pred": np.asarray(model.predict(x_test, verbose=0), dtype=np.float32), "bicubic": x_test}
 
 
 def summary_trained_superres(values):
-    """PSNR (dB) of the retrained model's and of bicubic's test patches, computed by the judge.
-    Only the solution's bicubic figure is used (it is stored in the references)."""
-    hr = load("superres.npz")["hr_test"].astype(np.float64)
+    """PSNR (dB) of the retrained model's and of bicubic's patches, on the grader's hidden
+    patches (autograder/hidden.py), computed by the judge. Only the solution's bicubic
+    figure is used (it is stored in the references)."""
+    hr = hidden.truth("sr_hr").astype(np.float64)
 
     def db(images, what):
         images = np.asarray(images, dtype=np.float64)
@@ -439,7 +442,7 @@ def judge_trained_superres(received, expected):
     gain, solution = received["pred_db"] - expected["bicubic_db"], expected["pred_db"] - expected["bicubic_db"]
     if gain < need:
         fail(f"retrained for {RETRAIN_SR['epochs']} epoch(s) with your build_encoder_decoder, SUPERRES_ACTIVATION and "
-             f"worst_case_loss, the model is {gain:+.2f} dB above bicubic on the test patches; at least "
+             f"worst_case_loss, the model is {gain:+.2f} dB above bicubic on the grader's own patches; at least "
              f"{SR_FRACTION} x {SR_TARGET} = {need:.2f} dB is needed (the solution reaches {solution:+.2f} dB).")
 
 

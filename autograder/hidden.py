@@ -1,0 +1,59 @@
+"""Evaluation data whose answers the student's process never sees.
+
+Notebook 3's retraining checks train the student's model in the sandboxed child and
+judge its predictions where the judge runs (``Check.summary``). If the predictions were
+for the shipped test set, a submission could forge them from the shipped labels (by
+patching the grader's code in its own process, or planting a result file). So they are
+for scenes and patches drawn with the grader's own seeds, stored in
+``autograder/references/hidden_eval.npz`` (never shipped): the child reads only the
+inputs (``seg_x``, ``sr_lr``), before it is confined; the labels (``seg_y``, ``sr_hr``)
+are read only by the judge.
+
+    python -m autograder.references     # also rebuilds this file (seconds)
+"""
+from __future__ import annotations
+
+import io
+import sys
+
+import numpy as np
+
+from autograder.core import REFERENCES_DIR, REPO, decode, write_atomic
+
+PATH = REFERENCES_DIR / "hidden_eval.npz"
+SEG_N, SEG_SEED = 500, 7117           # the shipped test split has 500 scenes (seed in data/builders)
+SR_SEED = 8118                        # the shipped test photographs, other crops
+INPUT_KEYS = ("seg_x", "sr_lr")
+_INPUTS: dict | None = None
+
+
+def build() -> dict[str, np.ndarray]:
+    """The hidden arrays, from the data builders with the grader's seeds (deterministic)."""
+    sys.path.insert(0, str(REPO))
+    try:
+        from data.builders import shapes_segmentation, superres_patches
+    finally:
+        sys.path.remove(str(REPO))
+    seg_x, seg_y = shapes_segmentation.make_split(SEG_N, SEG_SEED)
+    sr_hr, sr_lr, _ = superres_patches.make_split(superres_patches.TEST_PHOTOS, SR_SEED)
+    return {"seg_x": seg_x, "seg_y": seg_y, "sr_lr": sr_lr, "sr_hr": sr_hr}
+
+
+def write() -> None:
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **build())   # numpy stamps a fixed date: equal data, equal bytes
+    write_atomic(PATH, buf.getvalue())
+
+
+def inputs() -> dict[str, np.ndarray]:
+    """The inputs only (what the child may hold); loaded once."""
+    global _INPUTS
+    if _INPUTS is None:
+        with np.load(PATH, allow_pickle=False) as f:
+            _INPUTS = {k: f[k] for k in INPUT_KEYS}
+    return _INPUTS
+
+
+def truth(key: str) -> np.ndarray:
+    """A label array (``seg_y`` or ``sr_hr``): for the judge only."""
+    return decode(PATH)[key]
