@@ -4,7 +4,10 @@ Started only by :mod:`autograder.sandbox`, in a scratch folder, with resource
 limits. It executes the notebook's code cells (not its test cells: the grader
 brings its own checks), then calls every check's ``collect`` on the notebook's
 namespace and writes each result as plain data to ``OUT/<grade_id>.npz``.
-Nothing else leaves this process; the judging happens in the parent.
+Nothing else leaves this process; the judging happens in the parent. Before the
+notebook's first cell, it loads what the checks need from the grader's repository and
+then confines itself (:mod:`autograder.confine`): from then on the repository cannot be
+read, and nothing outside the scratch folder can be written.
 
 Progress goes to ``OUT/progress.json`` so that the parent can say where a
 submission hung or died.

@@ -3,7 +3,9 @@
 The child (:mod:`autograder.child`) works in a scratch copy: the release's
 shipped files (helpers, data) and the submitted notebook. It gets a wall-clock
 limit, an address-space limit, a file-size limit and a minimal environment.
-It sends back only ``.npz`` files, loaded here with ``allow_pickle=False``.
+It sends back only ``.npz`` files, loaded here with ``allow_pickle=False``. With
+``Limits.confine`` (the default) the child confines itself before running the notebook
+(:mod:`autograder.confine`: Landlock, no capabilities, no new processes).
 
 If the child dies or hangs inside one check, that check gets the message and
 the child is started again for the checks that remain (at most

@@ -86,25 +86,3 @@ def solution_namespace(name: str) -> dict:
             sys.path.remove(str(RELEASE_DIR))
         _SOLUTIONS[name] = ns
     return _SOLUTIONS[name]
-
-
-_EXECUTED: dict[str, object] = {}
-
-
-def executed_source_notebook(name: str, tmp_root: Path):
-    """The source notebook ``name`` run top to bottom in a real Jupyter kernel (as nbgrader
-    runs it), in a copy of the release folder; once per session."""
-    if name not in _EXECUTED:
-        import shutil
-
-        import nbformat
-        from nbclient import NotebookClient
-
-        from autograder.core import RELEASE_DIR, SOURCE_DIR
-
-        work = tmp_root / name / "convnets"
-        shutil.copytree(RELEASE_DIR, work)
-        nb = nbformat.read(str(SOURCE_DIR / f"{name}.ipynb"), as_version=4)
-        NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
-        _EXECUTED[name] = nb
-    return _EXECUTED[name]
