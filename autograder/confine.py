@@ -14,7 +14,8 @@ Three kernel features, each applied to the child process and inherited by anythi
   module, use raw sockets or override file permissions.
 * **seccomp**: ``fork``, ``vfork`` and ``clone`` without ``CLONE_THREAD`` fail with
   ``EPERM`` (threads still start, processes do not): no fork bomb, no process that
-  outlives its check. Student code that starts a process gets an ``OSError``.
+  outlives its check. Student code that starts a process gets an ``OSError``. Signals
+  reach only the child itself (on kernels older than Landlock's signal scope too).
 
 :func:`confine` reports what it could apply; the grader records it with each result
 (``isolation``) and refuses to grade when ``require`` names something missing.
@@ -29,9 +30,11 @@ import sys
 from pathlib import Path
 
 _SYS = {"x86_64": {"landlock_create_ruleset": 444, "landlock_add_rule": 445, "landlock_restrict_self": 446,
-                   "fork": 57, "vfork": 58, "clone": 56, "clone3": 435, "arch": 0xC000003E},
+                   "fork": 57, "vfork": 58, "clone": 56, "clone3": 435, "kill": 62, "tkill": 200,
+                   "tgkill": 234, "pidfd_send_signal": 424, "arch": 0xC000003E},
         "aarch64": {"landlock_create_ruleset": 444, "landlock_add_rule": 445, "landlock_restrict_self": 446,
-                    "fork": None, "vfork": None, "clone": 220, "clone3": 435, "arch": 0xC00000B7}}
+                    "fork": None, "vfork": None, "clone": 220, "clone3": 435, "kill": 129, "tkill": 130,
+                    "tgkill": 131, "pidfd_send_signal": 424, "arch": 0xC00000B7}}
 
 # Landlock access rights (linux/landlock.h)
 FS = {"execute": 1 << 0, "write_file": 1 << 1, "read_file": 1 << 2, "read_dir": 1 << 3,
@@ -127,7 +130,8 @@ def _drop_capabilities() -> bool:
 
 def _no_processes() -> bool:
     """A seccomp filter: fork/vfork fail with EPERM, clone fails unless it makes a thread, clone3
-    reports ENOSYS (so that the C library falls back to clone, which the filter can inspect)."""
+    reports ENOSYS (so that the C library falls back to clone, which the filter can inspect);
+    kill and tgkill reach only this process, tkill and pidfd_send_signal nothing."""
     nrs = _SYS.get(platform.machine())
     if nrs is None:
         return False
@@ -145,6 +149,18 @@ def _no_processes() -> bool:
     for name in ("fork", "vfork"):
         if nrs[name] is not None:
             prog += [ins(JEQ_K, 0, 1, nrs[name]), ins(RET_K, 0, 0, RET_ERRNO | EPERM)]
+    # Signals only to this process (its threads, its own group): not to the grader, nor to
+    # another student's child (Landlock's signal scope does the same from Linux 6.12 on).
+    me = os.getpid()
+    for name in ("tkill", "pidfd_send_signal"):
+        prog += [ins(JEQ_K, 0, 1, nrs[name]), ins(RET_K, 0, 0, RET_ERRNO | EPERM)]
+    for name in ("kill", "tgkill"):
+        prog += [ins(JEQ_K, 0, 5, nrs[name]),
+                 ins(LD_W_ABS, 0, 0, 16),                     # args[0]: the pid (tgid)
+                 ins(JEQ_K, 2, 0, me),
+                 ins(JEQ_K, 1, 0, 0) if name == "kill" else ins(JEQ_K, 0, 0, me),
+                 ins(RET_K, 0, 0, RET_ERRNO | EPERM),
+                 ins(RET_K, 0, 0, RET_ALLOW)]
     prog += [ins(JEQ_K, 0, 1, nrs["clone3"]), ins(RET_K, 0, 0, RET_ERRNO | ENOSYS),
              ins(JEQ_K, 0, 3, nrs["clone"]),
              ins(LD_W_ABS, 0, 0, 16),                          # args[0] (flags), low 32 bits
