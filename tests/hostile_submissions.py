@@ -137,9 +137,18 @@ for root in sorted(roots):
         if data:
             SECRETS[path] = data
     for path in _try(f"list {root}", lambda: glob.glob(str(root / "autograder" / "checks" / "nb2_*.py"))) or []:
+        source = _try(f"read {path}", lambda: open(path).read())
+        if source:
+            SECRETS[path] = source
         _try(f"write {path}", lambda: open(path, "a").write("\ndef judge_transpose_conv_output_size(*a): pass\n"))
     if (root / "autograder").is_dir():
         _try(f"write {root}", lambda: (root / "autograder" / "references" / "2_transpose_convolution.npz").write_bytes(b""))
+import inspect
+for name, module in list(sys.modules.items()):
+    if name.startswith("autograder.checks."):   # the hidden checks are loaded: read their source
+        source = _try(f"source of {name}", lambda: inspect.getsource(module))
+        if source:
+            SECRETS[name] = source
 fake = {"__seconds__": 0.1, "sizes": np.array([4, 4, 7])}
 for out in [pathlib.Path.cwd().parent / "out", pathlib.Path("/tmp")]:
     _try(f"plant {out}", lambda: np.savez(out / "nb2_transpose_conv_output_size.npz", **fake))
@@ -170,7 +179,7 @@ def _tampered(nb) -> None:
     cells[TRANS].source = 'print("All tests passed")'            # emptied
     duplicate = copy.deepcopy(cells[EQUIV])                       # duplicated, worth 100
     duplicate.metadata["nbgrader"]["points"] = 100
-    duplicate.pop("id", None)
+    duplicate["id"] = "a-copy-of-a-test-cell"
     nb.cells.append(duplicate)
     del cells[PAD].metadata["nbgrader"]                            # untagged
     cells[PAD].source = "pass"
