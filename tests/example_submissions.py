@@ -55,6 +55,17 @@ class Example:
     messages: tuple[tuple[str, str], ...] = ()
 
 
+def paired(first: Example, second: Example) -> Example:
+    """One submission holding two mistakes in different functions (graded once, not twice):
+    ``second``'s edits apply wherever their text occurs (once) in the notebook."""
+    assert first.notebook == second.notebook and first.cell != second.cell, (first.name, second.name)
+    prefix = first.name.split("_")[0] + "_"
+    return Example(name=f"{first.name}_and_{second.name.removeprefix(prefix)}", notebook=first.notebook,
+                   cell=first.cell, edits=first.edits, fails=first.fails | second.fails,
+                   why=f"{first.why}; {second.why}", notebook_edits=first.notebook_edits + second.edits,
+                   nbgrader=first.nbgrader and second.nbgrader, mistakes=first.mistakes + second.mistakes)
+
+
 def _strip_solution_markers(source: str) -> str:
     return "\n".join(line for line in source.split("\n")
                      if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)

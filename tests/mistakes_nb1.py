@@ -1,5 +1,6 @@
-"""Notebook 1: realistic mistakes (each fails exactly the checks named) and valid variations."""
-from example_submissions import Example
+"""Notebook 1: realistic mistakes (each fails exactly the checks named) and valid variations.
+Mistakes in functions that do not call each other are graded two at a time (PAIRS)."""
+from example_submissions import Example, paired
 
 NB = "1_residual_connections"
 SHAPES, SHORTCUT = "nb1_block_shapes", "nb1_block_shortcut"
@@ -38,7 +39,7 @@ class ResidualBlock(layers.Layer):
 def residual_block(x, filters, strides=1, merge="add"):
     return ResidualBlock(filters, strides, merge)(x)
 '''
-EXAMPLES = [
+MISTAKES = [
     # ---- needs_projection
     mistake("nb1_projection_ignores_stride", "needs_projection_solution",
             [("return bool(channels != filters or strides != 1)", "return bool(channels != filters)"),
@@ -101,3 +102,10 @@ EXAMPLES = [
     mistake("nb1_ok_block_as_class", BLOCK, [(None, BLOCK_AS_CLASS)], set(),
             "the block written as a keras.layers.Layer subclass"),
 ]
+BY_NAME = {m.name: m for m in MISTAKES}
+PAIRS = [("nb1_projection_ignores_stride", "nb1_residual_ignored"),
+         ("nb1_projection_concat_like_add", "nb1_flatten_not_pooling"),
+         ("nb1_concat_for_add", "nb1_bias_gradients"), ("nb1_add_for_concat", "nb1_squared_norms"),
+         ("nb1_projection_always", "nb1_reversed_order"), ("nb1_projection_without_stride", "nb1_summed_loss")]
+_paired = {n for pair in PAIRS for n in pair}
+EXAMPLES = [paired(BY_NAME[a], BY_NAME[b]) for a, b in PAIRS] + [m for m in MISTAKES if m.name not in _paired]

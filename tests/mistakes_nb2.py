@@ -1,5 +1,6 @@
-"""Notebook 2: realistic mistakes (each fails exactly the checks named)."""
-from example_submissions import Example
+"""Notebook 2: realistic mistakes (each fails exactly the checks named), graded two at a time:
+each example pairs two mistakes in functions that do not call each other."""
+from example_submissions import Example, paired
 
 NB = "2_transpose_convolution"
 
@@ -10,7 +11,7 @@ def mistake(name, cell, edits, fails, why=""):
 
 CONV, TRANS, EQUIV = "nb2_conv_output_size", "nb2_transpose_conv_output_size", "nb2_equivalent"
 PAD, KERAS, ARRAY = "nb2_output_padding", "nb2_keras_output_size", "nb2_conv_transpose2d"
-EXAMPLES = [
+MISTAKES = [
     mistake("nb2_round_not_floor", "conv_output_size_solution",
             [("return (i + 2 * p - k) // s + 1", "return round((i + 2 * p - k) / s) + 1")],
             {CONV}, "round() instead of floor: only shows for s > 1"),
@@ -46,7 +47,8 @@ EXAMPLES = [
               "a = 0 if output_padding is None else output_padding")],
             {KERAS}, "forgets that Keras pads k < s itself"),
     mistake("nb2_kernel_not_flipped", "conv_transpose2d_solution",
-            [("[::-1, ::-1]", "")],
+            [("flipped = np.asarray(kernel, dtype=np.float64)[::-1, ::-1]",
+              "flipped = np.asarray(kernel, dtype=np.float64)")],
             {ARRAY}, "the kernel not flipped"),
     mistake("nb2_wrong_channel_layout", "conv_transpose2d_solution",
             [('"hwcuv,uvoc->hwo"', '"hwcuv,uvco->hwo"')],
@@ -56,3 +58,10 @@ EXAMPLES = [
              ("windows, flipped)", "windows, flipped))")],
             {ARRAY}, "a TensorFlow tensor instead of a NumPy array"),
 ]
+BY_NAME = {m.name: m for m in MISTAKES}
+PAIRS = [("nb2_round_not_floor", "nb2_plus_2p"), ("nb2_true_division", "nb2_a_ignored"),
+         ("nb2_padding_forgotten", "nb2_kernel_not_flipped"), ("nb2_float_size", "nb2_wrong_channel_layout"),
+         ("nb2_z_equals_s", "nb2_quotient_not_remainder"), ("nb2_p_prime_k_minus_p", "nb2_same_like_valid"),
+         ("nb2_no_max_k_s", "nb2_returns_tensor")]
+assert sorted(n for pair in PAIRS for n in pair) == sorted(BY_NAME), "every mistake in exactly one pair"
+EXAMPLES = [paired(BY_NAME[a], BY_NAME[b]) for a, b in PAIRS]
