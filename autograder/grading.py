@@ -113,8 +113,8 @@ def readable(notebook: Path) -> str | None:
 
 def kernel_note(notebook: Path) -> str | None:
     """A line when the notebook says it is for another kernel than Python: it is graded with
-    Python all the same (nbgrader too: ``nbgrader_config.py`` sets the kernel), so a kernel
-    name cannot make a notebook ungradable, nor run its code in another language."""
+    Python all the same (nbgrader too: it restores the kernelspec from its gradebook), so a
+    kernel name cannot make a notebook ungradable, nor run its code in another language."""
     import nbformat
 
     meta = nbformat.read(str(notebook), as_version=4).get("metadata", {})
@@ -183,8 +183,8 @@ class SubmissionGrader:
             if why:
                 self.unreadable[name] = why
                 self.problems.append(why)
-            elif kernel_note(nb):
-                self.problems.append(kernel_note(nb))
+            elif note := kernel_note(nb):
+                self.problems.append(note)
         self._results: dict[str, list[CheckResult]] = {}
         self.graded_notebooks: list[str] = []
         self.isolation: dict[str, list[str]] = {}
