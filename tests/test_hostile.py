@@ -112,6 +112,13 @@ def test_hostile_examples_ran_confined(example, graded_by_pytest):
 
 
 @pytest.mark.slow
+def test_a_notebook_for_another_kernel_is_graded_with_python_and_says_so(graded_by_pytest):
+    results = graded_by_pytest["nb2_hostile_tampered_tests"]["results"]
+    assert any("says its kernel is 'ir' (R): graded with Python 3" in p for p in results["extra_data"]["problems"])
+    assert results["score"] > 0, "its correct functions earned their points"
+
+
+@pytest.mark.slow
 def test_the_grader_files_are_as_they_were_after_the_hostile_examples(graded_by_pytest):
     """nb2_hostile_reads_grader tried to change the checks, empty the references and plant
     results in /tmp; the graded examples (the fixture) ran before this test."""
