@@ -85,6 +85,9 @@ def child_environment(home: Path) -> dict:
         "TF_ENABLE_ONEDNN_OPTS": "0",
         "CUDA_VISIBLE_DEVICES": "",
         "OMP_NUM_THREADS": "1",
+        # joblib (imported by scikit-learn) probes /dev/shm, which the sandbox closes, and warns
+        # on stderr; a warning inside a check would fail it. There are no processes to share with.
+        "JOBLIB_MULTIPROCESSING": "0",
     }
 
 
