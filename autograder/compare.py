@@ -18,8 +18,10 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 from autograder.core import ASSIGNMENT, REPO, registry
+from autograder.nbgrader_runner import notebooks_handed_in
 
 
 def pytest_runner(folder: Path, results_json: Path) -> tuple[int, dict]:
@@ -31,8 +33,14 @@ def pytest_runner(folder: Path, results_json: Path) -> tuple[int, dict]:
     return proc.returncode, data
 
 
-def grade_class_with_pytest(submitted: Path, jobs: int) -> dict[str, dict]:
+def grade_class_with_pytest(submitted: Path, jobs: int, cost: Callable[[str], float] | None = None
+                            ) -> dict[str, dict]:
+    """``{student: {"exit": code, "results": results.json}}``, ``jobs`` students at once,
+    the costliest first (``cost``: estimated grading time; by default the number of
+    notebooks handed in), so that no worker is left grading alone at the end."""
     students = sorted(p.name for p in submitted.iterdir() if (p / ASSIGNMENT).is_dir())
+    cost = cost or notebooks_handed_in(submitted)
+    students.sort(key=lambda s: -cost(s))
     out_dir = Path(tempfile.mkdtemp(prefix="convnets-results-"))
 
     def one(student):

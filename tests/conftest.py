@@ -27,7 +27,8 @@ def graded_by_pytest(example_class) -> dict:
     """``{example: {"exit": code, "results": results.json}}`` from `pytest autograder`."""
     from autograder.compare import grade_class_with_pytest
 
-    return grade_class_with_pytest(example_class, jobs=os.cpu_count() or 1)
+    return grade_class_with_pytest(example_class, jobs=os.cpu_count() or 1,
+                                   cost=example_submissions.grading_cost)
 
 
 def nbgrader_examples() -> list[str]:
@@ -45,7 +46,8 @@ def graded_by_nbgrader(example_class, tmp_path_factory) -> dict:
     for name in nbgrader_examples():
         (chosen / name).symlink_to(example_class / name, target_is_directory=True)
     keep = tmp_path_factory.getbasetemp() / "nbgrader_course"
-    return scores_by_student(autograde(chosen, keep=keep, jobs=os.cpu_count() or 1))
+    return scores_by_student(autograde(chosen, keep=keep, jobs=os.cpu_count() or 1,
+                                       cost=lambda name: example_submissions.grading_cost(name, nbgrader=True)))
 
 
 @pytest.fixture(scope="session")

@@ -135,6 +135,24 @@ def expected_failures(example_name: str) -> dict[str, set[str]]:
     return {ex.notebook: set(ex.fails)}
 
 
+# Rough seconds each runner spends grading one example's notebook on the 2-core CI machine
+# (notebook 3 retrains two models), only to start the costliest examples first and to
+# balance nbgrader's shards (tests/conftest.py): a wrong figure costs time, never a grade.
+GRADING_SECONDS = {"1_residual_connections": 7, "2_transpose_convolution": 6, "3_image_to_image": 60,
+                   "4_visualizing_convnets": 12}
+BLANK_SECONDS = 5          # a blank notebook stops at its first NotImplementedError
+OWN_TRAINING_SECONDS = 160  # nbgrader also runs the solution's own training cells (the pytest runner skips them)
+
+
+def grading_cost(name: str, nbgrader: bool = False) -> float:
+    """Estimated seconds to grade the example ``name`` (see GRADING_SECONDS)."""
+    if name == "blank":
+        return BLANK_SECONDS * len(registry())
+    if name == "solution":
+        return sum(GRADING_SECONDS[nb] for nb in registry()) + (OWN_TRAINING_SECONDS if nbgrader else 0)
+    return GRADING_SECONDS[next(e.notebook for e in all_examples() if e.name == name)]
+
+
 def write_examples(out: Path, names: list[str] | None = None, notebooks: list[str] | None = None) -> list[str]:
     """Write the examples (all, or ``names``) under ``out`` in nbgrader's submitted layout."""
     notebooks = notebooks or list(registry())

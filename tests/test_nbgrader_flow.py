@@ -55,3 +55,19 @@ def _same(a: str, b: str) -> bool:
         return float(a) == float(b)
     except ValueError:
         return a == b
+
+
+def test_shards_balance_their_cost():
+    """Every student in exactly one shard; equal costs share out evenly (a real class), and one
+    costly submission gets a shard to itself instead of the round robin's 13 against 3."""
+    from autograder.nbgrader_runner import balanced_shards
+
+    students = [f"s{k}" for k in range(7)]
+    even = balanced_shards(students, 3, lambda s: 1.0)
+    assert sorted(s for shard in even for s in shard) == students and sorted(map(len, even)) == [2, 2, 3]
+    cost = {"s0": 10.0, **{s: 1.0 for s in students[1:]}}
+    shards = balanced_shards(students, 2, cost.get)
+    assert sorted(s for shard in shards for s in shard) == students
+    assert sorted(sum(cost[s] for s in shard) for shard in shards) == [6.0, 10.0], shards
+    round_robin = [students[0::2], students[1::2]]
+    assert max(sum(cost[s] for s in shard) for shard in round_robin) == 13.0
