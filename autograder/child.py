@@ -37,8 +37,7 @@ def _alarm(signum, frame):
     raise TimeLimit()
 
 
-def first_line(exc: BaseException) -> str:
-    return describe_error(exc, 500)
+MESSAGE_CHARS = 500   # an error's message, as far as a result keeps it
 
 
 def is_test_cell(cell, test_ids: set[str]) -> bool:
@@ -93,7 +92,7 @@ def execute_notebook(nb_path: Path, test_ids: set[str], cell_timeout: float, pro
         if isinstance(error, TimeLimit) and not str(error):
             error = TimeLimit(f"code cell {index + 1} ran past the {cell_timeout:g} s limit")
         if error is not None:
-            errors.append(f"code cell {index + 1}: {first_line(error)}")
+            errors.append(f"code cell {index + 1}: {describe_error(error, MESSAGE_CHARS)}")
             progress.update(cell_errors=errors)
         _close_figures()
     return shell.user_ns
@@ -126,7 +125,7 @@ def run_check(check, ns: dict, out: Path, time_limit: float) -> None:
                                    f"(an infinite loop, or a much slower computation than needed)")
         except BaseException as exc:  # noqa: BLE001
             payload = None
-            result["__error__"] = first_line(exc)
+            result["__error__"] = describe_error(exc, MESSAGE_CHARS)
             result["__error_type__"] = type(exc).__name__
             result["__traceback__"] = _student_traceback(exc)
         finally:
@@ -145,7 +144,7 @@ def run_check(check, ns: dict, out: Path, time_limit: float) -> None:
     try:
         payload = encode(result)
     except Exception as exc:  # noqa: BLE001 - the grader's bug or a hostile value: never a crash
-        payload = encode({"__error__": f"the check's result could not be recorded: {first_line(exc)}"})
+        payload = encode({"__error__": f"the check's result could not be recorded: {describe_error(exc, MESSAGE_CHARS)}"})
     write_atomic(out / f"{check.grade_id}.npz", payload)
 
 

@@ -124,8 +124,7 @@ def _drop_capabilities() -> bool:
         libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)   # fails harmlessly past the last capability
     header = struct.pack("Ii", 0x20080522, 0)        # _LINUX_CAPABILITY_VERSION_3, this process
     data = bytes(24)                                 # two empty {effective, permitted, inheritable}
-    ok = libc.capset(ctypes.create_string_buffer(header, 8), ctypes.create_string_buffer(data, 24)) == 0
-    return ok
+    return libc.capset(ctypes.create_string_buffer(header, 8), ctypes.create_string_buffer(data, 24)) == 0
 
 
 def _no_processes() -> bool:

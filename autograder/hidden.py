@@ -25,6 +25,7 @@ SEG_N, SEG_SEED = 500, 7117           # the shipped test split has 500 scenes (s
 SR_SEED = 8118                        # the shipped test photographs, other crops
 INPUT_KEYS = ("seg_x", "sr_lr")
 _INPUTS: dict | None = None
+_TRUTH: dict = {}
 
 
 def build() -> dict[str, np.ndarray]:
@@ -55,5 +56,7 @@ def inputs() -> dict[str, np.ndarray]:
 
 
 def truth(key: str) -> np.ndarray:
-    """A label array (``seg_y`` or ``sr_hr``): for the judge only."""
-    return decode(PATH)[key]
+    """A label array (``seg_y`` or ``sr_hr``): for the judge only; loaded once."""
+    if not _TRUTH:
+        _TRUTH.update({k: v for k, v in decode(PATH).items() if k not in INPUT_KEYS})
+    return _TRUTH[key]
