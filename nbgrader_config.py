@@ -8,15 +8,16 @@ c.Execute.timeout = 300
 # A test cell a student deleted (or stripped of its nbgrader metadata) is put back
 # before autograding, so that deleting a failing test cannot skip it. (Edited test
 # cells, their points and the kernelspec are restored from the gradebook by default.)
-# Two fixes (autograder/nbgrader_preprocessors.py): nbgrader's placement of the restored
-# cell fails on our layout, and a duplicated test cell stops nbgrader for the whole class.
+# Three fixes (autograder/nbgrader_preprocessors.py): nbgrader's placement of the restored
+# cell fails on our layout, and a duplicated test cell or a cell whose metadata lost its
+# schema_version stops nbgrader for the whole class.
 from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, OverwriteKernelspec  # noqa: E402
 
-from autograder.nbgrader_preprocessors import DropDuplicateIds, RestoreMissingCells  # noqa: E402
+from autograder.nbgrader_preprocessors import DropDamagedMetadata, DropDuplicateIds, RestoreMissingCells  # noqa: E402,E501
 
 c.OverwriteCells.add_missing_cells = True
-c.Autograde.sanitize_preprocessors = [ClearOutput, DropDuplicateIds, OverwriteKernelspec, RestoreMissingCells,
-                                      CheckCellMetadata]
+c.Autograde.sanitize_preprocessors = [ClearOutput, DropDamagedMetadata, DropDuplicateIds, OverwriteKernelspec,
+                                      RestoreMissingCells, CheckCellMetadata]
 
 # Feedback shows each test's result, not the hidden half of its code (neither in the cell
 # nor in the lines a traceback shows around a failure).

@@ -13,17 +13,38 @@ notebooks a locked "try it" cell comes before most test cells. This version puts
 test cell back after the nearest earlier cell of the source that the submission still
 has (any cell with an nbgrader id), or at the top; and it does not fail on a cell whose
 nbgrader metadata lost its ``grade_id`` (nbgrader's task-cell step does).
+
+nbgrader 0.9 also stops the whole ``autograde`` command (every later student ungraded)
+when one cell's nbgrader metadata has an older or newer ``schema_version`` than its own,
+e.g. a student's edit lost the key: ``DropDamagedMetadata``, first among the sanitizing
+steps, removes nbgrader metadata that does not validate, so the cell becomes an ordinary
+one (its code still runs) and a test cell is put back from the gradebook by
+``RestoreMissingCells``.
 """
 from __future__ import annotations
 
 import re
 
 from nbgrader import utils
+from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import DeduplicateIds, NbGraderPreprocessor, OverwriteCells
 
 
 def _grade_id(cell) -> str | None:
     return (cell.get("metadata", {}).get("nbgrader", {}) or {}).get("grade_id")
+
+
+class DropDamagedMetadata(NbGraderPreprocessor):
+    def preprocess_cell(self, cell, resources, cell_index):
+        if "nbgrader" not in cell.get("metadata", {}):
+            return cell, resources
+        try:
+            MetadataValidator().validate_cell(cell)
+        except Exception as exc:  # noqa: BLE001 - whatever is wrong with it, the gradebook has the original
+            self.log.warning(f"Cell {cell_index}: nbgrader metadata that does not validate ({exc}); "
+                             f"removed, the cell is graded as an ordinary cell")
+            del cell["metadata"]["nbgrader"]
+        return cell, resources
 
 
 class DropDuplicateIds(DeduplicateIds):

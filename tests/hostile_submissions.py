@@ -170,7 +170,8 @@ def _reads_grader(nb) -> None:
 
 # ----------------------------------------------------------------------------- the test cells
 def _tampered(nb) -> None:
-    """Delete, blank, duplicate and re-tag test cells; claim 100 points; name another kernel."""
+    """Delete, blank, duplicate and re-tag test cells; claim 100 points; damage the metadata's
+    schema version (too old on a test cell, too new on a solution cell); name another kernel."""
     cells = _cells(nb)
     _replace(nb, "conv_output_size_solution", *WRONG_CONV)
     _replace(nb, "transpose_conv_output_size_solution", *WRONG_TRANS)
@@ -184,6 +185,8 @@ def _tampered(nb) -> None:
     del cells[PAD].metadata["nbgrader"]                            # untagged
     cells[PAD].source = "pass"
     cells[KERAS].metadata["nbgrader"]["points"] = 100               # re-pointed
+    del cells[ARRAY].metadata["nbgrader"]["schema_version"]         # damaged: "too old" for nbgrader
+    cells["conv_transpose2d_solution"].metadata["nbgrader"]["schema_version"] = 99   # "too new"
     nb.metadata["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
     nb.metadata["language_info"] = {"name": "R"}
     nbformat.validate(nb)
@@ -211,8 +214,9 @@ EXAMPLES = [
     hostile("nb2_hostile_tampered_tests", _tampered, {CONV, TRANS, PAD},
             messages=[(CONV, "conv_output_size"), (TRANS, "transpose_conv_output_size"), (PAD, "output_padding_for")],
             why="deletes, empties, duplicates (for 100 points) and untags test cells, gives one 100 points, "
-                "names the R kernel: nbgrader restores the cells from its gradebook, the pytest runner "
-                "never runs them"),
+                "damages the metadata's schema version of a test cell and a solution cell (which stopped "
+                "nbgrader 0.9 for the whole class), names the R kernel: nbgrader restores the cells from its "
+                "gradebook, the pytest runner never runs them"),
 ]
 
 

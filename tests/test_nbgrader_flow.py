@@ -71,3 +71,29 @@ def test_shards_balance_their_cost():
     assert sorted(sum(cost[s] for s in shard) for shard in shards) == [6.0, 10.0], shards
     round_robin = [students[0::2], students[1::2]]
     assert max(sum(cost[s] for s in shard) for shard in round_robin) == 13.0
+
+
+def test_damaged_metadata_is_dropped_not_fatal():
+    """nbgrader 0.9 stops the whole class on a cell whose metadata's schema version is missing
+    or too new (SchemaTooOldError/SchemaTooNewError); DropDamagedMetadata removes such metadata
+    (and only such), so the tampered example's notebook validates."""
+    from nbgrader.nbgraderformat import MetadataValidator, SchemaTooNewError, SchemaTooOldError
+
+    from autograder.nbgrader_preprocessors import DropDamagedMetadata
+    import hostile_submissions as hs
+
+    example = next(e for e in hs.EXAMPLES if e.name == "nb2_hostile_tampered_tests")
+    nb = ex.apply(example)
+    damaged = []
+    for cell in nb.cells:
+        try:
+            MetadataValidator().validate_cell(cell)
+        except (SchemaTooOldError, SchemaTooNewError) as exc:
+            damaged.append((cell.metadata["nbgrader"]["grade_id"], type(exc).__name__))
+    assert sorted(damaged) == [("conv_transpose2d_solution", "SchemaTooNewError"),
+                               (hs.ARRAY, "SchemaTooOldError")], damaged
+    tagged = sum("nbgrader" in c.metadata for c in nb.cells)
+    nb, _ = DropDamagedMetadata().preprocess(nb, {})
+    for cell in nb.cells:
+        MetadataValidator().validate_cell(cell)
+    assert sum("nbgrader" in c.metadata for c in nb.cells) == tagged - 2
