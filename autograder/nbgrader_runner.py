@@ -128,18 +128,22 @@ def _autograde_shard(submitted: Path, students: list[str], feedback: Path | None
             shutil.copytree(root / "feedback", feedback)
         if export is not None:
             _nbgrader(root, "export", "--to", str(export.resolve()))
-        grades = []
+        grades, skipped = [], []
         with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
             for student in students:
                 try:
                     submission = gb.find_submission(ASSIGNMENT, student)
                 except Exception:  # noqa: BLE001 - nbgrader skipped this student entirely
+                    skipped.append(student)
                     continue
                 for nb in submission.notebooks:
                     for grade in nb.grades:
                         grades.append(CellGrade(student=student, notebook=nb.name, name=grade.name,
                                                 auto_score=grade.auto_score, max_score=grade.max_score,
                                                 manual=grade.cell.cell_type == "markdown"))
+        if skipped:
+            print(f"nbgrader did not grade {skipped} (not in its gradebook; log: "
+                  f"{LOG_DIR / (root.name + '-autograde.log')})", file=sys.stderr)
         if keep is not None:   # the graded notebooks, with their outputs (shards: each its own)
             shutil.copytree(root / "autograded", keep / "autograded", dirs_exist_ok=True)
     return grades
