@@ -329,6 +329,8 @@ def main(argv=None) -> int:
     g.add_argument("--force", action="store_true", help="regrade submissions already graded")
     g.add_argument("--time-limit", type=float, default=None, help="seconds per notebook (default 600)")
     g.add_argument("--memory-limit", type=float, default=None, help="GiB of address space per child (default 4)")
+    g.add_argument("--require-isolation", action="store_true",
+                   help="grade nothing (exit 3) unless this machine can confine the children fully (README, SECURITY)")
     m = sub.add_parser("merge", help="combine the --out folders of several shards")
     m.add_argument("parts", type=Path, nargs="+")
     m.add_argument("--out", type=Path, required=True)
@@ -336,6 +338,13 @@ def main(argv=None) -> int:
     r.add_argument("out", type=Path)
     args = ap.parse_args(argv)
     if args.command == "grade":
+        if args.require_isolation:
+            from autograder.confine import refusal
+
+            why = refusal()
+            if why:
+                print(why, file=sys.stderr)
+                return 3
         limits = Limits()
         if args.time_limit:
             limits.wall_seconds = args.time_limit

@@ -18,15 +18,20 @@ Three kernel features, each applied to the child process and inherited by anythi
   reach only the child itself (on kernels older than Landlock's signal scope too).
 
 :func:`confine` reports what it could apply; the grader records it with each result
-(``isolation``) and refuses to grade when ``require`` names something missing.
+(``isolation``). ``--require-isolation`` (batch grader, pytest runner) first asks a
+throwaway child what this machine can apply (:func:`probe`) and refuses to grade
+anything, exit 3, when one of ``REQUIRED`` is missing (:func:`missing`).
 """
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import platform
 import struct
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 _SYS = {"x86_64": {"landlock_create_ruleset": 444, "landlock_add_rule": 445, "landlock_restrict_self": 446,
@@ -227,3 +232,41 @@ def confine(scratch: Path, read_only: list[Path]) -> list[str]:
     if _no_processes():
         applied.append("seccomp:no-fork")
     return applied
+
+
+# What --require-isolation asks for, by the last part of the names confine() reports
+# ("landlock-abi6:files" -> "files"). Landlock's signal scope is not required: the seccomp
+# filter keeps signals inside the child on older kernels too.
+REQUIRED = {"files": "Landlock's file rules, Linux 5.13+", "tcp": "Landlock's TCP rules, Linux 6.7+",
+            "no-fork": "the seccomp filter, Linux on x86_64 or aarch64", "no-capabilities": "capset"}
+
+
+def missing(applied: list[str]) -> list[str]:
+    """The REQUIRED isolation that ``applied`` (what :func:`confine` returned) lacks, each
+    with what provides it."""
+    have = {name.split(":")[-1] for name in applied}
+    return [f"{name} ({what})" for name, what in REQUIRED.items() if name not in have]
+
+
+def probe() -> list[str]:
+    """What :func:`confine` applies on this machine, asked of a throwaway child process
+    (confining is for good: this process must stay free)."""
+    code = ("import json, sys; from pathlib import Path; from autograder.confine import confine; "
+            "print(json.dumps(confine(Path(sys.argv[1]), [])))")
+    with tempfile.TemporaryDirectory(prefix="convnets-probe-") as scratch:
+        proc = subprocess.run([sys.executable, "-c", code, scratch], capture_output=True, text=True, timeout=120,
+                              cwd=Path(__file__).resolve().parent.parent)
+    try:
+        return list(json.loads(proc.stdout.strip().splitlines()[-1]))
+    except (IndexError, ValueError):
+        return []
+
+
+def refusal() -> str | None:
+    """For --require-isolation: why this machine cannot grade (None: it can)."""
+    lacking = missing(probe())
+    if not lacking:
+        return None
+    return ("refusing to grade (--require-isolation): this machine cannot confine the student's process; it lacks "
+            + "; ".join(lacking) + ". Grade on Linux 6.7 or later (a VM or container with a recent kernel), or "
+            "without --require-isolation (only the time, memory and output limits then hold; README, SECURITY).")

@@ -6,7 +6,8 @@ Student code runs in a sandboxed child process per notebook (see
 
 Exit codes: 0 every check passed, 1 some failed (pytest's own codes),
 3 the submission cannot be read (missing path, not a notebook, no notebook of
-this assignment, or no readable notebook); ``results.json`` is written in every
+this assignment, or no readable notebook) or, with ``--require-isolation``, this
+machine cannot confine the student's process; ``results.json`` is written in every
 case when ``--results-json`` is given.
 """
 from __future__ import annotations
@@ -32,6 +33,8 @@ def pytest_addoption(parser):
                     help=f"wall-clock limit per notebook process (default {Limits.wall_seconds:g})")
     group.addoption("--memory-limit", type=float, default=Limits.memory_bytes / GiB, metavar="GIB",
                     help=f"address-space limit per notebook process (default {Limits.memory_bytes / GiB:g})")
+    group.addoption("--require-isolation", action="store_true",
+                    help="grade nothing (exit 3) unless this machine can confine the student's process fully")
 
 
 def pytest_configure(config):
@@ -42,6 +45,12 @@ def pytest_configure(config):
     limits = Limits(wall_seconds=config.getoption("--time-limit"),
                     memory_bytes=int(config.getoption("--memory-limit") * GiB))
     try:
+        if config.getoption("--require-isolation"):
+            from autograder.confine import refusal
+
+            why = refusal()
+            if why:
+                raise SubmissionError(why)
         grader = SubmissionGrader(Path(submission), limits)
     except SubmissionError as exc:
         results = config.getoption("--results-json")

@@ -139,9 +139,10 @@ def test_pytest_runner_output_shows_failures_not_the_checks(tmp_path):
     example = next(e for e in hs.EXAMPLES if e.name == "nb2_hostile_reads_grader")
     ex.write_examples(tmp_path, [example.name])
     notebook = tmp_path / example.name / ASSIGNMENT / f"{hs.NB}.ipynb"
+    # --require-isolation: this example writes to the grader's files wherever it is not confined
     proc = subprocess.run([sys.executable, "-m", "pytest", "autograder", "-q", "-p", "no:cacheprovider",
-                           "--submission", str(notebook), "--results-json", str(tmp_path / "r.json")],
-                          cwd=REPO, capture_output=True, text=True)
+                           "--submission", str(notebook), "--results-json", str(tmp_path / "r.json"),
+                           "--require-isolation"], cwd=REPO, capture_output=True, text=True)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
     assert hs.TRANS in out and "+2p instead of -2p" in out
@@ -149,6 +150,24 @@ def test_pytest_runner_output_shows_failures_not_the_checks(tmp_path):
         assert secret not in out, secret
     data = json.loads((tmp_path / "r.json").read_text())
     assert [t["name"] for t in data["tests"] if t["score"] != t["max_score"]] == [hs.TRANS]
+
+
+def test_require_isolation_refuses_a_machine_that_cannot_confine(tmp_path, monkeypatch, capsys):
+    """--require-isolation: on a machine without Landlock (the probe simulated: only seccomp and
+    capabilities) the batch grader grades nobody, exit 3, and says what is missing; on this
+    machine, if it has Landlock 4+, nothing is missing."""
+    from autograder import confine
+
+    if landlock_abi() >= 4:
+        assert confine.missing(confine.probe()) == []
+    assert [m.split()[0] for m in confine.missing(["landlock-failed:38", "no-capabilities", "seccomp:no-fork"])] == [
+        "files", "tcp"]
+    ex.write_examples(tmp_path / "submitted", ["blank"], notebooks=[hs.NB])
+    monkeypatch.setattr(confine, "probe", lambda: ["no-capabilities", "seccomp:no-fork"])
+    code = batch.main(["grade", str(tmp_path / "submitted"), "--out", str(tmp_path / "out"), "--require-isolation"])
+    err = capsys.readouterr().err
+    assert code == 3 and "refusing to grade" in err and "files (Landlock" in err and "tcp (" in err, err
+    assert not (tmp_path / "out" / "students").exists(), "nobody is graded"
 
 
 @pytest.mark.slow
