@@ -21,7 +21,8 @@ What ``OUT`` gets:
   could not be graded.
 
 Exit code: 0 every submission graded and every check passed, 1 every submission graded
-(some checks failed), 3 some submission could not be graded (the others are).
+(some checks failed), 3 some submission could not be graded (the others are), 6
+``--require-isolation`` on a machine that cannot confine the children (nobody graded).
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from autograder.confine import EXIT_REFUSED, refusal, unconfined
 from autograder.core import ASSIGNMENT, REFERENCES_DIR, registry, write_atomic
 from autograder.grading import SubmissionError, grade_submission, unreadable_result
 from autograder.sandbox import Limits
@@ -92,9 +94,11 @@ def max_points() -> tuple[float, float]:
 
 
 # --------------------------------------------------------------------------- grading
-def grade_student(student: str, folder: Path, limits: Limits | None, print_: str) -> dict:
+def grade_student(student: str, folder: Path, limits: Limits | None, print_: str,
+                  require_isolation: bool = False) -> dict:
     """One student's record (``print_``: the fingerprint of what is graded); never raises
-    (a grader error is recorded as 'could not grade')."""
+    (a grader error is recorded as 'could not grade'; so is, with ``require_isolation``, a
+    notebook whose child could not be fully confined)."""
     started = time.monotonic()
     record = {"student": student, "fingerprint": print_, "status": GRADED}
     timestamp = folder / "timestamp.txt"
@@ -104,6 +108,9 @@ def grade_student(student: str, folder: Path, limits: Limits | None, print_: str
             raise SubmissionError(f"no {ASSIGNMENT}/ folder in {folder.parent.name}/: expected "
                                   f"submitted/{student}/{ASSIGNMENT}/*.ipynb")
         result = grade_submission(folder, limits)
+        if require_isolation and (lacking := unconfined(result.isolation)):
+            raise SubmissionError("--require-isolation: graded without " + "; ".join(
+                f"{name}: {', '.join(m)}" for name, m in lacking.items()))
     except SubmissionError as exc:
         result, record["status"] = unreadable_result(folder, str(exc)), NOT_GRADED
     except Exception as exc:  # noqa: BLE001 - the grader's own failure: report it, grade the rest
@@ -161,22 +168,32 @@ def _clock(seconds: float) -> str:
     return f"{m}m{s:02d}s" if m else f"{s}s"
 
 
+def _unconfined_record(record: dict) -> bool:
+    return record.get("status") == GRADED and bool(unconfined(record["results"].get("extra_data", {})
+                                                              .get("isolation", {})))
+
+
 def grade_class(submitted: Path, out: Path, jobs: int | None = None, shard: tuple[int, int] = (1, 1),
-                force: bool = False, limits: Limits | None = None, quiet: bool = False) -> dict[str, dict]:
-    """Grade every student of the shard who has no up-to-date record in ``out``; return all records."""
+                force: bool = False, limits: Limits | None = None, quiet: bool = False,
+                require_isolation: bool = False) -> dict[str, dict]:
+    """Grade every student of the shard who has no up-to-date record in ``out`` (with
+    ``require_isolation``, a record graded without full isolation is not up to date);
+    return all records."""
     out.mkdir(parents=True, exist_ok=True)
     version = grader_version()
     students = students_of(submitted, shard)
     records = load_records(out)
     prints = {s: fingerprint(submitted / s / ASSIGNMENT, version) for s in students}
-    todo = [s for s in students if force or records.get(s, {}).get("fingerprint") != prints[s]]
+    todo = [s for s in students if force or records.get(s, {}).get("fingerprint") != prints[s]
+            or (require_isolation and _unconfined_record(records[s]))]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     if not quiet:
         print(f"{len(students)} submissions in shard {shard[0]}/{shard[1]}: {len(students) - len(todo)} already "
               f"graded and unchanged, {len(todo)} to grade with {jobs} jobs", file=sys.stderr)
     bar = ProgressBar(len(todo), stream=sys.stderr if not quiet else io.StringIO())
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(grade_student, s, submitted / s / ASSIGNMENT, limits, prints[s]) for s in todo]
+        futures = [pool.submit(grade_student, s, submitted / s / ASSIGNMENT, limits, prints[s], require_isolation)
+                   for s in todo]
         for future in as_completed(futures):
             record = future.result()
             _save(out, record)
@@ -330,7 +347,7 @@ def main(argv=None) -> int:
     g.add_argument("--time-limit", type=float, default=None, help="seconds per notebook (default 600)")
     g.add_argument("--memory-limit", type=float, default=None, help="GiB of address space per child (default 4)")
     g.add_argument("--require-isolation", action="store_true",
-                   help="grade nothing (exit 3) unless this machine can confine the children fully (README, SECURITY)")
+                   help="grade nothing (exit 6) unless this machine can confine the children fully (README, SECURITY)")
     m = sub.add_parser("merge", help="combine the --out folders of several shards")
     m.add_argument("parts", type=Path, nargs="+")
     m.add_argument("--out", type=Path, required=True)
@@ -339,18 +356,17 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.command == "grade":
         if args.require_isolation:
-            from autograder.confine import refusal
-
             why = refusal()
             if why:
                 print(why, file=sys.stderr)
-                return 3
+                return EXIT_REFUSED
         limits = Limits()
         if args.time_limit:
             limits.wall_seconds = args.time_limit
         if args.memory_limit:
             limits.memory_bytes = int(args.memory_limit * 2 ** 30)
-        records = grade_class(args.submitted, args.out, args.jobs, parse_shard(args.shard), args.force, limits)
+        records = grade_class(args.submitted, args.out, args.jobs, parse_shard(args.shard), args.force, limits,
+                              require_isolation=args.require_isolation)
         return write_outputs(records, args.out)
     if args.command == "merge":
         return write_outputs(merge(args.parts, args.out), args.out)

@@ -47,7 +47,8 @@ def grade_class_with_pytest(submitted: Path, jobs: int, cost: Callable[[str], fl
         return student, pytest_runner(submitted / student / ASSIGNMENT, out_dir / f"{student}.json")
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return {student: {"exit": code, "results": data} for student, (code, data) in pool.map(one, students)}
+        graded = {student: {"exit": code, "results": data} for student, (code, data) in pool.map(one, students)}
+    return dict(sorted(graded.items()))
 
 
 def handed_in(submitted: Path, student: str) -> set[str]:

@@ -239,6 +239,7 @@ def confine(scratch: Path, read_only: list[Path]) -> list[str]:
 # filter keeps signals inside the child on older kernels too.
 REQUIRED = {"files": "Landlock's file rules, Linux 5.13+", "tcp": "Landlock's TCP rules, Linux 6.7+",
             "no-fork": "the seccomp filter, Linux on x86_64 or aarch64", "no-capabilities": "capset"}
+EXIT_REFUSED = 6   # --require-isolation on a machine that cannot confine: nobody graded
 
 
 def missing(applied: list[str]) -> list[str]:
@@ -248,25 +249,43 @@ def missing(applied: list[str]) -> list[str]:
     return [f"{name} ({what})" for name, what in REQUIRED.items() if name not in have]
 
 
-def probe() -> list[str]:
-    """What :func:`confine` applies on this machine, asked of a throwaway child process
-    (confining is for good: this process must stay free)."""
+def probe() -> tuple[list[str] | None, str]:
+    """What :func:`confine` applies on this machine, asked of a throw-away child process
+    (confining is for good: this process must stay free): ``(applied, "")``, or
+    ``(None, why)`` when the child failed."""
     code = ("import json, sys; from pathlib import Path; from autograder.confine import confine; "
             "print(json.dumps(confine(Path(sys.argv[1]), [])))")
     with tempfile.TemporaryDirectory(prefix="convnets-probe-") as scratch:
-        proc = subprocess.run([sys.executable, "-c", code, scratch], capture_output=True, text=True, timeout=120,
-                              cwd=Path(__file__).resolve().parent.parent)
+        try:
+            proc = subprocess.run([sys.executable, "-c", code, scratch], capture_output=True, text=True,
+                                  timeout=120, cwd=Path(__file__).resolve().parent.parent)
+        except subprocess.TimeoutExpired:
+            return None, "the probe process did not answer within 120 s"
     try:
-        return list(json.loads(proc.stdout.strip().splitlines()[-1]))
-    except (IndexError, ValueError):
-        return []
+        return [str(a) for a in json.loads(proc.stdout.strip().splitlines()[-1])], ""
+    except (IndexError, ValueError, TypeError):
+        return None, f"the probe process failed (exit {proc.returncode}): {proc.stderr.strip()[-500:] or 'no output'}"
 
 
 def refusal() -> str | None:
     """For --require-isolation: why this machine cannot grade (None: it can)."""
-    lacking = missing(probe())
+    applied, failure = probe()
+    where = f"Linux {platform.release()}, Landlock ABI {landlock_abi()}" if sys.platform == "linux" else sys.platform
+    head = "refusing to grade (--require-isolation): "
+    if applied is None:
+        return f"{head}cannot tell what this machine ({where}) can confine: {failure}"
+    lacking = missing(applied)
     if not lacking:
         return None
-    return ("refusing to grade (--require-isolation): this machine cannot confine the student's process; it lacks "
-            + "; ".join(lacking) + ". Grade on Linux 6.7 or later (a VM or container with a recent kernel), or "
-            "without --require-isolation (only the time, memory and output limits then hold; README, SECURITY).")
+    blocked = [a for a in applied if a.startswith("landlock-failed")]
+    hint = (f" The kernel has Landlock but refused it ({', '.join(blocked)}): a container's seccomp profile "
+            f"may block its system calls." if blocked else " Grade on Linux 6.7 or later (a VM or container).")
+    return (f"{head}this machine ({where}) applied {applied or 'nothing'}; expected also "
+            + "; ".join(lacking) + "." + hint + " Without --require-isolation only the time, memory and output "
+            "limits hold (README, SECURITY).")
+
+
+def unconfined(isolation: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``{notebook: what is missing}`` for the notebooks of a result (its ``isolation``) graded
+    without the REQUIRED isolation."""
+    return {name: lacking for name, applied in isolation.items() if (lacking := missing(applied))}

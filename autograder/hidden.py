@@ -41,9 +41,12 @@ def build() -> dict[str, np.ndarray]:
 
 
 def write() -> None:
+    global _INPUTS
     buf = io.BytesIO()
     np.savez_compressed(buf, **build())   # numpy stamps a fixed date: equal data, equal bytes
     write_atomic(PATH, buf.getvalue())
+    _INPUTS = None
+    _TRUTH.clear()
 
 
 def inputs() -> dict[str, np.ndarray]:
@@ -58,5 +61,8 @@ def inputs() -> dict[str, np.ndarray]:
 def truth(key: str) -> np.ndarray:
     """A label array (``seg_y`` or ``sr_hr``): for the judge only; loaded once."""
     if not _TRUTH:
-        _TRUTH.update({k: v for k, v in decode(PATH).items() if k not in INPUT_KEYS})
+        for k, v in decode(PATH).items():
+            if k not in INPUT_KEYS:
+                v.setflags(write=False)   # shared by every judge of a batch run
+                _TRUTH[k] = v
     return _TRUTH[key]

@@ -16,9 +16,10 @@ nbgrader metadata lost its ``grade_id`` (nbgrader's task-cell step does).
 
 nbgrader 0.9 also stops the whole ``autograde`` command (every later student ungraded)
 when one cell's nbgrader metadata has an older or newer ``schema_version`` than its own,
-e.g. a student's edit lost the key: ``DropDamagedMetadata``, first among the sanitizing
-steps, removes nbgrader metadata that does not validate, so the cell becomes an ordinary
-one (its code still runs) and a test cell is put back from the gradebook by
+e.g. a student's edit lost the key: ``DropDamagedMetadata``, right after ``ClearOutput``
+among the sanitizing steps, puts the schema version back when that is all that is wrong,
+and otherwise removes the cell's nbgrader metadata, so the cell becomes an ordinary one
+(its code still runs) and a test cell is put back from the gradebook by
 ``RestoreMissingCells``.
 """
 from __future__ import annotations
@@ -35,15 +36,33 @@ def _grade_id(cell) -> str | None:
 
 
 class DropDamagedMetadata(NbGraderPreprocessor):
-    def preprocess_cell(self, cell, resources, cell_index):
-        if "nbgrader" not in cell.get("metadata", {}):
-            return cell, resources
+    def preprocess(self, nb, resources):
+        self._validator = MetadataValidator()
+        return super().preprocess(nb, resources)
+
+    def _valid(self, cell) -> str:
         try:
-            MetadataValidator().validate_cell(cell)
-        except Exception as exc:  # noqa: BLE001 - whatever is wrong with it, the gradebook has the original
-            self.log.warning(f"Cell {cell_index}: nbgrader metadata that does not validate ({exc}); "
-                             f"removed, the cell is graded as an ordinary cell")
-            del cell["metadata"]["nbgrader"]
+            self._validator.validate_cell(cell)
+            return ""
+        except Exception as exc:  # noqa: BLE001 - SchemaTooOld/TooNew, jsonschema's errors, a non-dict
+            return str(exc).splitlines()[0]
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if meta is None or not (problem := self._valid(cell)):
+            return cell, resources
+        name = meta.get("grade_id", f"cell {cell_index}") if isinstance(meta, dict) else f"cell {cell_index}"
+        if isinstance(meta, dict):
+            # Most often only the schema version was lost or changed: put it back, keep the
+            # cell (a written answer stays the student's; OverwriteCells restores the rest).
+            repaired = {**meta, "schema_version": self._validator.schema_version}
+            cell["metadata"]["nbgrader"] = repaired
+            if not self._valid(cell):
+                self.log.warning(f"{name}: nbgrader metadata repaired ({problem})")
+                return cell, resources
+        self.log.warning(f"{name}: nbgrader metadata that does not validate ({problem}); removed, the cell "
+                         f"is graded as an ordinary cell (a test cell is restored from the gradebook)")
+        del cell["metadata"]["nbgrader"]
         return cell, resources
 
 

@@ -142,8 +142,10 @@ def _autograde_shard(submitted: Path, students: list[str], feedback: Path | None
                                                 auto_score=grade.auto_score, max_score=grade.max_score,
                                                 manual=grade.cell.cell_type == "markdown"))
         if skipped:
-            print(f"nbgrader did not grade {skipped} (not in its gradebook; log: "
-                  f"{LOG_DIR / (root.name + '-autograde.log')})", file=sys.stderr)
+            no_folder = [s for s in skipped if not (submitted / s / ASSIGNMENT).is_dir()]
+            print(f"nbgrader did not grade {skipped} (not in its gradebook"
+                  + (f"; no {ASSIGNMENT}/ folder, expected <student>/{ASSIGNMENT}/*.ipynb: {no_folder}" if no_folder
+                     else "") + f"; log: {LOG_DIR / (root.name + '-autograde.log')})", file=sys.stderr)
         if keep is not None:   # the graded notebooks, with their outputs (shards: each its own)
             shutil.copytree(root / "autograded", keep / "autograded", dirs_exist_ok=True)
     return grades

@@ -6,9 +6,11 @@ Student code runs in a sandboxed child process per notebook (see
 
 Exit codes: 0 every check passed, 1 some failed (pytest's own codes),
 3 the submission cannot be read (missing path, not a notebook, no notebook of
-this assignment, or no readable notebook) or, with ``--require-isolation``, this
-machine cannot confine the student's process; ``results.json`` is written in every
-case when ``--results-json`` is given.
+this assignment, or no readable notebook); ``results.json`` is written in these cases
+too when ``--results-json`` is given. 6 ``--require-isolation`` and this machine cannot
+confine the student's process (or a notebook's child was not confined): nothing is
+graded and no ``results.json`` is written, so that the machine's fault is never
+recorded as a student's 0 (Gradescope shows the autograder as failed).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.confine import EXIT_REFUSED, refusal, unconfined
 from autograder.grading import (SubmissionError, SubmissionGrader, summary_line, unreadable_result,
                                 write_results_json)
 from autograder.sandbox import GiB, Limits
@@ -34,7 +37,7 @@ def pytest_addoption(parser):
     group.addoption("--memory-limit", type=float, default=Limits.memory_bytes / GiB, metavar="GIB",
                     help=f"address-space limit per notebook process (default {Limits.memory_bytes / GiB:g})")
     group.addoption("--require-isolation", action="store_true",
-                    help="grade nothing (exit 3) unless this machine can confine the student's process fully")
+                    help="grade nothing (exit 6) unless this machine can confine the student's process fully")
 
 
 def pytest_configure(config):
@@ -44,13 +47,11 @@ def pytest_configure(config):
                                 "or one .ipynb file")
     limits = Limits(wall_seconds=config.getoption("--time-limit"),
                     memory_bytes=int(config.getoption("--memory-limit") * GiB))
+    if config.getoption("--require-isolation"):
+        why = refusal()
+        if why:
+            pytest.exit(why, returncode=EXIT_REFUSED)
     try:
-        if config.getoption("--require-isolation"):
-            from autograder.confine import refusal
-
-            why = refusal()
-            if why:
-                raise SubmissionError(why)
         grader = SubmissionGrader(Path(submission), limits)
     except SubmissionError as exc:
         results = config.getoption("--results-json")
@@ -74,6 +75,14 @@ def submission_grader(request) -> SubmissionGrader:
 def pytest_sessionfinish(session, exitstatus):
     grader = session.config.stash.get(_STATE_KEY, None)
     results = session.config.getoption("--results-json")
+    if grader is not None and session.config.getoption("--require-isolation"):
+        lacking = unconfined(grader.isolation)
+        if lacking:   # the probe said yes, a child says otherwise: record nothing
+            session.config.stash[_STATE_KEY] = None
+            session.exitstatus = EXIT_REFUSED
+            print("--require-isolation: graded without " + "; ".join(
+                f"{name}: {', '.join(m)}" for name, m in lacking.items()) + "; no results.json written")
+            return
     if grader is not None and results:
         write_results_json(grader.summary(only_graded=True), Path(results))
 

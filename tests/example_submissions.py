@@ -150,7 +150,11 @@ def grading_cost(name: str, nbgrader: bool = False) -> float:
         return BLANK_SECONDS * len(registry())
     if name == "solution":
         return sum(GRADING_SECONDS[nb] for nb in registry()) + (OWN_TRAINING_SECONDS if nbgrader else 0)
-    return GRADING_SECONDS[next(e.notebook for e in all_examples() if e.name == name)]
+    notebook = next((e.notebook for e in all_examples() if e.name == name), None)
+    if notebook is None:
+        raise KeyError(f"no example named {name!r}: expected 'solution', 'blank' or a name in tests/mistakes_*.py "
+                       f"or tests/hostile_submissions.py")
+    return GRADING_SECONDS[notebook]
 
 
 def write_examples(out: Path, names: list[str] | None = None, notebooks: list[str] | None = None) -> list[str]:

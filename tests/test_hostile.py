@@ -133,6 +133,8 @@ def test_the_grader_files_are_as_they_were_after_the_hostile_examples(graded_by_
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(landlock_abi() < 4, reason="--require-isolation needs Landlock 4+ (Linux 6.7): this example "
+                    "writes to the grader's files wherever it is not confined")
 def test_pytest_runner_output_shows_failures_not_the_checks(tmp_path):
     """What a student reads from the pytest runner: which checks failed and why, not the
     checks' code, and not the fake 'PASSED' the submission printed."""
@@ -159,15 +161,45 @@ def test_require_isolation_refuses_a_machine_that_cannot_confine(tmp_path, monke
     from autograder import confine
 
     if landlock_abi() >= 4:
-        assert confine.missing(confine.probe()) == []
+        applied, failure = confine.probe()
+        assert failure == "" and confine.missing(applied) == [], (applied, failure)
     assert [m.split()[0] for m in confine.missing(["landlock-failed:38", "no-capabilities", "seccomp:no-fork"])] == [
         "files", "tcp"]
     ex.write_examples(tmp_path / "submitted", ["blank"], notebooks=[hs.NB])
-    monkeypatch.setattr(confine, "probe", lambda: ["no-capabilities", "seccomp:no-fork"])
+    monkeypatch.setattr(confine, "probe", lambda: (["no-capabilities", "seccomp:no-fork"], ""))
     code = batch.main(["grade", str(tmp_path / "submitted"), "--out", str(tmp_path / "out"), "--require-isolation"])
     err = capsys.readouterr().err
-    assert code == 3 and "refusing to grade" in err and "files (Landlock" in err and "tcp (" in err, err
+    assert code == confine.EXIT_REFUSED == 6, code
+    assert "refusing to grade" in err and "applied ['no-capabilities', 'seccomp:no-fork']" in err, err
+    assert "files (Landlock" in err and "tcp (" in err, err
     assert not (tmp_path / "out" / "students").exists(), "nobody is graded"
+    monkeypatch.setattr(confine, "probe", lambda: (None, "the probe process failed (exit 1): ImportError: boom"))
+    assert "cannot tell what this machine" in confine.refusal() and "boom" in confine.refusal()
+
+
+def test_require_isolation_rejects_an_unconfined_child_and_regrades_old_records(tmp_path, monkeypatch):
+    """Behind the probe, each result: a notebook graded by an unconfined child is 'could not
+    grade' under --require-isolation, and a record graded earlier without isolation is regraded
+    on a resumed run (without the flag it is kept)."""
+    from autograder.sandbox import Limits
+
+    ex.write_examples(tmp_path / "submitted", ["blank"], notebooks=[hs.NB])
+    folder = tmp_path / "submitted" / "blank" / ASSIGNMENT
+    record = batch.grade_student("blank", folder, Limits(confine=False), "print", require_isolation=True)
+    assert record["status"] == batch.NOT_GRADED, record["status"]
+    assert "--require-isolation: graded without" in record["results"]["output"] and "files (" in record["results"]["output"]
+    version = batch.grader_version()
+    old = {"student": "blank", "fingerprint": batch.fingerprint(folder, version), "status": batch.GRADED,
+           "results": {"score": 0, "tests": [], "extra_data": {"isolation": {hs.NB: []}}}, "notebook_of": {},
+           "seconds": 1.0, "timestamp": ""}
+    out = tmp_path / "out"
+    batch._save(out, old)
+    graded = []
+    monkeypatch.setattr(batch, "grade_student", lambda s, *a: graded.append(s) or {**old, "student": s})
+    batch.grade_class(tmp_path / "submitted", out, quiet=True)
+    assert graded == [], "unchanged and graded: kept"
+    batch.grade_class(tmp_path / "submitted", out, quiet=True, require_isolation=True)
+    assert graded == ["blank"], "graded without isolation: regraded under --require-isolation"
 
 
 @pytest.mark.slow
