@@ -2,9 +2,11 @@
 
 Grading a notebook-3 submission retrains two models (about 25 s), so where mistakes sit
 in different functions and fail different checks, one example holds two or three (``also``,
-``mistakes``): each check still meets exactly one mistake (the two retrainings are
-independent: segmentation's uses only the segmentation choices, super-resolution's only
-its own). The examples also skip the
+``mistakes``): each check still meets exactly one mistake that fails it (the two
+retrainings are independent: segmentation's uses only the segmentation choices,
+super-resolution's only its own; a worst-case loss that is wrong but still trains, such
+as the mean, sits with segmentation mistakes, and the super-resolution retraining passes
+with it). The examples also skip the
 notebook's own training (0 epochs, as a student in a hurry may: the notebook's numbers
 are not graded, the grader retrains with its own budget). nbgrader re-runs every cell of
 every submission, so the suite has it grade the examples in ``BY_NBGRADER`` (at least
@@ -16,14 +18,13 @@ NB = "3_image_to_image"
 SHAPES, LAYERS, SEG = "nb3_encoder_decoder_shapes", "nb3_encoder_decoder_layers", "nb3_segmentation_choice"
 IOU, PSNR, SRACT, WORST = "nb3_mean_iou", "nb3_psnr", "nb3_superres_activation", "nb3_worst_case_loss"
 BICUBIC, TSEG, TSR = "nb3_bicubic", "nb3_trained_segmentation", "nb3_trained_superres"
-ED, SEGCELL, METRICS, SR = ("build_encoder_decoder_solution", "segmentation_choice_solution", "metrics_solution",
-                            "superres_solution")
+ED, SEGCELL, METRICS = ("build_encoder_decoder_solution", "segmentation_choice_solution", "metrics_solution")
 
 NO_TRAINING = (("SEG_FILTERS, SEG_EPOCHS, SEG_BATCH, SEG_LR = (32, 64, 128), 4, 16, 3e-3",
                 "SEG_FILTERS, SEG_EPOCHS, SEG_BATCH, SEG_LR = (32, 64, 128), 0, 16, 3e-3"),
                ("SR_FILTERS, SR_EPOCHS, SR_BATCH, SR_LR = (32, 64), 3, 16, 2e-3",
                 "SR_FILTERS, SR_EPOCHS, SR_BATCH, SR_LR = (32, 64), 0, 16, 2e-3"))
-BY_NBGRADER = {"nb3_pooling_down_and_psnr_natural_log", "nb3_upsampling_up_and_iou_over_pixels",
+BY_NBGRADER = {"nb3_pooling_down_and_psnr_natural_log", "nb3_upsampling_up_iou_over_pixels_and_worst_over_batch",
                "nb3_sigmoid_segmentation_psnr_max_val_and_tanh_superres", "nb3_mse_segmentation_and_worst_numpy"}
 
 # Second mistakes, put into otherwise correct cells of the same submission.
@@ -36,6 +37,8 @@ TOP_K = "worst = tf.math.top_k(tf.reshape(err, (-1, n)), k=math.ceil(q * n)).val
 TANH_SUPERRES = ('SUPERRES_ACTIVATION = "sigmoid"', 'SUPERRES_ACTIVATION = "tanh"')
 LINEAR_SUPERRES = ('SUPERRES_ACTIVATION = "sigmoid"', "SUPERRES_ACTIVATION = None")
 WORST_NUMPY = (TOP_K, "worst = np.sort(np.asarray(err).reshape(-1, n), axis=1)[:, -math.ceil(q * n):]")
+WORST_IS_MEAN = (TOP_K, "worst = err")
+WORST_OVER_BATCH = (TOP_K, "worst = tf.math.top_k(tf.reshape(err, (-1,)), k=math.ceil(q * n) * err.shape[0]).values")
 
 
 def mistake(name, cell, edits, fails, why="", also=()):
@@ -49,11 +52,12 @@ EXAMPLES = [
             [('h = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu")(h)',
               'h = layers.Conv2D(f, 3, padding="same", activation="relu")(h)\n        h = layers.MaxPooling2D()(h)')],
             {LAYERS, PSNR}, "pooling for downsampling; PSNR with the natural logarithm", also=[PSNR_NATURAL_LOG]),
-    mistake("nb3_upsampling_up_and_iou_over_pixels", ED,
+    mistake("nb3_upsampling_up_iou_over_pixels_and_worst_over_batch", ED,
             [('h = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")(h)',
               'h = layers.UpSampling2D()(h)\n        h = layers.Conv2D(f, 3, padding="same", activation="relu")(h)')],
-            {LAYERS, IOU}, "UpSampling2D instead of a transposed convolution; IoU averaged over pixels",
-            also=[IOU_OVER_PIXELS]),
+            {LAYERS, IOU, WORST}, "UpSampling2D instead of a transposed convolution; IoU averaged over pixels; the "
+            "worst errors of the batch, not of each image (super-resolution still trains: the retraining passes)",
+            also=[IOU_OVER_PIXELS, WORST_OVER_BATCH]),
     mistake("nb3_valid_padding_up", ED,
             [('Conv2DTranspose(f, 3, strides=2, padding="same"', 'Conv2DTranspose(f, 3, strides=2, padding="valid"')],
             {SHAPES, TSEG, TSR}, "an output of the wrong size"),
@@ -61,10 +65,11 @@ EXAMPLES = [
             [('SEGMENTATION_ACTIVATION = "softmax"', 'SEGMENTATION_ACTIVATION = "sigmoid"')],
             {SEG, PSNR, SRACT}, "a sigmoid head for segmentation; PSNR that ignores max_val; a tanh "
             "super-resolution head", also=[PSNR_MAX_VAL_IGNORED, TANH_SUPERRES]),
-    mistake("nb3_no_activation_segmentation_and_bicubic_not_clipped", SEGCELL,
+    mistake("nb3_no_activation_segmentation_bicubic_not_clipped_and_worst_is_mean", SEGCELL,
             [('SEGMENTATION_ACTIVATION = "softmax"', "SEGMENTATION_ACTIVATION = None")],
-            {SEG, TSEG, BICUBIC}, "no activation for segmentation (scores, not probabilities); bicubic overshoot "
-            "not clipped", also=[BICUBIC_NOT_CLIPPED]),
+            {SEG, TSEG, BICUBIC, WORST}, "no activation for segmentation (scores, not probabilities); bicubic "
+            "overshoot not clipped; a worst-case loss that is really the mean (super-resolution still trains: "
+            "the retraining passes)", also=[BICUBIC_NOT_CLIPPED, WORST_IS_MEAN]),
     mistake("nb3_mse_segmentation_and_worst_numpy", SEGCELL,
             [('SEGMENTATION_LOSS = "sparse_categorical_crossentropy"', 'SEGMENTATION_LOSS = "mse"')],
             {SEG, TSEG, WORST, TSR}, "MSE for segmentation; a worst-case loss computed in NumPy (not "
@@ -73,11 +78,6 @@ EXAMPLES = [
             [('SEGMENTATION_LOSS = "sparse_categorical_crossentropy"', 'SEGMENTATION_LOSS = "categorical_crossentropy"')],
             {SEG, TSEG, SRACT}, "categorical (one-hot) cross-entropy with integer masks; a linear super-resolution "
             "head (negative intensities possible)", also=[LINEAR_SUPERRES]),
-    mistake("nb3_worst_is_mean", SR, [(TOP_K, "worst = err")],
-            {WORST}, "a worst-case loss that is really the mean"),
-    mistake("nb3_worst_over_batch", SR,
-            [(TOP_K, "worst = tf.math.top_k(tf.reshape(err, (-1,)), k=math.ceil(q * n) * err.shape[0]).values")],
-            {WORST}, "the worst errors of the batch, not of each image"),
     mistake("nb3_ok_objects_and_relu", SEGCELL,
             [('SEGMENTATION_LOSS = "sparse_categorical_crossentropy"',
               "SEGMENTATION_LOSS = keras.losses.SparseCategoricalCrossentropy()"),
