@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from autograder.confine import EXIT_REFUSED, refusal, unconfined
+from autograder.confine import EXIT_REFUSED, graded_without, refusal
 from autograder.core import ASSIGNMENT, REFERENCES_DIR, registry, write_atomic
 from autograder.grading import SubmissionError, grade_submission, unreadable_result
 from autograder.sandbox import Limits
@@ -108,9 +108,8 @@ def grade_student(student: str, folder: Path, limits: Limits | None, print_: str
             raise SubmissionError(f"no {ASSIGNMENT}/ folder in {folder.parent.name}/: expected "
                                   f"submitted/{student}/{ASSIGNMENT}/*.ipynb")
         result = grade_submission(folder, limits)
-        if require_isolation and (lacking := unconfined(result.isolation)):
-            raise SubmissionError("--require-isolation: graded without " + "; ".join(
-                f"{name}: {', '.join(m)}" for name, m in lacking.items()))
+        if require_isolation and (why := graded_without(result.isolation)):
+            raise SubmissionError(why)
     except SubmissionError as exc:
         result, record["status"] = unreadable_result(folder, str(exc)), NOT_GRADED
     except Exception as exc:  # noqa: BLE001 - the grader's own failure: report it, grade the rest
@@ -169,8 +168,8 @@ def _clock(seconds: float) -> str:
 
 
 def _unconfined_record(record: dict) -> bool:
-    return record.get("status") == GRADED and bool(unconfined(record["results"].get("extra_data", {})
-                                                              .get("isolation", {})))
+    isolation = record["results"].get("extra_data", {}).get("isolation", {})
+    return record.get("status") == GRADED and bool(graded_without(isolation))
 
 
 def grade_class(submitted: Path, out: Path, jobs: int | None = None, shard: tuple[int, int] = (1, 1),

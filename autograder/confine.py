@@ -20,7 +20,8 @@ Three kernel features, each applied to the child process and inherited by anythi
 :func:`confine` reports what it could apply; the grader records it with each result
 (``isolation``). ``--require-isolation`` (batch grader, pytest runner) first asks a
 throwaway child what this machine can apply (:func:`probe`) and refuses to grade
-anything, exit 3, when one of ``REQUIRED`` is missing (:func:`missing`).
+anything, exit 6, when one of ``REQUIRED`` is missing (:func:`missing`); each result is
+checked again by :func:`graded_without`.
 """
 from __future__ import annotations
 
@@ -285,7 +286,10 @@ def refusal() -> str | None:
             "limits hold (README, SECURITY).")
 
 
-def unconfined(isolation: dict[str, list[str]]) -> dict[str, list[str]]:
-    """``{notebook: what is missing}`` for the notebooks of a result (its ``isolation``) graded
-    without the REQUIRED isolation."""
-    return {name: lacking for name, applied in isolation.items() if (lacking := missing(applied))}
+def graded_without(isolation: dict[str, list[str]]) -> str:
+    """For a result's ``isolation`` (``{notebook: what confine() applied}``): one line naming
+    the notebooks graded without the REQUIRED isolation and what each lacked ("" if none)."""
+    lacking = {name: m for name, applied in isolation.items() if (m := missing(applied))}
+    if not lacking:
+        return ""
+    return "--require-isolation: graded without " + "; ".join(f"{name}: {', '.join(m)}" for name, m in lacking.items())

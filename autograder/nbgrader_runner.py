@@ -76,10 +76,11 @@ def balanced_shards(students: list[str], jobs: int, cost: Callable[[str], float]
     others have finished."""
     shards: list[list[str]] = [[] for _ in range(jobs)]
     totals = [0.0] * jobs
-    for student in sorted(students, key=lambda s: (-cost(s), s)):
+    costs = {s: cost(s) for s in students}
+    for student in sorted(students, key=lambda s: (-costs[s], s)):
         k = totals.index(min(totals))
         shards[k].append(student)
-        totals[k] += cost(student)
+        totals[k] += costs[student]
     return [sorted(shard) for shard in shards if shard]
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.confine import EXIT_REFUSED, refusal, unconfined
+from autograder.confine import EXIT_REFUSED, graded_without, refusal
 from autograder.grading import (SubmissionError, SubmissionGrader, summary_line, unreadable_result,
                                 write_results_json)
 from autograder.sandbox import GiB, Limits
@@ -76,12 +76,11 @@ def pytest_sessionfinish(session, exitstatus):
     grader = session.config.stash.get(_STATE_KEY, None)
     results = session.config.getoption("--results-json")
     if grader is not None and session.config.getoption("--require-isolation"):
-        lacking = unconfined(grader.isolation)
-        if lacking:   # the probe said yes, a child says otherwise: record nothing
+        why = graded_without(grader.isolation)
+        if why:   # the probe said yes, a child says otherwise: record nothing
             session.config.stash[_STATE_KEY] = None
             session.exitstatus = EXIT_REFUSED
-            print("--require-isolation: graded without " + "; ".join(
-                f"{name}: {', '.join(m)}" for name, m in lacking.items()) + "; no results.json written")
+            print(f"{why}; no results.json written")
             return
     if grader is not None and results:
         write_results_json(grader.summary(only_graded=True), Path(results))

@@ -156,7 +156,7 @@ def test_pytest_runner_output_shows_failures_not_the_checks(tmp_path):
 
 def test_require_isolation_refuses_a_machine_that_cannot_confine(tmp_path, monkeypatch, capsys):
     """--require-isolation: on a machine without Landlock (the probe simulated: only seccomp and
-    capabilities) the batch grader grades nobody, exit 3, and says what is missing; on this
+    capabilities) the batch grader grades nobody, exit 6, and says what is missing; on this
     machine, if it has Landlock 4+, nothing is missing."""
     from autograder import confine
 
