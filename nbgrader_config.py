@@ -19,6 +19,17 @@ c.OverwriteCells.add_missing_cells = True
 c.Autograde.sanitize_preprocessors = [ClearOutput, DropDamagedMetadata, DropDuplicateIds, OverwriteKernelspec,
                                       RestoreMissingCells, CheckCellMetadata]
 
+# A warning on stderr in a test cell (NumPy's RuntimeWarning for 0/0, a Keras notice) is not a
+# failure: it is shown under a note, and only an error costs points, as in the pytest runner.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, Execute, IgnorePattern, LimitOutput,  # noqa: E402
+                                    SaveAutoGrades)
+
+from autograder.nbgrader_preprocessors import StderrIsNotAFailure  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, StderrIsNotAFailure, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+
 # Feedback shows each test's result, not the hidden half of its code (neither in the cell
 # nor in the lines a traceback shows around a failure).
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402

@@ -34,15 +34,15 @@ import io
 import json
 import os
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from autograder.confine import EXIT_REFUSED, graded_without, refusal
-from autograder.core import ASSIGNMENT, REFERENCES_DIR, registry, write_atomic
+from autograder.core import ASSIGNMENT, REFERENCES_DIR, printable, registry, write_atomic
 from autograder.grading import SubmissionError, grade_submission, unreadable_result
+from autograder.progress import ProgressBar
 from autograder.sandbox import Limits
 
 CSV_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
@@ -139,34 +139,6 @@ def load_records(out: Path) -> dict[str, dict]:
     return records
 
 
-class ProgressBar:
-    """``[#####.....] 12/40 30% 1m02s elapsed, about 2m25s left`` on stderr."""
-
-    def __init__(self, total: int, stream=sys.stderr):
-        self.total, self.stream = total, stream
-        self.done, self.started, self.lock = 0, time.monotonic(), threading.Lock()
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-
-    def step(self, what: str) -> None:
-        with self.lock:
-            self.done += 1
-            elapsed = time.monotonic() - self.started
-            left = elapsed / self.done * (self.total - self.done)
-            filled = int(20 * self.done / max(self.total, 1))
-            line = (f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total} "
-                    f"{100 * self.done // max(self.total, 1)}% {_clock(elapsed)} elapsed, about {_clock(left)} left"
-                    f" - {what}")
-            self.stream.write(("\r" + line[:150].ljust(150)) if self.tty else line + "\n")
-            if self.tty and self.done == self.total:
-                self.stream.write("\n")
-            self.stream.flush()
-
-
-def _clock(seconds: float) -> str:
-    m, s = divmod(int(round(seconds)), 60)
-    return f"{m}m{s:02d}s" if m else f"{s}s"
-
-
 def _unconfined_record(record: dict) -> bool:
     isolation = record["results"].get("extra_data", {}).get("isolation", {})
     return record.get("status") == GRADED and bool(graded_without(isolation))
@@ -214,8 +186,11 @@ def write_csv(records: dict[str, dict], path: Path) -> None:
 
 
 def write_junit(records: dict[str, dict], path: Path) -> None:
+    """One test suite per student; every text through ``printable`` (XML 1.0 has no place for
+    control characters, whatever a student's code raised or a folder is called)."""
     suites = ET.Element("testsuites", name=f"{ASSIGNMENT} autograder")
-    for student, record in sorted(records.items()):
+    for raw_student, record in sorted(records.items()):
+        student = printable(raw_student)
         tests = record["results"]["tests"]
         failed = [t for t in tests if t["score"] != t["max_score"]]
         suite = ET.SubElement(suites, "testsuite", name=student, tests=str(len(tests)),
@@ -224,11 +199,12 @@ def write_junit(records: dict[str, dict], path: Path) -> None:
                               time=str(record.get("seconds", 0)))
         for t in tests:
             case = ET.SubElement(suite, "testcase", classname=f"{student}.{record['notebook_of'].get(t['name'], '')}",
-                                 name=t["name"])
+                                 name=printable(t["name"]))
             if t["score"] != t["max_score"]:
                 tag = "failure" if record["status"] == GRADED else "error"
-                node = ET.SubElement(case, tag, message=t["output"].splitlines()[0][:200] if t["output"] else tag)
-                node.text = t["output"]
+                output = printable(t["output"])
+                node = ET.SubElement(case, tag, message=output.splitlines()[0][:200] if output else tag)
+                node.text = output
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
 
 
@@ -238,9 +214,14 @@ def _figure_png(fig) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def write_html(records: dict[str, dict], path: Path) -> None:
+def _h(text) -> str:
+    """Text for the HTML report: printable (no control character, no lone surrogate), escaped."""
     import html
 
+    return html.escape(printable(text))
+
+
+def write_html(records: dict[str, dict], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -270,18 +251,18 @@ def write_html(records: dict[str, dict], path: Path) -> None:
     bars = _figure_png(fig)
     plt.close(fig)
     failed = [(s, r) for s, r in sorted(records.items()) if r["status"] != GRADED]
-    rows = "".join(f"<tr><td>{html.escape(s)}</td><td>{float(r['results']['score']):g}</td>"
-                   f"<td>{html.escape(r['status'])}</td><td>{html.escape(r['results'].get('output', '')[:300])}</td></tr>"
+    rows = "".join(f"<tr><td>{_h(s)}</td><td>{float(r['results']['score']):g}</td>"
+                   f"<td>{_h(r['status'])}</td><td>{_h(r['results'].get('output', '')[:300])}</td></tr>"
                    for s, r in sorted(records.items()))
-    hardest = "".join(f"<tr><td>{html.escape(i)}</td><td>{100 * rates[i]:.0f}%</td></tr>"
+    hardest = "".join(f"<tr><td>{_h(i)}</td><td>{100 * rates[i]:.0f}%</td></tr>"
                       for i in sorted(ids, key=lambda i: rates[i]))
     partly = [(s, r) for s, r in sorted(records.items()) if r["status"] == GRADED and problems_of(r)]
     could_not = ("<p>Every submission was graded.</p>" if not failed else
-                 "<ul>" + "".join(f"<li>{html.escape(s)}: {html.escape(r['results'].get('output', ''))}</li>"
+                 "<ul>" + "".join(f"<li>{_h(s)}: {_h(r['results'].get('output', ''))}</li>"
                                   for s, r in failed) + "</ul>")
     if partly:
         could_not += ("<p>Graded, with parts that could not be (their checks score 0):</p><ul>" +
-                      "".join(f"<li>{html.escape(s)}: {html.escape('; '.join(problems_of(r)))}</li>"
+                      "".join(f"<li>{_h(s)}: {_h('; '.join(problems_of(r)))}</li>"
                               for s, r in partly) + "</ul>")
     mean = sum(scores) / len(scores) if scores else 0.0
     path.write_text(f"""<!doctype html><html><head><meta charset="utf-8"><title>{ASSIGNMENT}: grades</title>
@@ -305,7 +286,7 @@ def problems_of(record: dict) -> list[str]:
     return list(record["results"].get("extra_data", {}).get("problems", []))
 
 
-def write_outputs(records: dict[str, dict], out: Path) -> int:
+def write_outputs(records: dict[str, dict], out: Path, quiet: bool = False) -> int:
     """Write the class outputs; return the exit code (0, 1 or 3, see the module docstring)."""
     out.mkdir(parents=True, exist_ok=True)
     write_csv(records, out / "grades.csv")
@@ -313,11 +294,12 @@ def write_outputs(records: dict[str, dict], out: Path) -> int:
     write_html(records, out / "report.html")
     not_graded = sorted(s for s, r in records.items() if r["status"] != GRADED)
     all_passed = all(t["score"] == t["max_score"] for r in records.values() for t in r["results"]["tests"])
-    print(f"{len(records)} submissions: {len(records) - len(not_graded)} graded, {len(not_graded)} could not be "
-          f"graded{': ' + ', '.join(not_graded) if not_graded else ''}. Wrote {out / 'grades.csv'}, "
-          f"{out / 'junit.xml'}, {out / 'report.html'} and {out / 'results'}/<student>/results.json")
-    for student in sorted(s for s, r in records.items() if r["status"] == GRADED and problems_of(r)):
-        print(f"  {student}: graded, but {'; '.join(problems_of(records[student]))}")
+    if not quiet:
+        print(f"{len(records)} submissions: {len(records) - len(not_graded)} graded, {len(not_graded)} could not be "
+              f"graded{': ' + ', '.join(not_graded) if not_graded else ''}. Wrote {out / 'grades.csv'}, "
+              f"{out / 'junit.xml'}, {out / 'report.html'} and {out / 'results'}/<student>/results.json")
+        for student in sorted(s for s, r in records.items() if r["status"] == GRADED and problems_of(r)):
+            print(f"  {student}: graded, but {'; '.join(problems_of(records[student]))}")
     return 3 if not_graded else (0 if all_passed and records else 1)
 
 

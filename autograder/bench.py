@@ -1,7 +1,7 @@
 """Benchmark: whole-process times of the two runners and of the notebooks themselves.
 
     python -m autograder.bench [--repeat N]          # one solution, notebook by notebook
-    python -m autograder.bench --class 40            # a synthetic class, batch grader vs nbgrader
+    python -m autograder.bench --class 5 10 20       # synthetic classes, batch grader vs nbgrader
 
 Prints, for the solution submission of every notebook (each a separate process,
 wall-clock, best of N):
@@ -11,13 +11,15 @@ wall-clock, best of N):
 * ``nbgrader autograde`` of the same notebook (``generate_assignment`` excluded);
 and the ratios to the baseline and between the runners.
 
-With ``--class N``: a synthetic class of N students, each handing in every notebook
-(cycling through: the solution, the blank release, a submission with a notebook that is
-not JSON, and each mistake of the examples put in an otherwise correct submission),
-graded by ``nbgrader autograde`` (one student after another, as nbgrader does), and by
-``python -m autograder.batch`` with 1 job and with all cores. Prints the wall times, the
-speed-up over nbgrader, submissions per minute, CPU seconds per submission, the peak
-memory of one grading process, and whether the scores agree.
+With ``--class N [N ...]``: for each N a synthetic class of N students, each handing in every
+notebook (cycling through: the solution, the blank release, a submission with a notebook that
+is not JSON, and the mistakes of the examples of every notebook in turn, each put in an
+otherwise correct submission), graded by ``python -m autograder.batch`` with 1 job and with all
+cores; the class of at least 10 students (or the largest) also by ``nbgrader autograde`` (one
+student after another, as nbgrader does). Prints the wall times, the speed-up over nbgrader,
+submissions per minute, CPU seconds per submission (every process counted: the grader, its
+zygote and the children), the peak memory of the largest process, whether the scores agree,
+and what a class of 300 would take.
 
 Figures, not assertions: compare them with the targets in the README.
 """
@@ -52,10 +54,9 @@ def best(n: int, fn) -> float:
 
 def synthetic_class(out: Path, n: int) -> dict[str, str]:
     """``out/<student>/convnets/`` for n students; returns {student: what they handed in}."""
-    sys.path.insert(0, str(REPO / "tests"))
     import nbformat
 
-    import example_submissions as ex
+    from autograder import examples as ex
 
     mistakes = [e.name for e in ex.all_examples() if e.fails and not e.threat]
     # the notebooks' mistakes interleaved, so that a small class has some of each
@@ -86,27 +87,40 @@ def children_usage() -> tuple[float, float]:
     return u.ru_utime + u.ru_stime, u.ru_maxrss / 1024
 
 
-def bench_class(n: int, jobs: int, skip_nbgrader: bool = False) -> int:
+def grade_batch(submitted: Path, out: Path, jobs: int) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and the peak RSS of the largest process (MiB) of one batch run
+    (every descendant is waited for: the zygote and its children too)."""
+    cpu0, _ = children_usage()
+    t = timed([sys.executable, "-m", "autograder.batch", "grade", str(submitted), "--out", str(out),
+               "--jobs", str(jobs)], REPO, ok=(0, 1, 3))
+    cpu1, peak = children_usage()
+    return t, cpu1 - cpu0, peak
+
+
+def bench_class(sizes: list[int], jobs: int, skip_nbgrader: bool = False) -> int:
+    """Grade synthetic classes of each size with the batch grader (1 job, ``jobs`` jobs), and the
+    one of at least 10 students (or the largest) with nbgrader too; print the figures."""
     work = Path(tempfile.mkdtemp(prefix="convnets-bench-class-"))
-    submitted = work / "submitted"
-    made = synthetic_class(submitted, n)
-    print(f"class: {n} students ({', '.join(sorted(set(made.values()))[:6])}, ...), {len(registry())} notebooks each")
-    py = sys.executable
-    rows = []
-    for label, j in (("batch grader, 1 job", 1), (f"batch grader, {jobs} jobs", jobs)):
-        out = work / f"out-{j}"
-        cpu0, _ = children_usage()
-        t = timed([py, "-m", "autograder.batch", "grade", str(submitted), "--out", str(out), "--jobs", str(j)],
-                  REPO, ok=(0, 1, 3))
-        cpu1, peak = children_usage()
-        rows.append((label, t, cpu1 - cpu0, peak, out))
-    scores = {s: json.loads((rows[-1][4] / "students" / f"{s}.json").read_text())["results"]["score"] for s in made}
-    agree = all(json.loads((rows[0][4] / "students" / f"{s}.json").read_text())["results"]["score"] == v
-                for s, v in scores.items())
+    rows, scores, same_scores = [], {}, True
+    for n in sizes:
+        submitted = work / f"class-{n}" / "submitted"
+        made = synthetic_class(submitted, n)
+        print(f"class of {n}: {', '.join(made[s] for s in sorted(made))}", flush=True)
+        by_jobs = {}
+        for j in sorted({1, jobs}):
+            out = work / f"class-{n}" / f"out-{j}"
+            t, cpu, peak = grade_batch(submitted, out, j)
+            by_jobs[j] = {s: json.loads((out / "students" / f"{s}.json").read_text())["results"]["score"] for s in made}
+            rows.append((n, f"batch grader, {j} job{'s' if j > 1 else ''}", t, cpu, peak))
+            print(f"  batch grader, {j} job(s): {t:.0f} s", flush=True)
+        same_scores &= len({tuple(sorted(v.items())) for v in by_jobs.values()}) == 1
+        scores[n] = (submitted, made, by_jobs[jobs])
+    nb_n = next((n for n in sizes if n >= 10), max(sizes))
     t_nb = None
     if not skip_nbgrader:
         from autograder.nbgrader_runner import autograde
 
+        submitted, made, batch_scores = scores[nb_n]
         cpu0, _ = children_usage()
         start = time.perf_counter()
         grades = autograde(submitted, jobs=1)
@@ -116,22 +130,29 @@ def bench_class(n: int, jobs: int, skip_nbgrader: bool = False) -> int:
         for g in grades:
             if not g.manual:
                 by_nbgrader[g.student] += g.auto_score or 0.0
-        same = {s for s in made if abs(by_nbgrader[s] - scores[s]) < 1e-9}
-        rows.insert(0, ("nbgrader autograde", t_nb, cpu_nb, None, None))
-    print(f"{'runner':26s} {'wall':>8s} {'x faster':>9s} {'subm/min':>9s} {'CPU s/subm':>11s} {'peak MiB':>9s}")
-    for label, t, cpu, peak, _ in rows:
-        faster = f"{t_nb / t:8.1f}x" if t_nb else "      -  "
-        print(f"{label:26s} {t:7.0f}s {faster} {60 * n / t:9.1f} {cpu / n:11.1f} "
+        differ = sorted(s for s in made if abs(by_nbgrader[s] - batch_scores[s]) > 1e-9)
+        rows.append((nb_n, "nbgrader autograde", t_nb, cpu_nb, None))
+    print(f"\n{'students':>8s}  {'runner':24s} {'wall':>7s} {'vs nbgrader':>12s} {'subm/min':>9s} "
+          f"{'CPU s/subm':>11s} {'peak MiB':>9s}")
+    for n, label, t, cpu, peak in sorted(rows, key=lambda r: (r[0], r[1])):
+        faster = f"{t_nb / t:10.1f}x" if t_nb and n == nb_n and not label.startswith("nbgrader") else f"{'-':>11s}"
+        print(f"{n:8d}  {label:24s} {t:6.0f}s {faster} {60 * n / t:9.1f} {cpu / n:11.1f} "
               f"{'' if peak is None else f'{peak:9.0f}'}")
-    print(f"batch 1 job and {jobs} jobs give the same scores: {agree}")
+    print(f"\nthe batch grader gives the same scores with 1 job and {jobs}: {same_scores}")
     if t_nb is not None:
-        print(f"nbgrader and the batch grader give the same auto score to {len(same)} of {n} students"
-              + ("" if len(same) == n else f" (differ: {sorted(set(made) - same)})"))
-    print("peak MiB: the largest resident set of any one process (a child grading one notebook)")
+        print(f"nbgrader and the batch grader give the same auto-graded score to {len(scores[nb_n][1]) - len(differ)} "
+              f"of {nb_n} students" + (f" (differ: {differ}: nbgrader gives every notebook of a student who hands in "
+                                       f"one unreadable notebook 0)" if differ else ""))
+    largest = max(sizes)
+    t_big = next(t for n, label, t, *_ in rows if n == largest and label.startswith(f"batch grader, {jobs} job"))
+    print(f"prediction: 300 students like these take about {300 * t_big / largest / 60:.0f} minutes with {jobs} "
+          f"job(s) on this machine ({t_big / largest:.1f} s a student, from the class of {largest})")
+    print("peak MiB: the largest resident set of any one process (the grader, its zygote, or a child grading "
+          "one notebook); CPU s/subm: the CPU time of every process, per student")
     kept = REPO / "build" / "bench-class"
     shutil.rmtree(kept, ignore_errors=True)
-    shutil.copytree(rows[-1][4], kept)
-    print(f"the batch grader's outputs for this class: {kept}/ (report.html, grades.csv, junit.xml, results/)")
+    shutil.copytree(work / f"class-{largest}" / f"out-{jobs}", kept)
+    print(f"the batch grader's outputs for the class of {largest}: {kept}/ (report.html, grades.csv, junit.xml, results/)")
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
@@ -140,17 +161,16 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=1, help="take the best of N runs (default 1)")
     ap.add_argument("--notebook", action="append", help="only these notebooks")
-    ap.add_argument("--class", dest="class_size", type=int, default=None, metavar="N",
-                    help="benchmark a synthetic class of N students instead (e.g. 40)")
+    ap.add_argument("--class", dest="class_sizes", type=int, nargs="+", default=None, metavar="N",
+                    help="benchmark synthetic classes of N students instead (e.g. 5 10 20)")
     ap.add_argument("--jobs", type=int, default=None, help="with --class: jobs of the parallel run (default: cores)")
     ap.add_argument("--skip-nbgrader", action="store_true", help="with --class: time only the batch grader")
     args = ap.parse_args(argv)
-    if args.class_size:
+    if args.class_sizes:
         import os
 
-        return bench_class(args.class_size, args.jobs or os.cpu_count() or 1, args.skip_nbgrader)
-    sys.path.insert(0, str(REPO / "tests"))
-    import example_submissions
+        return bench_class(args.class_sizes, args.jobs or os.cpu_count() or 1, args.skip_nbgrader)
+    from autograder import examples as example_submissions
 
     names = args.notebook or list(registry())
     work = Path(tempfile.mkdtemp(prefix="convnets-bench-"))

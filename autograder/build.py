@@ -1,7 +1,14 @@
 """Regenerate everything derived from ``source/``: one command.
 
-    python -m autograder.build          # release/, source/text/ mirrors, then references
-    python -m autograder.build --check  # regenerate into a temporary folder and compare
+    python -m autograder.build                   # release/, source/text/ mirrors, then references
+    python -m autograder.build --check           # regenerate into a temporary folder and compare
+    python -m autograder.build --from-text       # a mirror was edited by hand: carry it into the notebook
+    python -m autograder.build --from-notebooks  # discard hand edits of the mirrors
+
+A text mirror is never overwritten silently. ``source/text/sync.json`` records both files as
+last synchronised; when only the notebook changed since, the mirror is regenerated from it;
+when the mirror changed (edited by hand), or both did, nothing is written and the message
+says which of the two flags to use.
 
 ``release/convnets/`` is made by ``nbgrader generate_assignment`` (solutions
 and hidden tests removed, data files copied), run in a temporary course folder
@@ -31,9 +38,11 @@ def bin_path(name: str) -> str:
 
 
 def nbgrader_env() -> dict:
-    """nbgrader runs `alembic` and kernels from PATH: put this Python's bin folder first."""
+    """nbgrader runs `alembic` and kernels from PATH: put this Python's bin folder first; and
+    its kernels (the hidden tests) import this repository's grader, whatever is installed."""
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
     return env
 
 
@@ -68,6 +77,16 @@ def text_mirror(notebook: Path) -> str:
     return proc.stdout
 
 
+def data_builder():
+    """``data/build.py`` as a module (its ``check()`` verifies the shipped data)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_convnets_data_build", REPO / "data" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def compare_trees(a: Path, b: Path) -> list[str]:
     """Files that differ between two folders, one line each."""
     problems = []
@@ -89,7 +108,52 @@ def check() -> list[str]:
     for spec in registry().values():
         mirror = TEXT_DIR / f"{spec.name}.py"
         if not mirror.exists() or mirror.read_text() != text_mirror(SOURCE_DIR / spec.filename):
-            problems.append(f"source/text/{spec.name}.py is not the jupytext mirror of the source notebook")
+            problems.append(f"source/text/{spec.name}.py is not the jupytext mirror of the source notebook "
+                            f"(python -m autograder.build says which way to synchronise them)")
+    return problems
+
+
+SYNC_FILE = TEXT_DIR / "sync.json"
+
+
+def _sha(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+
+
+def sync_mirrors(names: list[str], direction: str | None = None) -> list[str]:
+    """Bring each mirror and its notebook in line; return the problems (nothing written for them).
+
+    ``direction``: None (only the way that loses nothing), "from-text" (the mirror into the
+    notebook, keeping cell ids and metadata) or "from-notebooks" (the notebook into the mirror)."""
+    import json
+
+    stamps = json.loads(SYNC_FILE.read_text()) if SYNC_FILE.exists() else {}
+    problems = []
+    for name in names:
+        notebook, mirror = SOURCE_DIR / registry()[name].filename, TEXT_DIR / f"{name}.py"
+        stamp = stamps.get(name, {})
+        if direction == "from-text":
+            subprocess.run([bin_path("jupytext"), "--update", "--to", "ipynb", "--output", str(notebook), str(mirror)],
+                           check=True, capture_output=True)
+            print(f"{notebook.relative_to(REPO)}: updated from {mirror.relative_to(REPO)}")
+        expected = text_mirror(notebook)
+        if mirror.exists() and mirror.read_text() == expected:
+            pass
+        elif direction == "from-notebooks" or (not mirror.exists()) or (
+                _sha(mirror) == stamp.get("mirror") and _sha(notebook) != stamp.get("notebook")):
+            mirror.write_text(expected)
+            print(f"{mirror.relative_to(REPO)}: regenerated from {notebook.relative_to(REPO)}")
+        else:
+            edited = "was edited by hand" if _sha(notebook) == stamp.get("notebook") else (
+                "and the notebook both changed" if stamp else "differs from its notebook")
+            problems.append(f"{mirror.relative_to(REPO)} {edited}: nothing written. To carry the text into the "
+                            f"notebook: python -m autograder.build --from-text; to discard the text's changes: "
+                            f"python -m autograder.build --from-notebooks")
+            continue
+        stamps[name] = {"notebook": _sha(notebook), "mirror": _sha(mirror)}
+    SYNC_FILE.write_text(json.dumps(stamps, indent=1, sort_keys=True) + "\n")
     return problems
 
 
@@ -98,6 +162,11 @@ def main(argv=None) -> int:
     ap.add_argument("--check", action="store_true", help="compare, write nothing")
     ap.add_argument("--no-references", action="store_true", help="skip regenerating the reference outputs")
     ap.add_argument("--notebook", action="append", help="only these notebooks (default: all)")
+    way = ap.add_mutually_exclusive_group()
+    way.add_argument("--from-text", action="store_const", const="from-text", dest="direction",
+                     help="carry hand edits of source/text/*.py into the notebooks (jupytext --update)")
+    way.add_argument("--from-notebooks", action="store_const", const="from-notebooks", dest="direction",
+                     help="regenerate the mirrors from the notebooks, discarding hand edits")
     args = ap.parse_args(argv)
     if args.check:
         problems = check()
@@ -105,8 +174,10 @@ def main(argv=None) -> int:
         return 1 if problems else 0
     names = args.notebook or list(registry())
     TEXT_DIR.mkdir(exist_ok=True)
-    for name in names:
-        (TEXT_DIR / f"{name}.py").write_text(text_mirror(SOURCE_DIR / registry()[name].filename))
+    problems = sync_mirrors(names, args.direction)
+    if problems:
+        print("\n".join(problems))
+        return 1
     out = generate_release(REPO / "release", args.notebook)
     print(f"regenerated {out.relative_to(REPO)}/ with nbgrader: "
           f"{', '.join(sorted(os.listdir(out)))}")

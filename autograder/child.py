@@ -2,8 +2,11 @@
 
 Started only by :mod:`autograder.sandbox`, in a scratch folder, with resource
 limits. It executes the notebook's code cells (not its test cells: the grader
-brings its own checks), then calls every check's ``collect`` on the notebook's
-namespace and writes each result as plain data to ``OUT/<grade_id>.npz``.
+brings its own checks; a locked cell runs as the release has it, as nbgrader restores
+it), then runs every check on the notebook's namespace: first the visible assertions of
+its test cell, as the release has them (so that no runner gives points that the test a
+student sees takes away), then the check's ``collect``; each result goes as plain data
+to ``OUT/<grade_id>.npz``.
 Nothing else leaves this process; the judging happens in the parent. Before the
 notebook's first cell, it loads what the checks need from the grader's repository and
 then confines itself (:mod:`autograder.confine`): from then on the repository cannot be
@@ -33,6 +36,10 @@ class TimeLimit(BaseException):
     that the checks' own ``except Exception`` around student calls cannot swallow it)."""
 
 
+class VisibleTestFailed(Exception):
+    """The visible part of a check's test cell failed (its message is the assertion's)."""
+
+
 def _alarm(signum, frame):
     raise TimeLimit()
 
@@ -60,14 +67,33 @@ class Progress:
         write_atomic(self.path, json.dumps(self.state).encode())
 
 
+def release_cells(name: str) -> dict[str, dict]:
+    """``{grade_id: {"source", "locked", "test"}}`` of the release notebook (what students get:
+    the visible part of each test cell, and the locked cells as nbgrader restores them)."""
+    import nbformat
+
+    from autograder.core import RELEASE_DIR
+
+    out = {}
+    for cell in nbformat.read(str(RELEASE_DIR / f"{name}.ipynb"), as_version=4).cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade_id"):
+            out[meta["grade_id"]] = {"source": cell.source, "locked": bool(meta.get("locked")),
+                                     "test": bool(meta.get("grade")) and not meta.get("solution"),
+                                     "type": cell.cell_type}
+    return out
+
+
 def execute_notebook(nb_path: Path, test_ids: set[str], cell_timeout: float, progress: Progress,
-                     demo_ids: frozenset[str] = frozenset()) -> dict:
+                     demo_ids: frozenset[str] = frozenset(), release: dict | None = None) -> dict:
     """Run the notebook's non-test code cells in order in an IPython shell; an error
     in one cell is recorded and the next cell runs (as nbgrader does). Demo cells
-    (locked training and plots that nothing graded uses) are skipped."""
+    (locked training and plots that nothing graded uses) are skipped; a locked cell runs
+    as the release has it (nbgrader's autograde restores locked cells the same way)."""
     import nbformat
     from IPython.core.interactiveshell import InteractiveShell
 
+    release = release or {}
     nb = nbformat.read(str(nb_path), as_version=4)
     shell = InteractiveShell.instance()
     shell.showtraceback = lambda *a, **k: None   # errors are recorded, not printed
@@ -76,12 +102,15 @@ def execute_notebook(nb_path: Path, test_ids: set[str], cell_timeout: float, pro
     for index, cell in enumerate(code_cells):
         if is_test_cell(cell, test_ids) or not cell.source.strip():
             continue
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") in demo_ids:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in demo_ids:
             continue
+        original = release.get(grade_id)
+        source = original["source"] if original and original["locked"] and original["type"] == "code" else cell.source
         progress.update(phase="notebook", cell=index)
         signal.setitimer(signal.ITIMER_REAL, cell_timeout)
         try:
-            result = shell.run_cell(cell.source, store_history=False, silent=True)
+            result = shell.run_cell(source, store_history=False, silent=True)
             error = result.error_before_exec or result.error_in_exec
         except TimeLimit:
             error = TimeLimit(f"cell {index + 1} ran past the {cell_timeout:g} s limit")
@@ -103,8 +132,16 @@ def _close_figures():
         sys.modules["matplotlib.pyplot"].close("all")
 
 
-def run_check(check, ns: dict, out: Path, time_limit: float) -> None:
-    """Run one check's collect() with its own time limit, capturing stderr."""
+def run_visible(code: str, ns: dict) -> None:
+    """The visible assertions of a test cell, on a copy of the notebook's namespace (so that
+    the variables they set do not change what the check then sees)."""
+    if code.strip():
+        exec(compile(code, "<the test cell's visible assertions>", "exec"), dict(ns))  # noqa: S102
+
+
+def run_check(check, ns: dict, out: Path, time_limit: float, visible: str = "") -> None:
+    """Run one check with its own time limit, capturing stderr: its test cell's visible
+    assertions, then its collect()."""
     import keras
 
     keras.utils.set_random_seed(1234)
@@ -117,12 +154,21 @@ def run_check(check, ns: dict, out: Path, time_limit: float) -> None:
         os.dup2(err.fileno(), 2)
         signal.setitimer(signal.ITIMER_REAL, time_limit)
         try:
+            try:
+                run_visible(visible, ns)
+            except Exception as exc:  # noqa: BLE001 - AssertionError, or the student's exception
+                raise VisibleTestFailed(describe_error(exc, MESSAGE_CHARS)) from exc
+            keras.utils.set_random_seed(1234)
             values = check.collect(ns)
             payload = encode(values)          # fails here if collect returned non-plain data
         except TimeLimit:
             payload = None
             result["__error__"] = (f"time limit: the check ran past its limit of {time_limit:g} s "
                                    f"(an infinite loop, or a much slower computation than needed)")
+        except VisibleTestFailed as exc:
+            payload = None
+            result["__error__"] = f"the test cell's visible assertions fail: {exc}"
+            result["__traceback__"] = _student_traceback(exc.__cause__)
         except BaseException as exc:  # noqa: BLE001
             payload = None
             result["__error__"] = describe_error(exc, MESSAGE_CHARS)
@@ -163,11 +209,13 @@ def _student_traceback(exc: BaseException) -> str:
 
 def _load_before_confining() -> None:
     """What the checks need from the grader's repository, read before it becomes unreadable."""
-    from autograder import hidden
+    from autograder import checks, hidden
     from autograder.core import utils
 
     utils()
     hidden.inputs()
+    for preload in checks.PRELOADS:
+        preload()
     import IPython.core.interactiveshell  # noqa: F401
     import nbformat  # noqa: F401
 
@@ -182,13 +230,19 @@ def main(argv=None) -> int:
     ap.add_argument("--check-timeout", type=float, default=600.0)
     ap.add_argument("--scratch", type=Path, help="confine the process: write only here (see autograder.confine)")
     ap.add_argument("--read", type=Path, action="append", default=[], help="also readable when confined")
+    ap.add_argument("--no-reuse", action="store_true", help="compute every result (reference generation)")
     args = ap.parse_args(argv)
+    if args.no_reuse:
+        from autograder import checks
+
+        checks.allow_reuse(False)
 
     signal.signal(signal.SIGALRM, _alarm)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a flood of output fails a write, not the process
     warnings.simplefilter("default")
     spec = registry()[args.name]
     test_ids = {c.grade_id for c in spec.checks} | set(spec.manual)
+    release = release_cells(args.name)
     skip = set(filter(None, args.skip.split(",")))
     progress = Progress(args.out)
     isolation = []
@@ -199,13 +253,14 @@ def main(argv=None) -> int:
         isolation = confine(args.scratch, args.read)
     progress.update(isolation=isolation)
     started = time.monotonic()
-    ns = execute_notebook(args.notebook, test_ids, args.cell_timeout, progress, spec.demo_cells)
+    ns = execute_notebook(args.notebook, test_ids, args.cell_timeout, progress, spec.demo_cells, release)
     progress.update(seconds={"notebook": round(time.monotonic() - started, 3)})
     for check in spec.checks:
         if check.grade_id in skip:
             continue
         progress.update(phase="check", check=check.grade_id)
-        run_check(check, ns, args.out, min(check.time_limit, args.check_timeout))
+        run_check(check, ns, args.out, min(check.time_limit, args.check_timeout),
+                  release.get(check.grade_id, {}).get("source", ""))
     progress.update(phase="done", check=None)
     sys.stdout.flush()
     os._exit(0)   # skip interpreter teardown: TensorFlow's can take seconds

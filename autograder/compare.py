@@ -1,12 +1,21 @@
 """Grade a class folder with both runners and print one score table.
 
-    python -m autograder.compare SUBMITTED_DIR [--jobs N] [--json FILE] [--no-nbgrader]
+    python -m autograder.compare SUBMITTED_DIR [--expect MANIFEST] [--jobs N] [--json FILE]
+                                 [--keep DIR] [--no-nbgrader]
 
-``SUBMITTED_DIR`` holds ``<student>/convnets/*.ipynb``. Each student is graded by
-``pytest autograder --submission <student>/convnets --results-json ...`` (the
-command CI runs; ``--jobs`` of them at once) and the whole folder by nbgrader
-(:mod:`autograder.nbgrader_runner`). Only the notebooks a student handed in are
-compared. Exit status 1 if the runners disagree on any check of any student.
+``SUBMITTED_DIR`` holds ``<student>/convnets/*.ipynb``. Each student is graded by the pytest
+runner's grader (the sandboxed children and the judges, in this process as the batch grader
+runs them, ``--jobs`` students at once, sharing one zygote; ``--pytest-cli`` runs the command CI
+runs instead, ``pytest autograder --submission <student>/convnets``, one process per student),
+and the whole folder by nbgrader (:mod:`autograder.nbgrader_runner`), each with a progress line
+and an estimate of the time left. Only the notebooks a student handed in are compared.
+
+``--expect`` names a manifest (``examples.json``, written by ``python -m
+autograder.examples``): then each student must also fail exactly the checks it lists, and
+a student it marks as unsafe for nbgrader (nbgrader is not a sandbox: such a submission
+exits its kernel or writes the grader's files) is not given to nbgrader; the table says
+so. Exit status 0 when everything is as expected (the runners agree, and with
+``--expect`` every student fails exactly its checks), 1 otherwise; the last line says why.
 """
 from __future__ import annotations
 
@@ -16,12 +25,13 @@ import os
 import subprocess
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable
 
 from autograder.core import ASSIGNMENT, REPO, registry
 from autograder.nbgrader_runner import notebooks_handed_in
+from autograder.progress import ProgressBar
 
 
 def pytest_runner(folder: Path, results_json: Path) -> tuple[int, dict]:
@@ -33,21 +43,46 @@ def pytest_runner(folder: Path, results_json: Path) -> tuple[int, dict]:
     return proc.returncode, data
 
 
-def grade_class_with_pytest(submitted: Path, jobs: int, cost: Callable[[str], float] | None = None
-                            ) -> dict[str, dict]:
+def students_in(submitted: Path) -> list[str]:
+    return sorted(p.name for p in submitted.iterdir() if (p / ASSIGNMENT).is_dir())
+
+
+def sandbox_runner(folder: Path) -> tuple[int, dict]:
+    """The pytest runner's grading of one submission folder, in this process (its children
+    sandboxed): (the exit code the pytest runner would give, results.json)."""
+    from autograder import batch
+
+    record = batch.grade_student(folder.parent.name, folder, None, "")
+    results = record["results"]
+    if record["status"] != batch.GRADED:
+        return 3, results
+    return (0 if all(t["score"] == t["max_score"] for t in results["tests"]) else 1), results
+
+
+def grade_class_with_pytest(submitted: Path, jobs: int, cost: Callable[[str], float] | None = None,
+                            progress: ProgressBar | None = None, cli: bool = False) -> dict[str, dict]:
     """``{student: {"exit": code, "results": results.json}}``, ``jobs`` students at once,
     the costliest first (``cost``: estimated grading time; by default the number of
-    notebooks handed in), so that no worker is left grading alone at the end."""
-    students = sorted(p.name for p in submitted.iterdir() if (p / ASSIGNMENT).is_dir())
+    notebooks handed in), so that no worker is left grading alone at the end. ``cli``: one
+    ``pytest autograder`` process per student instead of this process's grader."""
+    students = students_in(submitted)
     cost = cost or notebooks_handed_in(submitted)
     students.sort(key=lambda s: -cost(s))
     out_dir = Path(tempfile.mkdtemp(prefix="convnets-results-"))
+    graded = {}
 
     def one(student):
-        return student, pytest_runner(submitted / student / ASSIGNMENT, out_dir / f"{student}.json")
+        folder = submitted / student / ASSIGNMENT
+        return pytest_runner(folder, out_dir / f"{student}.json") if cli else sandbox_runner(folder)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        graded = {student: {"exit": code, "results": data} for student, (code, data) in pool.map(one, students)}
+        futures = {pool.submit(one, s): s for s in students}
+        for future in as_completed(futures):
+            student = futures[future]
+            code, data = future.result()
+            graded[student] = {"exit": code, "results": data}
+            if progress is not None:
+                progress.step(f"{student}: {data.get('score', 0):g}")
     return dict(sorted(graded.items()))
 
 
@@ -59,52 +94,129 @@ def check_ids(notebooks: set[str]) -> list[str]:
     return [c.grade_id for n, spec in registry().items() if n in notebooks for c in spec.checks]
 
 
-def compare(submitted: Path, jobs: int, with_nbgrader: bool = True) -> tuple[list[dict], bool]:
-    by_pytest = grade_class_with_pytest(submitted, jobs)
-    by_nbgrader = {}
+def load_expectations(path: Path | None) -> dict[str, dict]:
+    """The manifest ``examples.json``: ``{student: {"fails": [...], "nbgrader": "" or why not}}``."""
+    if path is None:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"--expect {path}: expected the examples.json that `python -m autograder.examples` "
+                         f"writes, could not read it ({exc})") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) and "fails" in v for v in data.values()):
+        raise SystemExit(f"--expect {path}: expected {{student: {{\"fails\": [...], ...}}}}, received another layout")
+    return data
+
+
+def compare(submitted: Path, jobs: int, with_nbgrader: bool = True, expect: dict[str, dict] | None = None,
+            keep: Path | None = None, cost: Callable[[str], float] | None = None,
+            nbgrader_cost: Callable[[str], float] | None = None, quiet: bool = False,
+            cli: bool = False) -> tuple[list[dict], list[str]]:
+    """One row per student, and the problems (empty when everything is as expected)."""
+    expect = expect or {}
+    students = students_in(submitted)
+    unknown = sorted(set(expect) - set(students))
+    problems = [f"{s}: in the manifest but not in {submitted}" for s in unknown]
+    stream = sys.stderr if not quiet else open(os.devnull, "w")
+    print(f"Grading {len(students)} submissions with the pytest runner ({jobs} at a time)...", file=stream)
+    by_pytest = grade_class_with_pytest(submitted, jobs, cost, ProgressBar(len(students), stream=stream), cli)
+    skipped = {s: expect[s]["nbgrader"] for s in students if expect.get(s, {}).get("nbgrader")}
+    by_nbgrader: dict[str, dict] = {}
     if with_nbgrader:
         from autograder.nbgrader_runner import autograde, scores_by_student
-        by_nbgrader = scores_by_student(autograde(submitted, jobs=jobs))
-    rows, agree = [], True
+
+        chosen = Path(tempfile.mkdtemp(prefix="convnets-compare-"))
+        for s in students:
+            if s not in skipped:
+                (chosen / s).symlink_to((submitted / s).resolve(), target_is_directory=True)
+        total = sum(len(handed_in(submitted, s)) for s in students if s not in skipped)
+        print(f"Grading {len(students) - len(skipped)} submissions ({total} notebooks) with nbgrader "
+              f"({jobs} course folders at once); {len(skipped)} not given to nbgrader...", file=stream)
+        bar = ProgressBar(total, stream=stream)
+        by_nbgrader = scores_by_student(autograde(chosen, keep=keep, jobs=jobs, cost=nbgrader_cost,
+                                                  progress=bar.step))
+    rows = []
     for student, graded in by_pytest.items():
         ids = check_ids(handed_in(submitted, student))
         py = {t["name"]: t["score"] for t in graded["results"].get("tests", [])}
         row = {"student": student, "max": sum(c.points for n in registry().values() for c in n.checks
                                                if c.grade_id in ids),
                "pytest": sum(py.get(i, 0.0) for i in ids), "exit": graded["exit"],
-               "failed": [i for i in ids if py.get(i, 0.0) == 0.0]}
-        if with_nbgrader:
+               "failed": [i for i in ids if py.get(i, 0.0) == 0.0], "results": graded["results"]}
+        if student in expect:
+            want = sorted(expect[student]["fails"])
+            if sorted(row["failed"]) != want:
+                row["unexpected"] = sorted(set(row["failed"]) ^ set(want))
+                problems.append(f"{student}: the pytest runner failed {row['failed'] or 'nothing'}, "
+                                f"expected {want or 'nothing'}")
+        if with_nbgrader and student in skipped:
+            row["nbgrader"] = None
+            row["note"] = f"nbgrader is not asked to grade this one: {skipped[student]}"
+        elif with_nbgrader:
             nb = by_nbgrader.get(student, {})
             row["nbgrader"] = sum(nb.get(i, 0.0) for i in ids)
+            row["nbgrader_scores"] = {i: nb.get(i, 0.0) for i in ids}
             row["disagree"] = [i for i in ids if py.get(i, 0.0) != nb.get(i, 0.0)]
-            agree &= not row["disagree"]
+            if row["disagree"]:
+                problems.append(f"{student}: the runners disagree on {', '.join(row['disagree'])}")
         rows.append(row)
-    return rows, agree
+    return rows, problems
 
 
 def print_table(rows: list[dict]) -> None:
-    nbg = "nbgrader" in rows[0] if rows else False
-    print(f"{'submission':34s} {'pytest':>8s} " + (f"{'nbgrader':>9s} " if nbg else "") + f"{'max':>5s}  failed checks")
+    nbg = any("nbgrader" in r for r in rows)
+    print(f"{'submission':44s} {'pytest':>7s} " + (f"{'nbgrader':>9s} " if nbg else "") + f"{'max':>5s}  failed checks")
     for r in rows:
-        mark = "" if not r.get("disagree") else "  DISAGREE: " + ", ".join(r["disagree"])
-        print(f"{r['student']:34s} {r['pytest']:8g} " + (f"{r['nbgrader']:9g} " if nbg else "")
-              + f"{r['max']:5g}  {', '.join(r['failed']) or '-'}{mark}")
+        marks = []
+        if r.get("disagree"):
+            marks.append("RUNNERS DISAGREE: " + ", ".join(r["disagree"]))
+        if r.get("unexpected"):
+            marks.append("UNEXPECTED: " + ", ".join(r["unexpected"]))
+        if r.get("note"):
+            marks.append(r["note"])
+        nb_cell = ("-" if r["nbgrader"] is None else f"{r['nbgrader']:g}") if nbg else ""
+        print(f"{r['student']:44s} {r['pytest']:7g} " + (f"{nb_cell:>9s} " if nbg else "")
+              + f"{r['max']:5g}  {', '.join(r['failed']) or '-'}" + "".join(f"\n{'':46s}({m})" for m in marks))
+
+
+def verdict(rows: list[dict], problems: list[str], with_nbgrader: bool, expected: bool) -> str:
+    """The last line: what was shown, or why not."""
+    if problems:
+        return f"FAILED: {len(problems)} problem(s): {problems[0]}" + (" (and more above)" if len(problems) > 1 else "")
+    skipped = sum(1 for r in rows if r.get("nbgrader", 0) is None)
+    parts = [f"{len(rows)} submissions graded"]
+    if expected:
+        parts.append("each failed exactly the checks it should")
+    if with_nbgrader:
+        parts.append("the pytest runner and nbgrader agree on every check"
+                     + (f" ({skipped} not given to nbgrader, as expected)" if skipped else ""))
+    return "OK: " + "; ".join(parts) + "."
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="python -m autograder.compare", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("submitted", type=Path)
+    ap.add_argument("--expect", type=Path, help="examples.json: what each student must fail, and who nbgrader skips")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--json", type=Path, help="also write the table as JSON")
+    ap.add_argument("--keep", type=Path, help="keep nbgrader's graded notebooks (with outputs) here")
     ap.add_argument("--no-nbgrader", action="store_true")
+    ap.add_argument("--pytest-cli", action="store_true",
+                    help="grade each student with the pytest command (one process each) instead of in this process")
     args = ap.parse_args(argv)
-    rows, agree = compare(args.submitted, args.jobs, not args.no_nbgrader)
+    if args.jobs < 1:
+        ap.error(f"--jobs: expected at least 1, received {args.jobs}")
+    if not args.submitted.is_dir():
+        ap.error(f"{args.submitted} is not a folder: expected <student>/{ASSIGNMENT}/*.ipynb")
+    expect = load_expectations(args.expect)
+    rows, problems = compare(args.submitted, args.jobs, not args.no_nbgrader, expect, keep=args.keep,
+                             cli=args.pytest_cli)
     print_table(rows)
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=2) + "\n")
-    if not args.no_nbgrader:
-        print("both runners agree on every check" if agree else "THE RUNNERS DISAGREE (see above)")
-    return 0 if agree else 1
+        args.json.write_text(json.dumps({"rows": rows, "problems": problems}, indent=2) + "\n")
+    print(verdict(rows, problems, not args.no_nbgrader, bool(expect)))
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

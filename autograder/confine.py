@@ -55,6 +55,7 @@ SCOPE_ABSTRACT_UNIX, SCOPE_SIGNAL = 1 << 0, 1 << 1
 RULE_PATH_BENEATH = 1
 PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 24, 22, 2
 CLONE_THREAD = 0x00010000
+X32_SYSCALL_BIT = 0x40000000
 
 # What the child may read besides Python itself: the system's libraries and settings.
 SYSTEM_READ = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/opt", "/proc", "/sys")
@@ -136,12 +137,13 @@ def _drop_capabilities() -> bool:
 def _no_processes() -> bool:
     """A seccomp filter: fork/vfork fail with EPERM, clone fails unless it makes a thread, clone3
     reports ENOSYS (so that the C library falls back to clone, which the filter can inspect);
-    kill and tgkill reach only this process, tkill and pidfd_send_signal nothing."""
+    kill and tgkill reach only this process, tkill and pidfd_send_signal nothing; a system call
+    of another ABI (i386, x32, 32-bit ARM) kills the process."""
     nrs = _SYS.get(platform.machine())
     if nrs is None:
         return False
     EPERM, ENOSYS = 1, 38
-    RET_ALLOW, RET_ERRNO = 0x7FFF0000, 0x00050000
+    RET_ALLOW, RET_ERRNO, RET_KILL_PROCESS = 0x7FFF0000, 0x00050000, 0x80000000
     LD_W_ABS, JEQ_K, JSET_K, RET_K = 0x20, 0x15, 0x45, 0x06
 
     def ins(code, jt, jf, k):
@@ -149,8 +151,12 @@ def _no_processes() -> bool:
 
     prog = [ins(LD_W_ABS, 0, 0, 4),                          # seccomp_data.arch
             ins(JEQ_K, 1, 0, nrs["arch"]),
-            ins(RET_K, 0, 0, RET_ALLOW),                      # another ABI: leave it alone
+            # Another ABI (i386's int 0x80 on x86_64, 32-bit ARM on aarch64): its system call
+            # numbers mean other calls (2 is fork there), so nothing of it is allowed.
+            ins(RET_K, 0, 0, RET_KILL_PROCESS),
             ins(LD_W_ABS, 0, 0, 0)]                           # seccomp_data.nr
+    if platform.machine() == "x86_64":                        # x32: the native arch with bit 30 set
+        prog += [ins(JSET_K, 0, 1, X32_SYSCALL_BIT), ins(RET_K, 0, 0, RET_KILL_PROCESS)]
     for name in ("fork", "vfork"):
         if nrs[name] is not None:
             prog += [ins(JEQ_K, 0, 1, nrs[name]), ins(RET_K, 0, 0, RET_ERRNO | EPERM)]

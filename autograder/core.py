@@ -59,6 +59,9 @@ class Check:
     mistakes: Callable[[], dict] | None = None
     # Seconds the child may spend in collect() before the check is failed.
     time_limit: float = 120.0
+    # (rtol, atol) of its value comparisons (a checks.common.Tol), stated in its messages; the
+    # visible test of its cell compares with the same (tests/test_checks.py).
+    tol: tuple | None = None
     # Runs where the judge runs (never where student code runs): turns what collect()
     # returned (e.g. a retrained model's predictions) into what is judged and stored as
     # references (e.g. its mean IoU), so that a metric is never computed by a process a
@@ -127,6 +130,17 @@ def utils():
         spec.loader.exec_module(module)
         _UTILS = module
     return _UTILS
+
+
+_UNPRINTABLE = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0)]}
+
+
+def printable(text: str) -> str:
+    """Text from a student's code made safe for every output (JUnit XML, JSON, CSV, HTML, a
+    terminal): control characters (an escape sequence, NUL) spelled out as ``\\x1b``, lone
+    surrogates and invalid UTF-8 as U+FFFD; newlines and tabs kept."""
+    text = str(text).translate(_UNPRINTABLE)
+    return "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
 
 
 def describe_error(exc: BaseException, length: int = 300) -> str:

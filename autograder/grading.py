@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.core import load_references, registry
+from autograder.core import load_references, printable, registry
 from autograder.sandbox import Limits, NotebookRun, Outcome, run_notebook
 
 
@@ -126,28 +126,34 @@ def kernel_note(notebook: Path) -> str | None:
     return None
 
 
+STDERR_NOTE = "Note: your code wrote to stderr during this check (warnings cost no points): "
+
+
+def stderr_note(stderr: str) -> str:
+    """What a student reads about their code's stderr: its first line, as a note, never a failure
+    (NumPy's RuntimeWarning, a Keras notice or a leftover tf.print come from correct code too)."""
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    return f"{STDERR_NOTE}{lines[0][:300]}" if lines else ""
+
+
 def judge_outcome(check, outcome: Outcome, expected: dict) -> CheckResult:
-    """Compare one check's plain data with its references: full points or zero, and why."""
+    """Compare one check's plain data with its references: full points or zero, and why. What
+    the code wrote to stderr is reported, and costs nothing."""
     def result(score, output):
         return CheckResult(name=check.grade_id, notebook=check.notebook, score=score,
-                           max_score=check.points, output=output)
+                           max_score=check.points, output=printable(output))
 
+    note = stderr_note(outcome.stderr)
     if outcome.error is not None:
-        return result(0.0, f"{check.description}: {outcome.error}")
-    stderr = ""
-    if outcome.stderr.strip():
-        stderr = (f"your code wrote to stderr during this check (nbgrader fails a test cell that does): "
-                  f"{outcome.stderr.strip().splitlines()[0][:300]}")
+        return result(0.0, f"{check.description}: {outcome.error}" + (f"\n{note}" if note else ""))
     try:
         check.judge(check.judged(outcome.values), expected)
     except AssertionError as exc:   # CheckFailed, or an expect_* helper
-        return result(0.0, f"{check.description}: {exc}" + (f" Also, {stderr}" if stderr else ""))
+        return result(0.0, f"{check.description}: {exc}" + (f"\n{note}" if note else ""))
     except Exception as exc:  # noqa: BLE001 - a bug in the grader must not stop the batch
         return result(0.0, f"{check.description}: internal grader error ({type(exc).__name__}: {exc}); "
                            f"this is not your mistake: tell the course staff")
-    if stderr:
-        return result(0.0, f"{check.description}: {stderr}")
-    return result(check.points, "")
+    return result(check.points, note)
 
 
 def judge_notebook(run: NotebookRun) -> list[CheckResult]:
@@ -181,10 +187,10 @@ class SubmissionGrader:
         for name, nb in found.items():
             why = readable(nb)
             if why:
-                self.unreadable[name] = why
-                self.problems.append(why)
+                self.unreadable[name] = printable(why)
+                self.problems.append(printable(why))
             elif note := kernel_note(nb):
-                self.problems.append(note)
+                self.problems.append(printable(note))
         self._results: dict[str, list[CheckResult]] = {}
         self.graded_notebooks: list[str] = []
         self.isolation: dict[str, list[str]] = {}
@@ -207,7 +213,7 @@ class SubmissionGrader:
                 self._results[name] = zero_notebook(name, self.unreadable[name])
             else:
                 run = run_notebook(self.found[name], name, self.limits)
-                self.problems += [f"{name}: {p}" for p in run.problems]
+                self.problems += [printable(f"{name}: {p}") for p in run.problems]
                 self.graded_notebooks.append(name)
                 self.isolation[name] = run.isolation
                 self._results[name] = judge_notebook(run)

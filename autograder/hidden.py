@@ -13,8 +13,8 @@ are read only by the judge.
 """
 from __future__ import annotations
 
+import importlib.util
 import io
-import sys
 
 import numpy as np
 
@@ -28,13 +28,17 @@ _INPUTS: dict | None = None
 _TRUTH: dict = {}
 
 
+def _builder(name: str):
+    """A data builder module (``data/builders/<name>.py``), loaded from its file."""
+    spec = importlib.util.spec_from_file_location(f"_convnets_builder_{name}", REPO / "data" / "builders" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def build() -> dict[str, np.ndarray]:
     """The hidden arrays, from the data builders with the grader's seeds (deterministic)."""
-    sys.path.insert(0, str(REPO))
-    try:
-        from data.builders import shapes_segmentation, superres_patches
-    finally:
-        sys.path.remove(str(REPO))
+    shapes_segmentation, superres_patches = _builder("shapes_segmentation"), _builder("superres_patches")
     seg_x, seg_y = shapes_segmentation.make_split(SEG_N, SEG_SEED)
     sr_hr, sr_lr, _ = superres_patches.make_split(superres_patches.TEST_PHOTOS, SR_SEED)
     return {"seg_x": seg_x, "seg_y": seg_y, "sr_lr": sr_lr, "sr_hr": sr_hr}

@@ -1,4 +1,4 @@
-"""Fixes to two nbgrader preprocessors, and one for feedback, used by ``nbgrader_config.py``.
+"""Fixes to nbgrader's preprocessors, one for stderr and one for feedback, used by ``nbgrader_config.py``.
 
 nbgrader 0.9's ``DeduplicateIds`` keeps the last of two cells with one grade_id and
 leaves the other with empty nbgrader metadata, which nbgrader then takes for an old
@@ -104,6 +104,24 @@ class RestoreMissingCells(OverwriteCells):
                 nb.cells.append(self.missing_cell_transform(source_cells[order.index(task_cell.name)],
                                                             task_cell.max_score, is_task=True))
         return nb, resources
+
+
+class StderrIsNotAFailure(NbGraderPreprocessor):
+    """In a test cell, text on stderr (a warning from correct code: NumPy's RuntimeWarning, a Keras
+    notice, a leftover tf.print) becomes ordinary output under a note, so that nbgrader, which
+    scores any stderr in a test cell as a failure, scores it as the pytest runner does: only an
+    error (an exception, a failed assertion) costs points. Runs right after Execute."""
+
+    NOTE = "Note: your code wrote to stderr during this test (warnings cost no points):\n"
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
+            return cell, resources
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                output["name"] = "stdout"
+                output["text"] = self.NOTE + output.get("text", "")
+        return cell, resources
 
 
 class ClearHiddenTestOutputs(NbGraderPreprocessor):

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -86,37 +87,73 @@ def balanced_shards(students: list[str], jobs: int, cost: Callable[[str], float]
 
 def autograde(submitted: Path, feedback: Path | None = None, export: Path | None = None,
               keep: Path | None = None, jobs: int = 1,
-              cost: Callable[[str], float] | None = None) -> list[CellGrade]:
+              cost: Callable[[str], float] | None = None,
+              progress: Callable[..., None] | None = None) -> list[CellGrade]:
     """Run nbgrader on every student under ``submitted`` and return every grade cell's score.
 
     nbgrader autogrades one student at a time; with ``jobs`` > 1 the class is split into
     that many shards of about equal ``cost`` (a student's estimated grading time; by
     default the number of notebooks handed in), each graded in its own course folder (its
-    own gradebook) at once.
+    own gradebook) at once. ``progress(what, count=n)`` is called as nbgrader finishes
+    notebooks (read from its autograded folder every few seconds).
     """
     students = sorted(p.name for p in submitted.iterdir() if p.is_dir())
     jobs = max(1, min(jobs, len(students)))
     if jobs == 1:
-        return _autograde_shard(submitted, students, feedback, export, keep)
+        return _autograde_shard(submitted, students, feedback, export, keep, progress)
     from concurrent.futures import ThreadPoolExecutor
 
     if feedback is not None or export is not None:
         raise ValueError("feedback and export need one gradebook: use jobs=1")
     shards = balanced_shards(students, jobs, cost or notebooks_handed_in(submitted))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        parts = list(pool.map(lambda shard: _autograde_shard(submitted, shard, keep=keep), shards))
+        parts = list(pool.map(lambda shard: _autograde_shard(submitted, shard, keep=keep, progress=progress),
+                              shards))
     return [grade for part in parts for grade in part]
 
 
+class _Watch:
+    """Calls ``progress(what, count=n)`` as graded notebooks appear under ``folder``."""
+
+    def __init__(self, folder: Path, progress: Callable[..., None] | None):
+        self.folder, self.progress, self.seen = folder, progress, set()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _poll(self) -> None:
+        now = {p for p in self.folder.glob(f"*/{ASSIGNMENT}/*.ipynb")}
+        new = now - self.seen
+        if new and self.progress is not None:
+            self.progress(f"nbgrader: {sorted(new)[-1].parent.parent.name}", count=len(new))
+        self.seen |= new
+
+    def _run(self) -> None:
+        while not self.stop.wait(2.0):
+            self._poll()
+
+    def __enter__(self):
+        if self.progress is not None:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        if self.progress is not None:
+            self.thread.join()
+            self._poll()
+
+
 def _autograde_shard(submitted: Path, students: list[str], feedback: Path | None = None,
-                     export: Path | None = None, keep: Path | None = None) -> list[CellGrade]:
+                     export: Path | None = None, keep: Path | None = None,
+                     progress: Callable[..., None] | None = None) -> list[CellGrade]:
     from nbgrader.api import Gradebook
 
     with tempfile.TemporaryDirectory(prefix="convnets-nbgrader-") as tmp:
         root = Path(tmp)
         make_course(root, submitted, students)
         _nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
-        graded = _nbgrader(root, "autograde", ASSIGNMENT, "--create", "--force", check=False)
+        with _Watch(root / "autograded", progress):
+            graded = _nbgrader(root, "autograde", ASSIGNMENT, "--create", "--force", check=False)
         if graded.returncode != 0:
             failed = sorted(set(re.findall(r"error processing assignment '[^']+' for student '([^']+)'",
                                            graded.stdout + graded.stderr)))

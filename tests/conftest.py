@@ -1,90 +1,84 @@
-"""Shared fixtures: the example class, graded once per session by each runner."""
+"""Shared fixtures: a fresh clone of the repository, the README's main job run in it (quick,
+then ``--full``), and the example class as both runners graded it there."""
 from __future__ import annotations
 
+import json
 import os
-import sys
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-TESTS = Path(__file__).resolve().parent
-sys.path.insert(0, str(TESTS))
-sys.path.insert(0, str(TESTS.parent))
-
-import example_submissions  # noqa: E402
+from autograder.core import REPO
 
 
-@pytest.fixture(scope="session")
-def example_class(tmp_path_factory) -> Path:
-    """Every example submission in nbgrader's layout: <example>/convnets/*.ipynb."""
-    out = tmp_path_factory.mktemp("submitted")
-    example_submissions.write_examples(out)
-    return out
+def _git(*args, cwd: Path) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout
 
 
 @pytest.fixture(scope="session")
-def graded_by_pytest(example_class) -> dict:
+def fresh_clone(tmp_path_factory) -> Path:
+    """This checkout as a new clone would have it: every file git tracks or would track (the
+    working tree's changes included), in a new repository with one commit. It shares this
+    checkout's ``.venv/`` (made from the same pins by ``scripts/venv.sh``), whose stamp says it
+    is up to date, so ``run.sh`` goes straight to its work."""
+    clone = tmp_path_factory.mktemp("clone") / "repo"
+    files = _git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=REPO).split("\0")
+    for rel in filter(None, files):
+        src = REPO / rel
+        if not src.exists() and not src.is_symlink():
+            continue   # deleted in the working tree
+        dst = clone / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst, follow_symlinks=False)
+    _git("init", "-q", cwd=clone)
+    _git("add", "-A", cwd=clone)
+    _git("-c", "user.name=test", "-c", "user.email=test@example.org", "commit", "-q", "-m", "snapshot", cwd=clone)
+    (clone / ".venv").symlink_to(REPO / ".venv", target_is_directory=True)
+    return clone
+
+
+def run_main_job(clone: Path, *args: str) -> dict:
+    """``bash run.sh ARGS`` in ``clone``: exit code, output, last line and ``git status`` after."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    proc = subprocess.run(["bash", "run.sh", *args], cwd=clone, capture_output=True, text=True, env=env)
+    lines = proc.stdout.strip().splitlines()
+    return {"args": args, "code": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr,
+            "last": lines[-1] if lines else "", "status": _git("status", "--porcelain", cwd=clone)}
+
+
+@pytest.fixture(scope="session")
+def main_job(fresh_clone) -> dict:
+    """The README's main job on a fresh clone, as written: ``bash run.sh``, then ``bash run.sh
+    --full`` (which grades the whole example class with both runners, read by the tests of
+    the examples below)."""
+    return {"clone": fresh_clone, "quick": run_main_job(fresh_clone), "full": run_main_job(fresh_clone, "--full")}
+
+
+@pytest.fixture(scope="session")
+def full_scores(main_job) -> dict[str, dict]:
+    """``{example: row}`` of ``run.sh --full``'s table (autograder.compare), with each example's
+    results.json from the pytest runner and nbgrader's score of each check."""
+    path = main_job["clone"] / "build" / "full" / "scores.json"
+    assert path.is_file(), f"run.sh --full wrote no {path}:\n{main_job['full']['stdout'][-3000:]}"
+    return {row["student"]: row for row in json.loads(path.read_text())["rows"]}
+
+
+@pytest.fixture(scope="session")
+def graded_by_pytest(full_scores) -> dict:
     """``{example: {"exit": code, "results": results.json}}`` from `pytest autograder`."""
-    from autograder.compare import grade_class_with_pytest
-
-    return grade_class_with_pytest(example_class, jobs=os.cpu_count() or 1,
-                                   cost=example_submissions.grading_cost)
-
-
-def nbgrader_examples() -> list[str]:
-    """The examples nbgrader grades in the suite: all but those marked ``nbgrader=False``."""
-    return ["solution", "blank"] + [e.name for e in example_submissions.all_examples() if e.nbgrader]
+    return {name: {"exit": row["exit"], "results": row["results"]} for name, row in full_scores.items()}
 
 
 @pytest.fixture(scope="session")
-def graded_by_nbgrader(example_class, tmp_path_factory) -> dict:
-    """``{example: {grade_id: auto score}}`` from nbgrader autograde on the same
-    submissions (those of :func:`nbgrader_examples`)."""
-    from autograder.nbgrader_runner import autograde, scores_by_student
-
-    chosen = tmp_path_factory.mktemp("submitted_nbgrader")
-    for name in nbgrader_examples():
-        (chosen / name).symlink_to(example_class / name, target_is_directory=True)
-    keep = tmp_path_factory.getbasetemp() / "nbgrader_course"
-    return scores_by_student(autograde(chosen, keep=keep, jobs=os.cpu_count() or 1,
-                                       cost=lambda name: example_submissions.grading_cost(name, nbgrader=True)))
+def graded_by_nbgrader(full_scores) -> dict:
+    """``{example: {grade_id: auto score}}`` from nbgrader autograde on the same submissions
+    (all but those nbgrader must not be asked to grade)."""
+    return {name: row["nbgrader_scores"] for name, row in full_scores.items() if row.get("nbgrader") is not None}
 
 
 @pytest.fixture(scope="session")
-def autograded_by_nbgrader(graded_by_nbgrader, tmp_path_factory) -> Path:
+def autograded_by_nbgrader(main_job, full_scores) -> Path:
     """nbgrader's graded notebooks, with their outputs: ``<example>/convnets/*.ipynb``."""
-    return tmp_path_factory.getbasetemp() / "nbgrader_course" / "autograded"
-
-
-_SOLUTIONS: dict[str, dict] = {}
-
-
-def solution_namespace(name: str) -> dict:
-    """The namespace of a source notebook after running its code cells (not its test
-    cells, nor the demo cells that only train and plot) in this process, from the release folder so that its imports and data resolve."""
-    if name not in _SOLUTIONS:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import nbformat
-
-        from autograder.child import is_test_cell
-        from autograder.core import RELEASE_DIR, SOURCE_DIR, registry
-
-        spec = registry()[name]
-        test_ids = {c.grade_id for c in spec.checks}
-        nb = nbformat.read(str(SOURCE_DIR / spec.filename), as_version=4)
-        ns: dict = {"__name__": f"solution_{name}"}
-        cwd = os.getcwd()
-        sys.path.insert(0, str(RELEASE_DIR))
-        os.chdir(RELEASE_DIR)
-        try:
-            for cell in nb.cells:
-                demo = cell.metadata.get("nbgrader", {}).get("grade_id") in spec.demo_cells
-                if cell.cell_type == "code" and not is_test_cell(cell, test_ids) and not demo:
-                    exec(compile(cell.source, f"<{name}>", "exec"), ns)
-        finally:
-            os.chdir(cwd)
-            sys.path.remove(str(RELEASE_DIR))
-        _SOLUTIONS[name] = ns
-    return _SOLUTIONS[name]
+    return main_job["clone"] / "build" / "full" / "nbgrader" / "autograded"

@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-import example_submissions as ex
+from autograder import examples as ex
 from autograder import batch
 from autograder.core import ASSIGNMENT, registry
 
@@ -131,3 +131,27 @@ def test_bad_arguments_say_what_was_expected(tmp_path):
         batch.students_of(tmp_path / "missing")
     with pytest.raises(SystemExit, match="no students/ folder"):
         batch.merge([tmp_path], tmp_path / "out")
+
+
+def test_every_output_stays_valid_whatever_a_student_raises(tmp_path):
+    """Control characters, NUL, an escape sequence, a lone surrogate, ']]>' and HTML in a check's
+    message and in a student folder's name: junit.xml parses, results.json and grades.csv read
+    back, report.html holds no raw control character."""
+    nasty = "\x1b[31m bad\x00 \ud800 ]]> <script>alert(1)</script> \x07"
+    from autograder.grading import CheckResult, SubmissionResult
+
+    result = SubmissionResult(path="x", tests=[CheckResult("nb2_conv_output_size", NB, 0.0, 2.0, f"raised {nasty}")],
+                              problems=[f"problem {nasty}"])
+    from autograder.core import printable
+
+    result.tests = [CheckResult(t.name, t.notebook, t.score, t.max_score, printable(t.output)) for t in result.tests]
+    record = {"student": "s\x01tudent", "fingerprint": "", "status": batch.GRADED, "timestamp": "",
+              "results": result.gradescope(), "notebook_of": {"nb2_conv_output_size": NB}, "seconds": 1}
+    records = {record["student"]: record}
+    batch.write_outputs(records, tmp_path, quiet=True)
+    root = ET.parse(tmp_path / "junit.xml").getroot()
+    assert "\\x1b" in ET.tostring(root, encoding="unicode")
+    assert list(csv.DictReader((tmp_path / "grades.csv").open()))[0]["raw_score"] == "0.0"
+    html = (tmp_path / "report.html").read_text()
+    assert "<script>alert" not in html and "\x00" not in html and "\x1b" not in html
+    assert json.loads(json.dumps(record["results"]))["tests"][0]["output"].startswith("raised \\x1b")

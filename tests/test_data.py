@@ -3,16 +3,15 @@ cheap builders reproduce the committed arrays from the packages that ship them."
 from __future__ import annotations
 
 import importlib
-import sys
 
 import numpy as np
 import pytest
 
 from autograder.core import REPO
 
+from data import build as data_build
+
 DATA = REPO / "data"
-sys.path.insert(0, str(DATA))
-import build as data_build  # noqa: E402
 
 # Builders that train a model are checked by their own tests; these rebuild in seconds.
 REPRODUCIBLE = ["digits", "shapes_segmentation", "superres_patches"]
@@ -33,7 +32,7 @@ def test_every_shipped_file_is_in_the_release():
 @pytest.mark.slow
 @pytest.mark.parametrize("builder", [b for b in REPRODUCIBLE if (DATA / "builders" / f"{b}.py").exists()])
 def test_builder_reproduces_the_committed_arrays(builder, tmp_path):
-    module = importlib.import_module(f"builders.{builder}")
+    module = importlib.import_module(f"data.builders.{builder}")
     for filename in module.build(tmp_path):
         with np.load(tmp_path / filename, allow_pickle=False) as new, \
                 np.load(DATA / filename, allow_pickle=False) as old:

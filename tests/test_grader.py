@@ -10,11 +10,12 @@ import nbformat
 import numpy as np
 import pytest
 
-import example_submissions as ex
-import hostile_submissions as hs
+from autograder import examples as ex
+from autograder.examples import hostile as hs
 from autograder.core import REPO, decode, encode, to_plain
 from autograder.grading import SubmissionError, SubmissionGrader, find_notebooks, grade_submission
 from autograder.sandbox import Limits, run_notebook
+from tests.helpers import write_example
 
 NB1 = "1_residual_connections"
 
@@ -88,12 +89,6 @@ def test_cli_exit_codes_and_results_json_for_unreadable(tmp_path):
 NB2 = "2_transpose_convolution"
 
 
-def write_example(tmp_path: Path, example) -> Path:
-    path = tmp_path / f"{example.notebook}.ipynb"
-    nbformat.write(ex.apply(example), str(path))
-    return path
-
-
 @pytest.mark.slow
 def test_each_fault_costs_only_the_check_that_meets_it(tmp_path):
     """A hang, os._exit, SIGKILL, memory over the limit and a flood of output, each in the check
@@ -158,3 +153,18 @@ def test_results_json_lists_manual_answers_as_awaiting(tmp_path):
     assert data["score"] == 5.0 and [t["name"] for t in data["tests"]] == ["nb1_deep_net"]
     assert set(data["tests"][0]) == {"name", "score", "max_score", "output", "visibility"}
     assert "Awaiting a grader" in data["output"] and "nb1_why_shortcut" in data["output"]
+
+
+@pytest.mark.slow
+def test_the_pytest_command_gives_what_the_comparison_reported(full_scores, main_job, tmp_path):
+    """The example class is graded in-process (the batch grader's way); the pytest command, run
+    on one of its examples, writes the same scores and messages and exits as reported."""
+    example = "nb2_round_not_floor_and_plus_2p"
+    folder = main_job["clone"] / "build" / "full" / "submitted" / example / "convnets"
+    results = tmp_path / "results.json"
+    proc = run_cli("--submission", str(folder), "--results-json", str(results), cwd=main_job["clone"])
+    assert proc.returncode == full_scores[example]["exit"] == 1, proc.stdout[-2000:]
+    by_cli = {t["name"]: (t["score"], t["output"]) for t in json.loads(results.read_text())["tests"]}
+    reported = {t["name"]: (t["score"], t["output"]) for t in full_scores[example]["results"]["tests"]
+                if t["name"].startswith("nb2_")}
+    assert by_cli == reported

@@ -1,7 +1,7 @@
 """Hostile submissions: the sandbox holds, the grader's files stay as they were, feedback hides
 the hidden checks, and grading the same submission again gives the same result.
 
-The examples themselves (tests/hostile_submissions.py) are graded with the other examples by
+The examples themselves (autograder/examples/hostile.py) are graded with the other examples by
 both runners (tests/test_examples.py), which checks that each fails exactly its checks.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import example_submissions as ex
-import hostile_submissions as hs
+from autograder import examples as ex
+from autograder.examples import hostile as hs
 from autograder import batch
 from autograder.confine import landlock_abi
 from autograder.core import ASSIGNMENT, REPO, registry
@@ -119,16 +119,18 @@ def test_a_notebook_for_another_kernel_is_graded_with_python_and_says_so(graded_
 
 
 @pytest.mark.slow
-def test_the_grader_files_are_as_they_were_after_the_hostile_examples(graded_by_pytest):
+def test_the_grader_files_are_as_they_were_after_the_hostile_examples(graded_by_pytest, main_job):
     """nb2_hostile_reads_grader tried to change the checks, empty the references and plant
-    results in /tmp; the graded examples (the fixture) ran before this test."""
+    results in /tmp; the graded examples (the fixture, in a fresh clone) ran before this test."""
     assert all(name in graded_by_pytest for name in THREATS)
-    for path in (REPO / "autograder" / "checks").glob("nb2_*.py"):
+    clone = main_job["clone"]
+    assert main_job["full"]["status"] == "", f"the clone's files changed:\n{main_job['full']['status']}"
+    for path in (clone / "autograder" / "checks").glob("nb2_*.py"):
         assert "judge_transpose_conv_output_size(*a): pass" not in path.read_text(), path
     for name in registry():
-        with np.load(REPO / "autograder" / "references" / f"{name}.npz", allow_pickle=False) as refs:
+        with np.load(clone / "autograder" / "references" / f"{name}.npz", allow_pickle=False) as refs:
             assert refs.files, name
-    assert not (REPO / "autograder" / "references" / "results.json").exists()
+    assert not (clone / "autograder" / "references" / "results.json").exists()
     assert not (Path(tempfile.gettempdir()) / "nb2_transpose_conv_output_size.npz").exists()
 
 
@@ -223,3 +225,39 @@ def test_the_same_submission_ten_times_gets_the_same_result_and_others_are_unhar
     assert failed & {c.grade_id for c in registry()[hs.NB].checks} == set(example.fails)
     honest = {t["name"]: t for t in records["solution"]["results"]["tests"]}
     assert all(honest[c.grade_id]["score"] == c.points for c in registry()[hs.NB].checks)
+
+
+I386_FORK = textwrap.dedent("""
+    import ctypes, mmap, os, sys
+    from pathlib import Path
+    if sys.argv[1] == "1":
+        from autograder.confine import confine
+        confine(Path(sys.argv[2]), [])
+    number = int(sys.argv[3])
+    if sys.argv[4] == "int80":     # i386: mov eax, number; int 0x80; ret
+        code = bytes([0xb8]) + number.to_bytes(4, "little") + bytes([0xcd, 0x80, 0xc3])
+    else:                          # x32: mov eax, number | 0x40000000; syscall; ret
+        code = bytes([0xb8]) + (number | 0x40000000).to_bytes(4, "little") + bytes([0x0f, 0x05, 0xc3])
+    buf = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    buf.write(code)
+    result = ctypes.CFUNCTYPE(ctypes.c_long)(ctypes.addressof(ctypes.c_char.from_buffer(buf)))()
+    if result == 0:
+        os._exit(0)
+    print("returned", result, flush=True)
+""")
+
+
+@pytest.mark.skipif(__import__("platform").machine() != "x86_64", reason="i386 and x32 system calls are x86_64's")
+@pytest.mark.parametrize("abi, number", [("int80", 2), ("int80", 120), ("x32", 57)], ids=["i386-fork", "i386-clone", "x32-fork"])
+def test_another_abis_system_calls_kill_a_confined_process(tmp_path, abi, number):
+    """A process of another ABI's numbering (i386's int 0x80: 2 is fork, 120 clone; x32's bit 30)
+    gets past a filter that only knows x86_64's numbers: confined, the call kills the process
+    (SIGSYS) and no process is made. Unconfined, the i386 fork does make one (the hole shown)."""
+    script = tmp_path / "abi.py"
+    script.write_text(I386_FORK)
+    run = lambda confined: subprocess.run([sys.executable, str(script), str(int(confined)), str(tmp_path), str(number),
+                                           abi], cwd=REPO, capture_output=True, text=True, timeout=60)
+    if abi == "int80" and number == 2:
+        assert "returned" in run(False).stdout, "unconfined, the i386 fork should make a process"
+    confined = run(True)
+    assert confined.returncode == -31 and "returned" not in confined.stdout, (confined.returncode, confined.stdout)

@@ -5,7 +5,7 @@ import csv
 
 import pytest
 
-import example_submissions as ex
+from autograder import examples as ex
 from autograder.core import registry
 
 
@@ -76,7 +76,7 @@ def test_damaged_metadata_is_repaired_or_dropped_not_fatal():
     or too new (SchemaTooOldError/SchemaTooNewError). DropDamagedMetadata puts the version back
     when that is all that is wrong (the tampered example's two cells keep their ids), and
     drops metadata that is still invalid (points that are not a number)."""
-    import hostile_submissions as hs
+    from autograder.examples import hostile as hs
     from nbgrader.nbgraderformat import MetadataValidator, SchemaTooNewError, SchemaTooOldError
 
     from autograder.nbgrader_preprocessors import DropDamagedMetadata

@@ -65,3 +65,34 @@ def test_release_cells_are_clean():
             meta = cell["metadata"].get("nbgrader", {})
             if meta.get("grade") or meta.get("locked"):
                 assert "checksum" in meta, f"{name}/{meta.get('grade_id')}: no nbgrader checksum"
+
+
+def test_a_mirror_edited_by_hand_is_never_overwritten_silently(tmp_path, monkeypatch, capsys):
+    """Only the notebook changed: the mirror follows it. The mirror changed (by hand): nothing is
+    written, and the message names the two ways; --from-text carries the edit into the notebook."""
+    import shutil
+
+    name = list(registry())[1]
+    source, text = tmp_path / "convnets", tmp_path / "text"
+    source.mkdir()
+    text.mkdir()
+    shutil.copy(SOURCE_DIR / f"{name}.ipynb", source)
+    shutil.copy(build.TEXT_DIR / f"{name}.py", text)
+    monkeypatch.setattr(build, "SOURCE_DIR", source)
+    monkeypatch.setattr(build, "TEXT_DIR", text)
+    monkeypatch.setattr(build, "SYNC_FILE", text / "sync.json")
+    monkeypatch.setattr(build, "REPO", tmp_path)
+    assert build.sync_mirrors([name]) == []                      # in sync: recorded
+    nb = nbformat.read(str(source / f"{name}.ipynb"), as_version=4)
+    nb.cells[0].source += "\n\nA sentence added in Jupyter."
+    nbformat.write(nb, str(source / f"{name}.ipynb"))
+    assert build.sync_mirrors([name]) == []                      # the notebook changed: the mirror follows
+    assert "A sentence added in Jupyter." in (text / f"{name}.py").read_text()
+    mirror = text / f"{name}.py"
+    mirror.write_text(mirror.read_text().replace("A sentence added in Jupyter.", "A sentence edited as text."))
+    problems = build.sync_mirrors([name])
+    assert len(problems) == 1 and "edited by hand" in problems[0] and "--from-text" in problems[0]
+    assert "A sentence edited as text." in mirror.read_text()   # not overwritten
+    assert build.sync_mirrors([name], "from-text") == []
+    cells = nbformat.read(str(source / f"{name}.ipynb"), as_version=4).cells
+    assert "A sentence edited as text." in cells[0].source and cells[0].id == nb.cells[0].id

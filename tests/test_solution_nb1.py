@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import solution_namespace
+from tests.helpers import solution_namespace
 
 NB = "1_residual_connections"
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import nb2_transpose as checks
-from conftest import solution_namespace
+from tests.helpers import solution_namespace
 
 NB = "2_transpose_convolution"
 
@@ -79,3 +79,47 @@ def test_d2l_example(ns):
     np.testing.assert_array_equal(ns["conv_transpose2d"](X, K, 1)[..., 0], [[0, 0, 1], [0, 4, 6], [4, 12, 9]])
     np.testing.assert_array_equal(ns["conv_transpose2d"](X, K, 2)[..., 0],
                                   [[0, 0, 0, 1], [0, 0, 2, 3], [0, 2, 0, 3], [4, 6, 6, 9]])
+
+
+@pytest.mark.parametrize("index", range(len(checks.MATRIX_CASES)))
+def test_conv_matrix_is_conv2d_and_its_transpose_is_conv2d_transpose(ns, index):
+    """C @ x equals Keras's Conv2D (after p zeros of padding) and C.T @ y equals Keras's
+    Conv2DTranspose with the output padding that gives i back, cropped by p."""
+    from keras import layers
+
+    i, k, s, p = checks.MATRIX_CASES[index]
+    kernel = checks._matrix_kernel(index, k)
+    C = ns["conv_matrix"](kernel, i, s, p)
+    o = (i + 2 * p - k) // s + 1
+    g = np.random.default_rng(index)
+    x, y = g.normal(size=(i, i)), g.normal(size=(o, o))
+    conv = layers.Conv2D(1, k, strides=s, use_bias=False)
+    conv.build((1, i + 2 * p, i + 2 * p, 1))
+    conv.set_weights([kernel[..., None, None].astype("float32")])
+    padded = np.pad(x, p)[None, ..., None].astype("float32")
+    np.testing.assert_allclose(C @ x.ravel(), np.asarray(conv(padded)).ravel(), rtol=1e-4, atol=1e-5)
+    a = (i + 2 * p - k) % s
+    back = layers.Conv2DTranspose(1, k, strides=s, padding="valid", output_padding=a, use_bias=False)
+    back.build((1, o, o, 1))
+    back.set_weights([kernel[..., None, None].astype("float32")])
+    full = np.asarray(back(y[None, ..., None].astype("float32")))[0, ..., 0]
+    np.testing.assert_allclose((C.T @ y.ravel()).reshape(i, i), full[p:p + i, p:p + i], rtol=1e-4, atol=1e-5)
+
+
+def test_decoder_output_paddings_give_the_sizes_back_in_keras(ns):
+    """A real Keras encoder and decoder with those paddings ends at the input's size, and every
+    decoder step at the size of its mirror encoder step."""
+    import keras
+    from keras import layers
+
+    for i, depth, k, s, padding in checks.DECODER_GRID[::7]:
+        paddings = ns["decoder_output_paddings"](i, depth, k=k, s=s, padding=padding)
+        h = keras.Input((i, i, 1))
+        sizes = [i]
+        for _ in range(depth):
+            h = layers.Conv2D(1, k, strides=s, padding=padding)(h)
+            sizes.append(h.shape[1])
+        for a, want in zip(paddings, sizes[-2::-1]):
+            assert 0 <= a < s, (i, depth, k, s, padding, paddings)
+            h = layers.Conv2DTranspose(1, k, strides=s, padding=padding, output_padding=a)(h)
+            assert h.shape[1] == want, (i, depth, k, s, padding, paddings)

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import solution_namespace
+from tests.helpers import solution_namespace
 
 NB = "3_image_to_image"
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import solution_namespace
+from tests.helpers import solution_namespace
 
 NB = "4_visualizing_convnets"
 
@@ -119,3 +119,38 @@ def test_overlay_is_the_stated_blend(ns):
     heat = np.random.default_rng(2).uniform(size=(6, 6))   # same size: the resize is the identity
     out = ns["overlay_heatmap"](image, heat, alpha=0.3)
     np.testing.assert_allclose(out, 0.7 * image + 0.3 * matplotlib.colormaps["jet"](heat)[..., :3], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("index", [0, 3, 7, 11])
+def test_class_activation_map_averages_to_the_logit(ns, index):
+    """Zhou et al.'s identity, independent of any CAM code: the spatial mean of sum_c W[c, k] A_c,
+    plus the bias, is the model's logit for k; and the solution's CAM is that map, relu'd and
+    divided by its maximum, for every class."""
+    import keras
+
+    model, image = ns["model"], ns["x_test"][index]
+    maps, logits = keras.Model(model.input, [model.get_layer("conv5").output, model.output])(image[None])
+    kernel, bias = model.get_layer("logits").get_weights()
+    for k in range(kernel.shape[1]):
+        raw = np.einsum("hwc,c->hw", np.asarray(maps[0], dtype=np.float64), kernel[:, k])
+        np.testing.assert_allclose(raw.mean() + bias[k], float(logits[0, k]), rtol=1e-4, atol=1e-4)
+        want = np.maximum(raw, 0) / np.maximum(raw, 0).max() if raw.max() > 0 else np.zeros_like(raw)
+        np.testing.assert_allclose(ns["class_activation_map"](model, image, k), want, rtol=1e-4, atol=1e-5)
+
+
+def test_class_activation_map_is_grad_cam_on_the_last_conv_layer(ns):
+    """For conv5, which feeds global average pooling, Grad-CAM by automatic differentiation equals
+    the CAM after normalisation (the notebook's claim)."""
+    import keras
+    import tensorflow as tf
+
+    model = ns["model"]
+    sub = keras.Model(model.input, [model.get_layer("conv5").output, model.output])
+    for index in range(6):
+        image = ns["x_test"][index]
+        with tf.GradientTape() as tape:
+            maps, logits = sub(image[None])
+            score = logits[0, int(np.argmax(logits[0]))]
+        weights = np.asarray(tape.gradient(score, maps)[0]).mean(axis=(0, 1))
+        cam = np.maximum(np.asarray(maps[0]) @ weights, 0)
+        np.testing.assert_allclose(ns["class_activation_map"](model, image), cam / cam.max(), rtol=1e-4, atol=1e-5)

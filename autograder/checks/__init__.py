@@ -13,6 +13,18 @@ from autograder.core import NotebookSpec
 _MODULES = [importlib.import_module(f"autograder.checks.{p.stem}")
             for p in sorted(Path(__file__).parent.glob("nb[0-9]*_*.py"))]
 
+# What a check module reads before the child confines itself (``preload()``), and whether it may
+# reuse a stored result for a submission provably equal to the solution (``REUSE``).
+PRELOADS = [m.preload for m in _MODULES if hasattr(m, "preload")]
+
+
+def allow_reuse(allowed: bool) -> None:
+    """Reference generation must compute everything: it turns reuse off."""
+    for module in _MODULES:
+        if hasattr(module, "REUSE"):
+            module.REUSE = allowed
+
+
 NOTEBOOKS = {m.NOTEBOOK: NotebookSpec(name=m.NOTEBOOK, checks=list(m.CHECKS), manual=dict(m.MANUAL),
                                         demo_cells=frozenset(getattr(m, "DEMO_CELLS", ())))
              for m in sorted(_MODULES, key=lambda m: m.NOTEBOOK)}

@@ -1,22 +1,24 @@
-"""Checks of notebook 2: transposed-convolution arithmetic (22 auto-graded points).
+"""Checks of notebook 2: transposed-convolution arithmetic, the matrix view, a decoder's paddings.
 
 The size functions are checked exactly, and their type too (a Python or NumPy
-integer; ``7.0`` is rejected), on grids much wider than the visible tests: odd
-sizes, k < s, k = 1, strides up to 5, every padding and output padding. A wrong
-value is explained by naming the slip whose formula gives the received value
-(the formulas are the judge's own, for wording only: the references decide).
-``conv_transpose2d`` is compared with the source solution on seeded float64
-arrays with ``rtol=1e-6, atol=1e-9`` (the solution is verified against Keras in
-tests/test_solution_nb2.py).
+integer, as the notebook asks; ``7.0`` is rejected), on grids much wider than the visible
+tests: odd sizes, k < s, k = 1, strides up to 5, every padding and output padding. A wrong
+value is explained by naming the slip whose formula gives the received value in every
+case (the formulas are the judge's own, for wording only: the references decide).
+``conv_transpose2d`` is compared with the source solution on seeded arrays, paddings
+p >= k among them, within ``ARRAY_TOL`` (float32 arithmetic passes: the contract does not
+ask for float64); the solution is verified against Keras in tests/test_solution_nb2.py.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from autograder.core import Check, describe_error, student_function
-from autograder.checks.common import close, fail, rng
+from autograder.checks.common import Tol, collect_cases, fail, judge_cases, rng
 
 NOTEBOOK = "2_transpose_convolution"
+# Locked cells that only draw or print for the student: the pytest runner skips them.
+DEMO_CELLS = frozenset({"partC_fig", "partE_table", "partG_try", "partH_try"})
 INT_TYPES = {"int", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "intc", "longlong"}
 
 CONV_GRID = [(i, k, s, p) for i in range(1, 12) for k in range(1, 6) for s in range(1, 6) for p in range(0, k)
@@ -54,7 +56,8 @@ def _sizes(f, cases):
 
 
 def _judge_sizes(received, expected, cases, signature, formulas, slips):
-    """First failing case: inputs, expected, received, and the slip that explains it."""
+    """First failing case: inputs, expected, received, and the slip that explains every received
+    value (a slip is named only when its formula gives what the function returned in every case)."""
     if "error" in received:
         fail(f"{signature} raised an error on {received['error']}")
     got, want, types = received["values"], expected["values"], received["types"]
@@ -65,7 +68,9 @@ def _judge_sizes(received, expected, cases, signature, formulas, slips):
                  f"(return an int: use // for the floor, not /).")
         if got[index] != want[index]:
             value = int(got[index])
-            named = [why for why, slip in slips.items() if _safe(slip, case) == value]
+            named = [why for why, slip in slips.items()
+                     if all(_safe(slip, c) in (None, int(g)) for c, g in zip(cases, got))
+                     and _safe(slip, case) == value]
             hint = f" This looks like {named[0]}." if named else ""
             fail(f"{call}: expected {int(want[index])} = {formulas(case)}, received {value}.{hint}")
 
@@ -88,6 +93,7 @@ def judge_conv_size(received, expected):
                  {"round() instead of floor": lambda i, k, s, p: round((i + 2 * p - k) / s) + 1,
                   "ceil instead of floor": lambda i, k, s, p: -((k - i - 2 * p) // s) + 1,
                   "the padding missing (+2p)": lambda i, k, s, p: (i - k) // s + 1,
+                  "p where 2p is needed (p pads each side: i + 2p)": lambda i, k, s, p: (i + p - k) // s + 1,
                   "-2p instead of +2p": lambda i, k, s, p: (i - 2 * p - k) // s + 1,
                   "the +1 missing": lambda i, k, s, p: (i + 2 * p - k) // s})
 
@@ -101,6 +107,7 @@ def judge_transpose_size(received, expected):
     _judge_sizes(received, expected, TRANSPOSE_GRID, "transpose_conv_output_size(i, k, s, p, a)",
                  lambda c: f"{c[2]}*({c[0]} - 1) + {c[4]} + {c[1]} - 2*{c[3]}",
                  {"the -2p missing": lambda i, k, s, p, a: s * (i - 1) + a + k,
+                  "-p where -2p is needed (p pads each side)": lambda i, k, s, p, a: s * (i - 1) + a + k - p,
                   "+2p instead of -2p": lambda i, k, s, p, a: s * (i - 1) + a + k + 2 * p,
                   "a ignored": lambda i, k, s, p, a: s * (i - 1) + k - 2 * p,
                   "s*i instead of s*(i - 1)": lambda i, k, s, p, a: s * i + a + k - 2 * p})
@@ -189,12 +196,15 @@ def judge_keras_size(received, expected):
 
 
 # --------------------------------------------------------------------------- conv_transpose2d
-# (H, W, C_in, C_out, k, s, p, a): several channel counts, strides 1-3, kernels 1-5, odd sizes.
+# (H, W, C_in, C_out, k, s, p, a): several channel counts, strides 1-3, kernels 1-5, odd sizes,
+# and paddings p >= k (p' = k - p - 1 < 0: the padded image is cropped instead).
 ARRAY_CASES = [
     (3, 3, 1, 1, 2, 1, 0, 0), (4, 3, 2, 3, 3, 2, 0, 1), (5, 5, 3, 2, 3, 2, 1, 0), (2, 4, 1, 4, 1, 3, 0, 2),
     (3, 3, 2, 2, 5, 1, 2, 0), (4, 4, 4, 1, 4, 3, 1, 1), (1, 1, 2, 3, 2, 2, 0, 1), (3, 5, 3, 3, 3, 3, 0, 0),
-    (5, 4, 2, 2, 4, 2, 3, 1),
+    (5, 4, 2, 2, 4, 2, 3, 1), (5, 5, 2, 2, 2, 2, 2, 1), (6, 4, 1, 3, 3, 3, 3, 0), (4, 4, 2, 1, 1, 2, 1, 1),
 ]
+# Float32 arithmetic on these inputs (values of size 1 to 10) is within 1e-5 of the float64 result.
+ARRAY_TOL = Tol(rtol=1e-4, atol=1e-5)
 
 
 def _arrays(index, case):
@@ -205,19 +215,16 @@ def _arrays(index, case):
 
 def collect_conv_transpose2d(ns):
     f = student_function(ns, "conv_transpose2d")
-    out = {}
-    for index, case in enumerate(ARRAY_CASES):
-        s, p, a = case[5:]
+
+    def call(indexed):
+        index, case = indexed
         x, kernel = _arrays(index, case)
-        try:
-            y = f(x.copy(), kernel.copy(), s, p, a)
-        except Exception as exc:  # noqa: BLE001
-            out[f"case{index}_error"] = describe_error(exc)
-            continue
-        out[f"case{index}_type"] = type(y).__name__
-        if isinstance(y, np.ndarray) and y.dtype.kind in "biuf":
-            out[f"case{index}"] = np.array(y, dtype=np.float64)
-    return out
+        return f(x.copy(), kernel.copy(), *case[5:])
+
+    # Only NumPy arrays count: a TensorFlow tensor would hide the arithmetic the part asks for.
+    return collect_cases(call, list(enumerate(ARRAY_CASES)),
+                         convert=lambda y: np.array(y, dtype=np.float64)
+                         if isinstance(y, np.ndarray) and y.dtype.kind in "biuf" else None)
 
 
 def mistakes_conv_transpose2d():
@@ -244,42 +251,162 @@ def mistakes_conv_transpose2d():
     return out
 
 
+def _describe_array_case(indexed):
+    _, (H, W, cin, cout, k, s, p, a) = indexed
+    return (f"conv_transpose2d(x of shape ({H}, {W}, {cin}), kernel of shape ({k}, {k}, {cout}, {cin}), "
+            f"s={s}, p={p}, a={a})")
+
+
+def _array_shape_rule(indexed):
+    _, (H, W, cin, cout, k, s, p, a) = indexed
+    return (f"H' = {s}*({H} - 1) + {a} + {k} - 2*{p} = {s * (H - 1) + a + k - 2 * p}, "
+            f"W' = {s}*({W} - 1) + {a} + {k} - 2*{p} = {s * (W - 1) + a + k - 2 * p}, C_out = {cout}"
+            + (f"; p' = {k} - {p} - 1 = {k - p - 1} < 0 means cropping" if k - p - 1 < 0 else ""))
+
+
 def judge_conv_transpose2d(received, expected):
-    for index, (H, W, cin, cout, k, s, p, a) in enumerate(ARRAY_CASES):
-        call = f"conv_transpose2d(x of shape ({H}, {W}, {cin}), kernel of shape ({k}, {k}, {cout}, {cin}), s={s}, p={p}, a={a})"
-        if f"case{index}_error" in received:
-            fail(f"{call} raised {received[f'case{index}_error']}")
-        if f"case{index}" not in received:
-            fail(f"{call}: expected a NumPy array, received a {received[f'case{index}_type']} "
-                 f"(NumPy only: no TensorFlow inside).")
-        got, want = received[f"case{index}"], expected[f"case{index}"]
-        if got.shape != want.shape:
-            Ho, Wo = want.shape[:2]
-            fail(f"{call}: expected shape {want.shape} (H' = {s}*({H} - 1) + {a} + {k} - 2*{p} = {Ho}, "
-                 f"W' = {s}*({W} - 1) + {a} + {k} - 2*{p} = {Wo}, C_out = {cout}), received {got.shape}.")
-        if close(got, want, 1e-6, 1e-9):
+    judge_cases(received, expected, list(enumerate(ARRAY_CASES)), _describe_array_case, ARRAY_TOL,
+                mistakes={"unflipped": "the values are those of the kernel without the flip: a transposed "
+                                       "convolution is a direct convolution with the kernel flipped in both spatial "
+                                       "axes (kernel[::-1, ::-1]).",
+                          "layout": "the values are those of the kernel read as (k, k, C_in, C_out); Keras's "
+                                    "Conv2DTranspose stores it as (k, k, C_out, C_in)."},
+                shape_rule=_array_shape_rule, what="a NumPy array (NumPy only: no TensorFlow inside)")
+
+
+# --------------------------------------------------------------------------- conv_matrix
+# (i, k, s, p): stride and padding alone and together, a kernel as large as the padded input.
+MATRIX_CASES = [(4, 3, 1, 0), (5, 3, 2, 1), (6, 2, 2, 0), (5, 1, 3, 0), (4, 3, 1, 2), (7, 5, 2, 2), (3, 3, 1, 0),
+                (6, 4, 3, 1)]
+MATRIX_TOL = Tol(rtol=1e-4, atol=1e-5)   # as the visible test, which compares with Keras in float32
+
+
+def _matrix_kernel(index, k):
+    return rng("nb2-matrix", index).normal(size=(k, k))
+
+
+def _reference_matrix(kernel, i, s, p):
+    k = kernel.shape[0]
+    o = (i + 2 * p - k) // s + 1
+    C = np.zeros((o * o, i * i))
+    for r in range(o):
+        for c in range(o):
+            for u in range(k):
+                for v in range(k):
+                    row, col = r * s - p + u, c * s - p + v
+                    if 0 <= row < i and 0 <= col < i:
+                        C[r * o + c, row * i + col] = kernel[u, v]
+    return C
+
+
+def collect_conv_matrix(ns):
+    f = student_function(ns, "conv_matrix")
+    return collect_cases(lambda indexed: f(_matrix_kernel(indexed[0], indexed[1][1]), indexed[1][0], s=indexed[1][2],
+                                           p=indexed[1][3]), list(enumerate(MATRIX_CASES)))
+
+
+def mistakes_conv_matrix():
+    """A flipped kernel (a true convolution, not Keras's cross-correlation), the stride or the
+    padding left out, and the padding counted as columns: by the grader's own code."""
+    out = {}
+    for index, (i, k, s, p) in enumerate(MATRIX_CASES):
+        kernel = _matrix_kernel(index, k)
+        out[f"case{index}_flipped"] = _reference_matrix(kernel[::-1, ::-1], i, s, p)
+        if s > 1:
+            o = (i + 2 * p - k) // s + 1
+            every = _reference_matrix(kernel, i, 1, p)
+            full = (i + 2 * p - k) + 1
+            rows = [r * s * full + c * s for r in range(o) for c in range(o)]
+            out[f"case{index}_stride_rows"] = every[rows]
+    return out
+
+
+def judge_conv_matrix(received, expected):
+    def describe(indexed):
+        _, (i, k, s, p) = indexed
+        return f"conv_matrix(kernel of shape ({k}, {k}), i={i}, s={s}, p={p})"
+
+    def shape_rule(indexed):
+        _, (i, k, s, p) = indexed
+        o = (i + 2 * p - k) // s + 1
+        return f"o = ({i} + 2*{p} - {k}) // {s} + 1 = {o}: (o*o, i*i) = ({o * o}, {i * i})"
+
+    judge_cases(received, expected, list(enumerate(MATRIX_CASES)), describe, MATRIX_TOL,
+                mistakes={"flipped": "these are the weights of the flipped kernel: Keras's Conv2D does not flip "
+                                     "(a cross-correlation), the flip belongs to the transposed convolution.",
+                          "stride_rows": "the windows do not move by the stride: output (r, c) starts at input "
+                                         "row r*s - p and column c*s - p."},
+                shape_rule=shape_rule, why="Row r*o + c holds kernel[u, v] at column (r*s - p + u)*i + (c*s - p + v).")
+
+
+# --------------------------------------------------------------------------- decoder_output_paddings
+def _valid_sizes(i, depth, k, s):
+    sizes = [i]
+    for _ in range(depth):
+        sizes.append((sizes[-1] - k) // s + 1 if sizes[-1] >= k else 0)
+    return sizes
+
+
+DECODER_GRID = [(i, depth, k, s, padding) for padding in ("same", "valid") for s in (2, 3) for k in (1, 3, 5)
+                for depth in (1, 2, 3) for i in range(1, 41)
+                if padding == "same" or all(size >= k for size in _valid_sizes(i, depth, k, s)[:-1])]
+
+
+def collect_decoder_paddings(ns):
+    f = student_function(ns, "decoder_output_paddings")
+    out = {"values": [], "error": ""}
+    for case in DECODER_GRID:
+        try:
+            got = f(*case[:2], k=case[2], s=case[3], padding=case[4])
+            values = [int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else -10 ** 6
+                      for v in got]
+        except Exception as exc:  # noqa: BLE001
+            out["error"] = f"{case}: {describe_error(exc)}"
+            break
+        out["values"].append(",".join(map(str, values)))
+    return out
+
+
+def judge_decoder_paddings(received, expected):
+    if received.get("error"):
+        case = received["error"].split(":")[0]
+        fail(f"decoder_output_paddings{case} raised {received['error'].split(': ', 1)[-1]}")
+    for index, (i, depth, k, s, padding) in enumerate(DECODER_GRID):
+        got, want = str(received["values"][index]), str(expected["values"][index])
+        if got == want:
             continue
-        if close(got, expected[f"mistake_case{index}_unflipped"], 1e-6, 1e-9):
-            fail(f"{call}: the values are those of the kernel without the flip: a transposed convolution "
-                 f"is a direct convolution with the kernel flipped in both spatial axes (kernel[::-1, ::-1]).")
-        layout = expected.get(f"mistake_case{index}_layout")
-        if layout is not None and close(got, layout, 1e-6, 1e-9):
-            fail(f"{call}: the values are those of the kernel read as (k, k, C_in, C_out); Keras's "
-                 f"Conv2DTranspose stores it as (k, k, C_out, C_in).")
-        where = np.unravel_index(np.argmax(np.abs(got - want)), want.shape)
-        fail(f"{call}: {int(np.sum(~np.isclose(got, want, 1e-6, 1e-9)))} of {want.size} values differ; at "
-             f"{tuple(int(i) for i in where)} expected {want[where]:.6g}, received {got[where]:.6g}.")
+        call = f"decoder_output_paddings({i}, {depth}, k={k}, s={s}, padding={padding!r})"
+        sizes = _same_sizes(i, depth, s) if padding == "same" else _valid_sizes(i, depth, k, s)
+        hint = ""
+        if got == ",".join(want.split(",")[::-1]):
+            hint = " These are the right paddings in the encoder's order; the decoder starts from the smallest size."
+        elif "-1000000" in got:
+            hint = " Each padding should be an int."
+        fail(f"{call}: expected [{want}], received [{got}]. The encoder's sizes are {' -> '.join(map(str, sizes))}; "
+             f"each decoder step must give the size back ('same': (o - 1)*s + k mod 2 + a; 'valid': (o - 1)*s + k + a)."
+             + hint)
+
+
+def _same_sizes(i, depth, s):
+    sizes = [i]
+    for _ in range(depth):
+        sizes.append(-(-sizes[-1] // s))
+    return sizes
 
 
 CHECKS = [
-    Check("nb2_conv_output_size", NOTEBOOK, 3, "conv_output_size", collect_conv_size, judge_conv_size),
-    Check("nb2_transpose_conv_output_size", NOTEBOOK, 3, "transpose_conv_output_size",
+    Check("nb2_conv_output_size", NOTEBOOK, 2, "conv_output_size", collect_conv_size, judge_conv_size),
+    Check("nb2_transpose_conv_output_size", NOTEBOOK, 2, "transpose_conv_output_size",
           collect_transpose_size, judge_transpose_size),
-    Check("nb2_equivalent", NOTEBOOK, 3, "transpose_conv_equivalent", collect_equivalent, judge_equivalent),
-    Check("nb2_output_padding", NOTEBOOK, 3, "output_padding_for", collect_output_padding, judge_output_padding),
-    Check("nb2_keras_output_size", NOTEBOOK, 4, "keras_conv_transpose_output_size",
+    Check("nb2_equivalent", NOTEBOOK, 2, "transpose_conv_equivalent", collect_equivalent, judge_equivalent),
+    Check("nb2_output_padding", NOTEBOOK, 2, "output_padding_for", collect_output_padding, judge_output_padding),
+    Check("nb2_keras_output_size", NOTEBOOK, 3, "keras_conv_transpose_output_size",
           collect_keras_size, judge_keras_size),
-    Check("nb2_conv_transpose2d", NOTEBOOK, 6, "conv_transpose2d", collect_conv_transpose2d,
-          judge_conv_transpose2d, mistakes=mistakes_conv_transpose2d),
+    Check("nb2_conv_transpose2d", NOTEBOOK, 5, "conv_transpose2d", collect_conv_transpose2d,
+          judge_conv_transpose2d, mistakes=mistakes_conv_transpose2d, tol=ARRAY_TOL),
+    Check("nb2_conv_matrix", NOTEBOOK, 4, "conv_matrix", collect_conv_matrix, judge_conv_matrix,
+          mistakes=mistakes_conv_matrix, tol=MATRIX_TOL),
+    Check("nb2_decoder_output_paddings", NOTEBOOK, 2, "decoder_output_paddings", collect_decoder_paddings,
+          judge_decoder_paddings),
 ]
 MANUAL = {"nb2_why_output_padding": 3}

@@ -1,28 +1,33 @@
-"""Checks of notebook 4: feature maps and Grad-CAM on the shipped model (17 auto-graded points).
+"""Checks of notebook 4: feature maps, Grad-CAM and the original CAM on the shipped model.
 
 Inputs are the shipped model (``data/shapes_cnn.keras``) and fixed test images,
-plus small seeded arrays. Heatmaps and grids are in [0, 1] and compared with
-``rtol=1e-4, atol=1e-5``; activations with ``rtol=1e-4, atol=1e-6``. A wrong
+plus small seeded arrays. Heatmaps and grids are in [0, 1] and compared within
+``MAP_TOL``; activations within ``ACT_TOL`` (float32 arithmetic passes). A wrong
 Grad-CAM is named by comparing it with what the typical mistakes give on the
 same images (softmax instead of logit, weights summed over the wrong axes, no
-ReLU, no normalisation), computed by the grader's own code.
+ReLU, no normalisation), computed by the grader's own code. The pointing game is
+also played on boxes drawn just around each peak (inside, one pixel outside, on the
+exclusive edge), so that a hit means what the contract says and nothing looser.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from autograder.checks.common import (Tol, close, collect_cases, expect_close, fail, judge_cases, judge_values,
+                                      received_case, rng, shipped)
 from autograder.core import Check, student_function
-from autograder.checks.common import close, expect_close, fail, rng, shipped
 
 NOTEBOOK = "4_visualizing_convnets"
+# Locked cells that only plot or measure for the student: the pytest runner skips them.
+DEMO_CELLS = frozenset({"partA_plot", "partC_plot", "partD_try", "partD_wrong", "partCAM_try"})
 GRAD_CASES = [  # (test image index, layer, class_index or None)
     (0, "conv5", None), (1, "conv5", None), (2, "conv5", None), (3, "conv5", 0), (4, "conv5", 3),
     (5, "conv3", None), (6, "conv4", 2), (7, "conv5", 1),
 ]
 POINTING_IMAGES = 40
+MAP_TOL = Tol(rtol=1e-4, atol=1e-5)      # heatmaps, grids, overlays: values in [0, 1]
+ACT_TOL = Tol(rtol=1e-4, atol=1e-6)      # layer activations
 _CACHE: dict = {}
-
-
 
 
 def model_and_data():
@@ -38,6 +43,8 @@ def model_and_data():
 
 
 def _outputs_list(out):
+    """The activations as a list: Keras returns a bare array from a model with one output, and
+    the contract accepts both."""
     return list(out) if isinstance(out, (list, tuple)) else [out]
 
 
@@ -68,9 +75,9 @@ def judge_activation_model(received, expected):
             if w_shape != g_shape:
                 fail(f"{call}: output {j} should have shape {w_shape} for 2 images, received {g_shape} "
                      f"(outputs follow the order of the layers or of layer_names).")
-            if not close(received[f"{key}_{j}_means"], expected[f"{key}_{j}_means"], 1e-4, 1e-6):
+            if not ACT_TOL.close(received[f"{key}_{j}_means"], expected[f"{key}_{j}_means"]):
                 fail(f"{call}: output {j} has the right shape but not the values of that layer's activations "
-                     f"(the output of model.get_layer(name), for the model's own input).")
+                     f"({ACT_TOL}; the output of model.get_layer(name), for the model's own input).")
 
 
 # --------------------------------------------------------------------------- feature_map_grid
@@ -86,8 +93,8 @@ def _activation(index, shape):
 
 def collect_grid(ns):
     f = student_function(ns, "feature_map_grid")
-    return {f"case{i}": np.asarray(f(_activation(i, shape), n_cols=n), dtype=np.float64)
-            for i, (shape, n) in enumerate(GRID_CASES)}
+    return collect_cases(lambda indexed: f(_activation(indexed[0], indexed[1][0]), n_cols=indexed[1][1]),
+                         list(enumerate(GRID_CASES)))
 
 
 def mistakes_grid():
@@ -108,23 +115,21 @@ def mistakes_grid():
 
 
 def judge_grid(received, expected):
-    for i, ((H, W, C), n) in enumerate(GRID_CASES):
-        call = f"feature_map_grid(activation of shape ({H}, {W}, {C}), n_cols={n})"
-        got, want = received[f"case{i}"], expected[f"case{i}"]
+    def describe(indexed):
+        _, ((H, W, C), n) = indexed
+        return f"feature_map_grid(activation of shape ({H}, {W}, {C}), n_cols={n})"
+
+    def shape_rule(indexed):
+        _, ((H, W, C), n) = indexed
         rows = -(-C // n)
-        if got.shape != want.shape:
-            fail(f"{call}: expected shape {want.shape} = (ceil({C}/{n}) * {H}, {n} * {W}) = ({rows * H}, {n * W}), "
-                 f"received {got.shape}.")
-        if close(got, want, 1e-4, 1e-5):
-            continue
-        if close(got, expected[f"mistake_case{i}_joint"], 1e-4, 1e-5):
-            fail(f"{call}: the channels were scaled together (by the min and max of the whole activation); "
-                 f"scale each channel by its own min and range.")
-        if close(got, expected[f"mistake_case{i}_column_major"], 1e-4, 1e-5):
-            fail(f"{call}: the tiles are in column-major order; channel c goes to row c // n_cols, column c % n_cols.")
-        if np.isnan(got).any():
-            fail(f"{call}: the grid contains NaN: a constant channel (range 0) must become 0, not 0/0.")
-        expect_close(got, want, call, rtol=1e-4, atol=1e-5)
+        return f"(ceil({C}/{n}) * {H}, {n} * {W}) = ({rows * H}, {n * W})"
+
+    judge_cases(received, expected, list(enumerate(GRID_CASES)), describe, MAP_TOL,
+                mistakes={"joint": "the channels were scaled together (by the min and max of the whole activation); "
+                                   "scale each channel by its own min and range.",
+                          "column_major": "the tiles are in column-major order; channel c goes to row c // n_cols, "
+                                          "column c % n_cols."},
+                shape_rule=shape_rule, why="A constant channel (range 0) becomes 0, not 0/0.")
 
 
 # --------------------------------------------------------------------------- grad_cam
@@ -148,11 +153,10 @@ def _zero_gradient_model():
 def collect_grad_cam(ns):
     f = student_function(ns, "grad_cam")
     model, x, _, _ = model_and_data()
-    out = {}
-    for i, (index, layer, cls) in enumerate(GRAD_CASES):
-        out[f"case{i}"] = np.asarray(f(model, x[index], layer, cls), dtype=np.float64)
+    out = collect_cases(lambda case: f(model, x[case[0]], case[1], case[2]), GRAD_CASES)
     zmodel, zimage = _zero_gradient_model()
-    out["zero"] = np.asarray(f(zmodel, zimage, "conv", 0), dtype=np.float64)
+    out.update({k.replace("case0", "zero"): v for k, v in
+                collect_cases(lambda case: f(zmodel, zimage, "conv", 0), [None]).items()})
     return out
 
 
@@ -192,23 +196,71 @@ GRAD_MISTAKES = {
 def judge_grad_cam(received, expected):
     for i, (index, layer, cls) in enumerate(GRAD_CASES):
         call = f"grad_cam(model, x_test[{index}], {layer!r}, class_index={cls})"
-        got, want = received[f"case{i}"], expected[f"case{i}"]
-        if got.shape != want.shape:
-            fail(f"{call}: expected shape {want.shape} ({layer}'s spatial size), received {got.shape}.")
-        if close(got, want, 1e-4, 1e-5):
-            continue
-        for name, explanation in GRAD_MISTAKES.items():
-            if close(got, expected[f"mistake_case{i}_{name}"], 1e-3, 1e-4):
-                fail(f"{call}: this looks like {explanation}.")
-        if cls is not None:
-            fail(f"{call}: the map differs from the reference (largest difference "
+        got, want = received_case(received, i, call), expected[f"case{i}"]
+        if got.shape == want.shape and not MAP_TOL.close(got, want) and cls is not None and not any(
+                close(got, expected[f"mistake_case{i}_{name}"], 1e-3, 1e-4) for name in GRAD_MISTAKES):
+            fail(f"{call}: the map differs from the reference ({MAP_TOL}; largest difference "
                  f"{np.max(np.abs(got - want)):.3g}); is class_index={cls} the class whose logit you differentiate?")
-        expect_close(got, want, call, rtol=1e-4, atol=1e-5)
+        judge_values(got, want, call, MAP_TOL, expected,
+                     {name: f"this looks like {explanation}." for name, explanation in GRAD_MISTAKES.items()},
+                     prefix=f"case{i}_", shape_rule=f"{layer}'s spatial size")
     zero_call = "grad_cam on a model whose class-0 logit does not depend on the conv layer (every w_c = 0)"
-    if np.isnan(received["zero"]).any():
+    got = received_case({k.replace("zero", "case0"): v for k, v in received.items() if k.startswith("zero")}, 0,
+                        zero_call)
+    if np.isnan(got).any():
         fail(f"{zero_call}: the map is 0 everywhere, so dividing by its maximum gives NaN; return all zeros "
              f"when the maximum is 0.")
-    expect_close(received["zero"], expected["zero"], zero_call, 1e-4, 1e-5)
+    judge_values(got, expected["zero"], zero_call, MAP_TOL)
+
+
+# --------------------------------------------------------------------------- class activation map
+CAM_CASES = [(0, None), (1, None), (2, 3), (4, 0), (5, 2), (7, None)]   # (test image index, class_index)
+
+
+def collect_cam(ns):
+    f = student_function(ns, "class_activation_map")
+    model, x, _, _ = model_and_data()
+    out = collect_cases(lambda case: f(model, x[case[0]], case[1]), CAM_CASES)
+    zmodel, zimage = _zero_gradient_model()
+    out.update({k.replace("case0", "zero"): v for k, v in
+                collect_cases(lambda case: f(zmodel, zimage, 0, "conv", "logits"), [None]).items()})
+    return out
+
+
+def mistakes_cam():
+    """The bias added to the weighted sum, and the map without the ReLU: by the grader's own code."""
+    import keras
+
+    model, x, _, _ = model_and_data()
+    sub = keras.Model(model.input, [model.get_layer("conv5").output, model.output])
+    kernel, bias = model.get_layer("logits").get_weights()
+    out = {}
+    for i, (index, cls) in enumerate(CAM_CASES):
+        maps, logits = sub(x[index:index + 1])
+        k = int(np.argmax(logits[0])) if cls is None else cls
+        raw = np.asarray(maps[0]) @ kernel[:, k]
+        with_bias = np.maximum(raw + bias[k], 0)
+        out[f"case{i}_bias"] = with_bias / with_bias.max() if with_bias.max() > 0 else np.zeros_like(raw)
+        out[f"case{i}_no_relu"] = raw / np.abs(raw).max()
+    return out
+
+
+def judge_cam(received, expected):
+    for i, (index, cls) in enumerate(CAM_CASES):
+        call = f"class_activation_map(model, x_test[{index}], class_index={cls})"
+        judge_values(received_case(received, i, call), expected[f"case{i}"], call, MAP_TOL, expected,
+                     {"bias": "the Dense layer's bias is added: it shifts every position by the same number "
+                              "and changes what the ReLU keeps; the CAM is relu(sum_c W[c, k] A_c) alone.",
+                      "no_relu": "the map without the ReLU (negative evidence kept)."},
+                     prefix=f"case{i}_", shape_rule="conv5's spatial size",
+                     why="relu(A @ W[:, k]) divided by its maximum, W the Dense kernel of shape (C, num_classes).")
+    zero_call = "class_activation_map on a model whose class-0 weights are all 0"
+    got = received_case({k.replace("zero", "case0"): v for k, v in received.items() if k.startswith("zero")}, 0,
+                        zero_call)
+    if np.isnan(got).any():
+        fail(f"{zero_call}: the map is 0 everywhere, so dividing by its maximum gives NaN; return all zeros "
+             f"when the maximum is 0.")
+    judge_values(got, expected["zero"], zero_call, MAP_TOL)
 
 
 # --------------------------------------------------------------------------- overlay and peak
@@ -222,11 +274,8 @@ def _overlay_inputs(i, image_hw, heat_hw):
 
 def collect_overlay(ns):
     f = student_function(ns, "overlay_heatmap")
-    out = {}
-    for i, (image_hw, heat_hw, alpha) in enumerate(OVERLAY_CASES):
-        image, heat = _overlay_inputs(i, image_hw, heat_hw)
-        out[f"case{i}"] = np.asarray(f(image, heat, alpha=alpha), dtype=np.float64)
-    return out
+    return collect_cases(lambda indexed: f(*_overlay_inputs(indexed[0], *indexed[1][:2]), alpha=indexed[1][2]),
+                         list(enumerate(OVERLAY_CASES)))
 
 
 def mistakes_overlay():
@@ -243,18 +292,16 @@ def mistakes_overlay():
 
 
 def judge_overlay(received, expected):
-    for i, (image_hw, heat_hw, alpha) in enumerate(OVERLAY_CASES):
-        call = f"overlay_heatmap(image of shape ({image_hw[0]}, {image_hw[1]}, 3), heatmap of shape {heat_hw}, alpha={alpha})"
-        got, want = received[f"case{i}"], expected[f"case{i}"]
-        if got.shape != want.shape:
-            fail(f"{call}: expected shape {want.shape} (the image's), received {got.shape}.")
-        if close(got, want, 1e-4, 1e-5):
-            continue
-        if close(got, expected[f"mistake_case{i}_swapped"], 1e-4, 1e-5):
-            fail(f"{call}: alpha weighs the image and 1 - alpha the colour; the blend is "
-                 f"(1 - alpha) * image + alpha * colour.")
-        expect_close(got, want, call, rtol=1e-4, atol=1e-5,
-                     why="Resize the heatmap bilinearly (tf.image.resize), colour it with 'jet', drop alpha.")
+    def describe(indexed):
+        _, (image_hw, heat_hw, alpha) = indexed
+        return (f"overlay_heatmap(image of shape ({image_hw[0]}, {image_hw[1]}, 3), heatmap of shape {heat_hw}, "
+                f"alpha={alpha})")
+
+    judge_cases(received, expected, list(enumerate(OVERLAY_CASES)), describe, MAP_TOL,
+                mistakes={"swapped": "alpha weighs the image and 1 - alpha the colour; the blend is "
+                                     "(1 - alpha) * image + alpha * colour."},
+                shape_rule=lambda indexed: "the image's",
+                why="Resize the heatmap bilinearly (tf.image.resize), colour it with 'jet', drop alpha.")
 
 
 PEAK_CASES = [((4, 4), (16, 16, 3)), ((12, 12), (48, 48, 3)), ((3, 5), (20, 30, 3)), ((6, 4), (7, 9))]
@@ -291,29 +338,95 @@ def judge_cam_peak(received, expected):
 
 
 # --------------------------------------------------------------------------- pointing game
+EDGE_IMAGES = 12     # images whose peak is clear (no near tie), each with a box drawn around it
+
+
+def _reference_peaks(model, x, y, layer: str):
+    """The grader's own Grad-CAM peaks (row, col) for the true classes, and whether each is clear
+    (the resized map's top value beats every other pixel by 1e-3, so that no float detail of a
+    correct answer can move it)."""
+    import keras
+    import tensorflow as tf
+
+    sub = keras.Model(model.input, [model.get_layer(layer).output, model.output])
+    peaks, clear = [], []
+    for image, label in zip(x, y):
+        with tf.GradientTape() as tape:
+            maps, logits = sub(image[None])
+            score = logits[0, int(label)]
+        g = tape.gradient(score, maps)[0].numpy()
+        cam = np.maximum((maps[0].numpy() * g.mean(axis=(0, 1))).sum(-1), 0)
+        cam = cam / cam.max() if cam.max() > 0 else np.zeros_like(cam)
+        big = tf.image.resize(cam[..., None].astype("float32"), image.shape[:2], method="bilinear").numpy()[..., 0]
+        flat = np.sort(big.ravel())
+        peaks.append(np.unravel_index(np.argmax(big), big.shape))
+        clear.append(bool(flat[-1] - flat[-2] > 1e-3))
+    return peaks, clear
+
+
+def edge_boxes(model, x, y, layer: str = "conv5"):
+    """Images and boxes drawn around each clear peak: the peak on the box's exclusive bottom
+    edge (a miss), one column left of the box (a miss), or inside with a margin (a hit)."""
+    peaks, clear = _reference_peaks(model, x, y, layer)
+    H, W = x.shape[1:3]
+    chosen, boxes = [], []
+    for i, ((r, c), ok) in enumerate(zip(peaks, clear)):
+        if not ok or not (1 <= r < H - 1 and 1 <= c < W - 1) or len(chosen) == EDGE_IMAGES:
+            continue
+        kind = len(chosen) % 3
+        if kind == 0:
+            box = (max(0, r - 8), max(0, c - 8), r, min(W, c + 9))          # peak on row1: outside
+        elif kind == 1:
+            box = (max(0, r - 8), c + 1, min(H, r + 9), min(W, c + 10))     # peak one column left: outside
+        else:
+            box = (max(0, r - 3), max(0, c - 3), min(H, r + 4), min(W, c + 4))   # inside
+        chosen.append(i)
+        boxes.append(box)
+    return np.array(chosen), np.array(boxes, dtype=np.int64)
+
+
 def collect_pointing(ns):
     f = student_function(ns, "pointing_game")
     model, x, y, box = model_and_data()
-    score = f(model, x, box, "conv5", labels=y)
-    return {"type": type(score).__name__, "score": float(score)}
+    out = collect_cases(lambda case: f(model, x, box, "conv5", labels=y), [None])
+    chosen, boxes = edge_boxes(model, x, y)
+    out.update({k.replace("case0", "case1"): v for k, v in
+                collect_cases(lambda case: f(model, x[chosen], boxes, "conv5", labels=y[chosen]), [None]).items()})
+    out["edge_images"] = len(chosen)
+    return out
+
+
+POINTING_CASES = [f"the first {POINTING_IMAGES} test images and their boxes",
+                  f"{EDGE_IMAGES} test images with boxes drawn around their Grad-CAM peaks (a third with the peak "
+                  f"inside, a third with it on the box's exclusive bottom edge row1, a third one column left of col0)"]
 
 
 def judge_pointing(received, expected):
-    call = f"pointing_game(model, the first {POINTING_IMAGES} test images, their boxes, 'conv5', labels)"
-    if received["type"] not in ("float", "float64", "float32"):
-        fail(f"{call}: expected a float, received a {received['type']}.")
-    want, got = float(expected["score"]), float(received["score"])
-    if abs(got - want) > 1.5 / POINTING_IMAGES:
-        fail(f"{call}: expected {want:.3f} (hits / {POINTING_IMAGES}), received {got:.3f}. A hit is "
-             f"row0 <= row < row1 and col0 <= col < col1 for cam_peak of the true class's map.")
+    for i, what in enumerate(POINTING_CASES):
+        call = f"pointing_game(model, {what}, 'conv5', labels)"
+        got = received_case(received, i, call, "a float")
+        if received.get(f"case{i}_type") not in ("float", "float64", "float32"):
+            fail(f"{call}: expected a float, received a {received.get(f'case{i}_type')}.")
+        n = POINTING_IMAGES if i == 0 else int(expected["edge_images"])
+        want = float(expected[f"case{i}"])
+        if abs(float(got) - want) > 0.5 / n:
+            fail(f"{call}: expected {want:.3f} (hits / {n}), received {float(got):.3f}. A hit is row0 <= row < row1 "
+                 f"and col0 <= col < col1 (row1 and col1 exclusive, no tolerance) for cam_peak of the true class's "
+                 f"map.")
 
 
 CHECKS = [
-    Check("nb4_activation_model", NOTEBOOK, 3, "activation_model", collect_activation_model, judge_activation_model),
-    Check("nb4_feature_map_grid", NOTEBOOK, 3, "feature_map_grid", collect_grid, judge_grid, mistakes=mistakes_grid),
-    Check("nb4_grad_cam", NOTEBOOK, 5, "grad_cam", collect_grad_cam, judge_grad_cam, mistakes=mistakes_grad_cam),
-    Check("nb4_overlay", NOTEBOOK, 2, "overlay_heatmap", collect_overlay, judge_overlay, mistakes=mistakes_overlay),
+    Check("nb4_activation_model", NOTEBOOK, 2, "activation_model", collect_activation_model, judge_activation_model,
+          tol=ACT_TOL),
+    Check("nb4_feature_map_grid", NOTEBOOK, 2, "feature_map_grid", collect_grid, judge_grid, mistakes=mistakes_grid,
+          tol=MAP_TOL),
+    Check("nb4_grad_cam", NOTEBOOK, 4, "grad_cam", collect_grad_cam, judge_grad_cam, mistakes=mistakes_grad_cam,
+          tol=MAP_TOL),
+    Check("nb4_class_activation_map", NOTEBOOK, 3, "class_activation_map", collect_cam, judge_cam,
+          mistakes=mistakes_cam, tol=MAP_TOL),
+    Check("nb4_overlay", NOTEBOOK, 1, "overlay_heatmap", collect_overlay, judge_overlay, mistakes=mistakes_overlay,
+          tol=MAP_TOL),
     Check("nb4_cam_peak", NOTEBOOK, 2, "cam_peak", collect_cam_peak, judge_cam_peak),
     Check("nb4_pointing_game", NOTEBOOK, 2, "pointing_game", collect_pointing, judge_pointing),
 ]
-MANUAL = {"nb4_what_maps_show": 3}
+MANUAL = {"nb4_feature_maps_question": 2, "nb4_what_maps_show": 2}

@@ -46,6 +46,8 @@ __all__ = [
     "plot_grid",
     "dihedral",
     "superres_model",
+    "model_layers",
+    "output_shape",
 ]
 
 DATA_ENV = "CONVNETS_DATA"
@@ -223,14 +225,38 @@ def dihedral(images):
     return np.concatenate(turns + [t[:, :, ::-1] for t in turns])
 
 
-def superres_model(core):
-    """The super-resolution model around an encoder-decoder ``core``: input the bicubic
-    image x (N, H, W, C); output clip(x + core(x) - 0.5, 0, 1).
+def superres_model(core, activation, input_shape):
+    """The super-resolution model around an encoder-decoder ``core`` with a linear head: input
+    the bicubic image x of shape (N, H, W, C) (``input_shape`` is (H, W, C)); output
+    ``activation(x + core(x))``: the bicubic image plus a learned correction, then the
+    activation on the final image.
 
-    ``core``'s head has a non-negative activation; a sigmoid head starts near 0.5, so an
-    untrained model starts at the bicubic baseline and learns a correction in [-0.5, 0.5].
+    ``core`` starts near 0, so an untrained model starts at the bicubic baseline.
     """
     import keras
 
-    inputs = keras.Input(core.input.shape[1:])
-    return keras.Model(inputs, keras.ops.clip(inputs + core(inputs) - 0.5, 0.0, 1.0))
+    inputs = keras.Input(tuple(input_shape))
+    return keras.Model(inputs, keras.layers.Activation(activation)(inputs + core(inputs)))
+
+
+# --------------------------------------------------------------------------- any kind of keras.Model
+def model_layers(model) -> list:
+    """The layers of ``model`` in order, with nested models (an encoder and a decoder as
+    sub-models, a keras.Sequential inside) opened up; input layers left out. Works for
+    functional, Sequential and subclassed models."""
+    import keras
+
+    out = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        inner = getattr(layer, "layers", None)
+        out += model_layers(layer) if isinstance(layer, keras.Model) or (inner and isinstance(inner, list)) else [layer]
+    return out
+
+
+def output_shape(model, input_shape, batch: int = 1) -> tuple:
+    """The shape of ``model``'s output for a batch of zeros of shape (batch, *input_shape): what
+    the model computes, whatever kind of keras.Model it is (a keras.Sequential has no .output)."""
+    out = model(np.zeros((batch, *input_shape), dtype="float32"))
+    return tuple(int(d) for d in np.shape(out))

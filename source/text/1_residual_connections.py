@@ -16,8 +16,9 @@
 # # Week 5, notebook 1: residual connections and vanishing gradients
 #
 # In a deep network the gradient that reaches the first layers is a product of many
-# per-layer factors. With sigmoid activations each factor is at most 0.25, so twenty
-# layers can shrink it by a factor of a trillion: the early layers barely learn.
+# per-layer factors: each is the activation's slope times a layer's weights. The sigmoid's
+# slope is at most 0.25, so unless the weights are large, each layer shrinks the gradient,
+# and twenty of them can shrink it by many orders of magnitude: the early layers barely learn.
 # A **residual connection** gives the gradient a short-cut around the layers.
 #
 # In this notebook you will
@@ -28,8 +29,14 @@
 #
 # **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError()` with
 # your code, then run the test cell below it: a failing test says what it expected and
-# what it received. Hidden tests check more cases when your notebook is graded.
-# Keep the function names and signatures. Shapes are NHWC: `(batch, height, width, channels)`.
+# what it received. Keep the function names and signatures. Shapes are NHWC:
+# `(batch, height, width, channels)`.
+#
+# **What costs points.** A test fails on a wrong value, type or shape, or on an error. A
+# warning your code prints (in red: NumPy's `RuntimeWarning`, a TensorFlow notice) costs
+# nothing, and float32 or float64 arithmetic are both fine: numbers are compared within the
+# tolerance each test states. When your notebook is graded, hidden tests check many more
+# cases, and the visible ones again.
 #
 # | Part | Points |
 # |---|---|
@@ -40,7 +47,7 @@
 # | E. `residual_block` | 9 |
 # | F. Why the shortcut helps (written) | 3 |
 #
-# The whole notebook runs in well under a minute on a laptop CPU.
+# The whole notebook runs in about a minute on a laptop CPU.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "setup_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # First the imports. `convnets_utils` comes with the assignment: it quiets TensorFlow's
@@ -111,7 +118,7 @@ def build_deep_net(depth, residual, activation="sigmoid", width=16, input_shape=
 
 # %% nbgrader={"grade": false, "grade_id": "partA_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
 net = build_deep_net(2, residual=True)
-print(net.count_params(), "parameters;", net.output.shape, "output shape")
+print(output_shape(net, (8, 8, 1)), "output shape for one image;", net.count_params(), "parameters")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partA_test_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # The test checks the parameter count, the output, and (hidden) that the residual and
@@ -120,13 +127,13 @@ print(net.count_params(), "parameters;", net.output.shape, "output shape")
 # %% nbgrader={"grade": true, "grade_id": "nb1_deep_net", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 """build_deep_net: layer count, parameter count and softmax output (5 points)."""
 net = build_deep_net(2, residual=True)
+probs = np.asarray(net(np.zeros((2, 8, 8, 1), dtype="float32")))   # called once: any kind of keras.Model is built
 expect_equal(sum(1 for w in net.weights if len(w.shape) == 4), 3, "number of Conv2D kernels",
              "The stem plus depth=2 convolutions.")
 expect_equal(net.count_params(), 4970, "build_deep_net(2, residual=True).count_params()",
              "(9*1*16 + 16) + 2*(9*16*16 + 16) + (16*10 + 10) = 160 + 4640 + 170 = 4970.")
-probs = np.asarray(net(np.zeros((2, 8, 8, 1), dtype="float32")))
 expect_shape(probs.shape, (2, 10), "output for a batch of 2")
-expect(np.allclose(probs.sum(axis=1), 1, atol=1e-5),
+expect(np.allclose(probs.sum(axis=1), 1, atol=1e-4),
        f"each row should be probabilities summing to 1; received sums {probs.sum(axis=1)}")
 ### BEGIN HIDDEN TESTS
 from autograder.notebook import run_hidden_check
@@ -190,7 +197,7 @@ convs = [l for l in net.layers if isinstance(l, layers.Conv2D)]
 with tf.GradientTape() as tape:
     loss = keras.losses.SparseCategoricalCrossentropy()(y_digits[:32], net(x_digits[:32]))
 first = tape.gradient(loss, convs[0].kernel)
-expect_close(norms[0], np.sqrt(np.sum(np.square(first))), "norm for the first Conv2D layer", rtol=1e-3,
+expect_close(norms[0], np.sqrt(np.sum(np.square(first))), "norm for the first Conv2D layer", rtol=1e-3, atol=1e-9,
              why="sqrt(sum(g**2)) over the first layer's kernel gradient.")
 ### BEGIN HIDDEN TESTS
 from autograder.notebook import run_hidden_check
@@ -201,45 +208,104 @@ run_hidden_check("nb1_gradient_norms", globals())
 # ---
 # ## Part C: seeing gradients vanish
 #
-# Now compare four nets with sigmoid activations: plain and residual, of depth 5 and 20,
-# all freshly initialised, on the same 256 digits. Each curve shows the gradient norm of
-# every Conv2D layer, from the first (left) to the last (right). The y-axis is
+# Now compare plain and residual nets of depth 5 and 20, all freshly initialised, on the
+# same 256 digits, with sigmoid activations and with relu. Each curve shows the gradient
+# norm of every Conv2D layer, from the first (left) to the last (right). The y-axis is
 # logarithmic: one grid line is a factor of 10.
 
 # %% nbgrader={"grade": false, "grade_id": "partC_compute", "locked": true, "schema_version": 3, "solution": false, "task": false}
 curves = {}
-for depth in (5, 20):
-    for residual in (False, True):
-        seed_everything(depth)
-        net = build_deep_net(depth, residual=residual, activation="sigmoid")
-        curves[(depth, residual)] = layer_gradient_norms(net, x_digits, y_digits)
+for activation in ("sigmoid", "relu"):
+    for depth in (5, 20):
+        for residual in (False, True):
+            seed_everything(depth)
+            net = build_deep_net(depth, residual=residual, activation=activation)
+            curves[(activation, depth, residual)] = layer_gradient_norms(net, x_digits, y_digits)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partC_plot_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# The plot:
+# The plot, one panel per activation:
 
 # %% nbgrader={"grade": false, "grade_id": "partC_plot", "locked": true, "schema_version": 3, "solution": false, "task": false}
-fig, ax = plt.subplots(figsize=(8, 4.5))
-for (depth, residual), norms in curves.items():
-    ax.semilogy(np.arange(1, len(norms) + 1), norms, marker="o", markersize=3,
-                linestyle="-" if residual else "--",
-                label=f"{'residual' if residual else 'plain'}, depth {depth}")
-ax.set_xlabel("Conv2D layer (1 = first, next to the input)")
-ax.set_ylabel("||d loss / d kernel||  (log scale)")
-ax.set_title("Gradient reaching each layer: sigmoid nets on the digits")
-ax.grid(True, which="major", alpha=0.4)
-if curves:
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+for ax, activation in zip(axes, ("sigmoid", "relu")):
+    for (act, depth, residual), norms in curves.items():
+        if act == activation:
+            ax.semilogy(np.arange(1, len(norms) + 1), norms, marker="o", markersize=3,
+                        linestyle="-" if residual else "--",
+                        label=f"{'residual' if residual else 'plain'}, depth {depth}")
+    ax.set_xlabel("Conv2D layer (1 = first, next to the input)")
+    ax.set_title(f"{activation} nets on the digits, at initialisation")
+    ax.grid(True, which="major", alpha=0.4)
     ax.legend()
+axes[0].set_ylabel("||d loss / d kernel||  (log scale)")
 plt.show()
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partC_ratio_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# One number sums the plot up: the ratio of the first layer's gradient norm to the last
-# layer's. The closer to 1, the more evenly the layers learn; far below 1, the first layers
-# hardly move. Expect about 1e-1 for the residual nets, about 1e-4 for the plain net of
-# depth 5 and about 1e-14 for the plain net of depth 20.
+# Two numbers sum each curve up: the ratio of the first layer's gradient norm to the last
+# layer's (the closer to 1, the more evenly the layers learn; far below 1, the first layers
+# hardly move), and the first layer's norm itself. With sigmoid, expect about 1e-1 for the
+# residual nets, 1e-4 for the plain net of depth 5 and 1e-14 for depth 20. With relu the
+# ratio of the plain nets stays near 1, yet the first layer of the plain depth-20 net gets
+# hundreds of times less gradient than at depth 5: the whole signal fades through twenty
+# layers, and every layer's gradient with it; and the residual relu net's gradients *grow*
+# with depth instead (nothing here normalises them). So depth is a problem "regardless of
+# activation", in different ways; the shortcut fixes the vanishing, and normalisation
+# layers (next weeks) the growth.
 
 # %% nbgrader={"grade": false, "grade_id": "partC_ratio", "locked": true, "schema_version": 3, "solution": false, "task": false}
-for (depth, residual), norms in curves.items():
-    print(f"{'residual' if residual else 'plain   '} depth {depth:2d}: first/last = {norms[0] / norms[-1]:.2e}")
+for (activation, depth, residual), norms in curves.items():
+    print(f"{activation:7s} {'residual' if residual else 'plain   '} depth {depth:2d}: "
+          f"first/last = {norms[0] / norms[-1]:.2e}, first = {norms[0]:.2e}")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partC_train_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Small gradients at initialisation are a prediction; training shows what they do. Train the
+# plain and the residual sigmoid nets of depth 20 for 3 epochs on all 1,797 digits (Adam,
+# learning rate 1e-3; about 20 seconds), and measure how far each Conv2D layer's kernel moved
+# from where it started, relative to its size: `||W_after - W_before|| / ||W_before||`.
+
+# %% nbgrader={"grade": false, "grade_id": "partC_train", "locked": true, "schema_version": 3, "solution": false, "task": false}
+moved, losses = {}, {}
+for residual in (False, True):
+    seed_everything(0)
+    net = build_deep_net(20, residual=residual, activation="sigmoid")
+    net.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    convs = [layer for layer in net.layers if isinstance(layer, layers.Conv2D)]
+    before = [np.array(layer.kernel) for layer in convs]
+    history = net.fit(digits["x"], digits["y"], batch_size=64, epochs=3, verbose=0)
+    moved[residual] = [np.linalg.norm(np.array(layer.kernel) - w) / np.linalg.norm(w)
+                       for layer, w in zip(convs, before)]
+    losses[residual] = history.history["loss"]
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partC_train_plot_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Left: how far each layer moved (log scale; a layer that did not move at all is drawn at
+# 1e-12). Right: the training loss after each epoch.
+
+# %% nbgrader={"grade": false, "grade_id": "partC_train_plot", "locked": true, "schema_version": 3, "solution": false, "task": false}
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+for residual in (False, True):
+    name = "residual" if residual else "plain"
+    axes[0].semilogy(np.arange(1, 22), np.maximum(moved[residual], 1e-12), marker="o", markersize=3,
+                     linestyle="-" if residual else "--", label=name)
+    axes[1].plot(np.arange(1, 4), losses[residual], marker="o", linestyle="-" if residual else "--", label=name)
+axes[0].set_xlabel("Conv2D layer (1 = first)")
+axes[0].set_ylabel("||W_after - W_before|| / ||W_before||")
+axes[0].set_title("How far each layer's kernel moved in 3 epochs (depth 20, sigmoid)")
+axes[1].set_xlabel("epoch")
+axes[1].set_ylabel("training loss")
+axes[1].set_title("Training loss")
+for ax in axes:
+    ax.grid(True, alpha=0.4)
+    ax.legend()
+plt.show()
+print(f"first layer moved: plain {moved[False][0]:.1e}, residual {moved[True][0]:.1e}; "
+      f"last layer: plain {moved[False][-1]:.1e}, residual {moved[True][-1]:.1e}")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partC_train_note_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# The plain net's first layers did not move at all: their updates are too small to change a
+# float32 weight, while its last layers moved by 10 to 30%. The residual net's layers all
+# moved by about the same amount. Neither net classifies the digits well after 3 epochs (a
+# sigmoid net this deep is slow to train, and the residual one starts with a large loss, as
+# its sum of sigmoids grows with depth), but only the residual one trains all its layers.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partD_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
@@ -396,7 +462,7 @@ for w in block.weights:
     w.assign(np.zeros(w.shape))
 x_test = np.random.default_rng(0).normal(size=(1, 4, 4, 8)).astype("float32")
 expect_close(np.asarray(block(x_test)), np.maximum(x_test, 0), "block output with every weight 0",
-             why="The main path gives 0, so the output is relu(0 + x).")
+             rtol=1e-4, atol=1e-5, why="The main path gives 0, so the output is relu(0 + x).")
 ### BEGIN HIDDEN TESTS
 from autograder.notebook import run_hidden_check
 run_hidden_check("nb1_block_shortcut", globals())
@@ -420,8 +486,11 @@ run_hidden_check("nb1_block_shortcut", globals())
 # layers: the plot's plain depth-20 curve falls by many orders of magnitude towards the
 # input. (2) For h_out = h_in + f(h_in) the Jacobian is I + f'(h_in): the identity term
 # carries the gradient from the loss back to the first layers unchanged, whatever f' is,
-# so the residual curves stay flat. (3) Any deep stack multiplies many Jacobians; unless
-# their norms stay very close to 1 the product vanishes (or explodes), with ReLU too, so
-# early parameters have little influence on the loss; the shortcut adds a path with
-# Jacobian I.
+# so the residual curves stay flat, and in training all its layers move while the plain net's
+# first layers do not move at all. (3) Any deep stack multiplies many Jacobians; unless their
+# norms stay very close to 1 the product vanishes or explodes, whatever the activation: with
+# relu the plain net's ratio first/last stays near 1, but the first layer's gradient of the
+# depth-20 net is hundreds of times smaller than at depth 5 (the signal fades through every
+# layer), and the residual relu net's gradients grow instead. The shortcut adds a path with
+# Jacobian I, so early parameters keep an influence on the loss.
 # ### END SOLUTION

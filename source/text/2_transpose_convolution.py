@@ -33,13 +33,21 @@
 #
 # | Part | Points |
 # |---|---|
-# | A. Convolution output size | 3 |
-# | B. Transposed-convolution output size | 3 |
-# | C. The equivalent direct convolution | 3 |
-# | D. Getting the input size back | 3 |
-# | E. What Keras does | 4 |
-# | F. A transposed convolution from scratch | 6 |
-# | G. Why decoders need `output_padding` (written) | 3 |
+# | A. Convolution output size | 2 |
+# | B. Transposed-convolution output size | 2 |
+# | C. The equivalent direct convolution | 2 |
+# | D. Getting the input size back | 2 |
+# | E. What Keras does | 3 |
+# | F. A transposed convolution from scratch | 5 |
+# | G. Why it is called the *transpose* | 4 |
+# | H. A decoder that gives the size back | 2 |
+# | I. Why decoders need `output_padding` (written) | 3 |
+#
+# **What costs points.** A test fails on a wrong value, type or shape, or on an error. A
+# warning your code prints (in red: NumPy's `RuntimeWarning`, a TensorFlow notice) costs
+# nothing, and float32 or float64 arithmetic are both fine: numbers are compared within the
+# tolerance each test states. When your notebook is graded, hidden tests check many more
+# cases, and the visible ones again.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "setup_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # The imports; `convnets_utils` also brings `insert_zeros`, `pad_image` and `plot_grid`.
@@ -56,7 +64,7 @@ seed_everything(0)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partA_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part A (3 points): how much does a convolution shrink?
+# ## Part A (2 points): how much does a convolution shrink?
 #
 # A `k x k` kernel slides over an `i x i` image padded with `p` zeros on each side, in
 # steps of `s`. It fits `floor((i + 2p - k) / s) + 1` times along each axis:
@@ -89,8 +97,8 @@ def conv_output_size(i, k, s=1, p=0):
 # %% nbgrader={"grade": false, "grade_id": "partA_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
 conv_output_size(4, 3, 1, 0), conv_output_size(4, 3, 1, 1)
 
-# %% nbgrader={"grade": true, "grade_id": "nb2_conv_output_size", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""conv_output_size: o = floor((i + 2p - k) / s) + 1, as an int (3 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb2_conv_output_size", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""conv_output_size: o = floor((i + 2p - k) / s) + 1, as an int (2 points)."""
 expect_equal(conv_output_size(4, 3, 1, 0), 2, "conv_output_size(4, 3, 1, 0)", "(4 + 0 - 3) // 1 + 1 = 2")
 expect_equal(conv_output_size(4, 3, 1, 1), 4, "conv_output_size(4, 3, 1, 1)", "(4 + 2 - 3) // 1 + 1 = 4")
 expect_equal(conv_output_size(5, 3, 2, 0), 2, "conv_output_size(5, 3, 2, 0)", "(5 + 0 - 3) // 2 + 1 = 2")
@@ -101,7 +109,7 @@ run_hidden_check("nb2_conv_output_size", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partB_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part B (3 points): how much does a transposed convolution grow?
+# ## Part B (2 points): how much does a transposed convolution grow?
 #
 # The transposed convolution of a convolution `(k, s, p)` maps an `i' x i'` input to
 #
@@ -136,8 +144,8 @@ def transpose_conv_output_size(i, k, s=1, p=0, a=0):
 # %% nbgrader={"grade": false, "grade_id": "partB_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
 transpose_conv_output_size(2, 3, 1, 0)
 
-# %% nbgrader={"grade": true, "grade_id": "nb2_transpose_conv_output_size", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""transpose_conv_output_size: o' = s(i' - 1) + a + k - 2p, as an int (3 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb2_transpose_conv_output_size", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""transpose_conv_output_size: o' = s(i' - 1) + a + k - 2p, as an int (2 points)."""
 expect_equal(transpose_conv_output_size(2, 3, 1, 0), 4, "transpose_conv_output_size(2, 3, 1, 0)",
              "1 * (2 - 1) + 0 + 3 - 0 = 4")
 expect_equal(transpose_conv_output_size(4, 3, 1, 1), 4, "transpose_conv_output_size(4, 3, 1, 1)",
@@ -151,7 +159,7 @@ run_hidden_check("nb2_transpose_conv_output_size", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partC_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part C (3 points): a transposed convolution is a direct convolution
+# ## Part C (2 points): a transposed convolution is a direct convolution
 #
 # The lecture's picture: the transposed convolution of `(k, s, p)` is an ordinary
 # convolution with the same kernel size `k` and stride `s' = 1`, run over the input after
@@ -200,8 +208,8 @@ plot_grid(padded, f"padded by p' = {eq['p_prime']}: {padded.shape[0]}x{padded.sh
 fig.suptitle("Transposed convolution of (k=3, s=2, p=0) as a stride-1 convolution")
 plt.show()
 
-# %% nbgrader={"grade": true, "grade_id": "nb2_equivalent", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""transpose_conv_equivalent: z = s - 1, p' = k - p - 1, s' = 1 (3 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb2_equivalent", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""transpose_conv_equivalent: z = s - 1, p' = k - p - 1, s' = 1 (2 points)."""
 expect_equal(transpose_conv_equivalent(3, 1, 0), {"z": 0, "p_prime": 2, "s_prime": 1},
              "transpose_conv_equivalent(3, 1, 0)", "Stride 1 inserts no zeros; p' = 3 - 0 - 1 = 2.")
 expect_equal(transpose_conv_equivalent(3, 2, 1), {"z": 1, "p_prime": 1, "s_prime": 1},
@@ -213,7 +221,7 @@ run_hidden_check("nb2_equivalent", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partD_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part D (3 points): getting the input size back
+# ## Part D (2 points): getting the input size back
 #
 # With a stride, several input sizes give the same output: `conv_output_size(5, 3, 2)` and
 # `conv_output_size(6, 3, 2)` are both 2. So the transposed convolution cannot know whether
@@ -250,8 +258,8 @@ for i in (5, 6):
     o = conv_output_size(i, 3, 2)
     print(f"i={i} -> o={o} -> back to {transpose_conv_output_size(o, 3, 2, 0, output_padding_for(i, 3, 2, 0))}")
 
-# %% nbgrader={"grade": true, "grade_id": "nb2_output_padding", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""output_padding_for: the a that gives the input size back (3 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb2_output_padding", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""output_padding_for: the a that gives the input size back (2 points)."""
 expect_equal(output_padding_for(5, 3, 2, 0), 0, "output_padding_for(5, 3, 2, 0)", "(5 + 0 - 3) mod 2 = 0")
 expect_equal(output_padding_for(6, 3, 2, 0), 1, "output_padding_for(6, 3, 2, 0)", "(6 + 0 - 3) mod 2 = 1")
 expect_equal(output_padding_for(6, 3, 3, 1), 2, "output_padding_for(6, 3, 3, 1)", "(6 + 2 - 3) mod 3 = 2")
@@ -262,7 +270,7 @@ run_hidden_check("nb2_output_padding", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partE_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part E (4 points): what Keras does
+# ## Part E (3 points): what Keras does
 #
 # `keras.layers.Conv2DTranspose(filters, k, strides=s, padding=..., output_padding=...)`
 # has no `p` argument. Its rule, per axis (from Keras's source):
@@ -315,8 +323,8 @@ for k, s, padding, a in [(3, 2, "valid", None), (3, 2, "valid", 1), (2, 3, "vali
           f"{keras_conv_transpose_output_size(5, k, s, padding, a):>6} "
           f"{transpose_conv_output_size(5, k, s, 0, a or 0):>14}")
 
-# %% nbgrader={"grade": true, "grade_id": "nb2_keras_output_size", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
-"""keras_conv_transpose_output_size: Keras's rule for "valid" and "same" (4 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb2_keras_output_size", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""keras_conv_transpose_output_size: Keras's rule for "valid" and "same" (3 points)."""
 for k, s, padding, a in [(3, 2, "valid", None), (3, 2, "valid", 1), (3, 2, "same", None), (3, 2, "same", 1)]:
     layer = layers.Conv2DTranspose(1, k, strides=s, padding=padding, output_padding=a)
     actual = int(layer(np.zeros((1, 5, 5, 1), dtype="float32")).shape[1])
@@ -330,19 +338,21 @@ run_hidden_check("nb2_keras_output_size", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partF_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part F (6 points): a transposed convolution from scratch
+# ## Part F (5 points): a transposed convolution from scratch
 #
 # Now compute one, the lecture's way, with NumPy only:
 #
 # 1. insert `z = s - 1` zeros between pixels (`insert_zeros(x, z)`);
 # 2. pad by `p' = k - p - 1` on every side, plus `a` more at the bottom and right
-#    (`pad_image(x, p_prime, a)`);
+#    (`pad_image(x, p_prime, a)`). The convolution's padding `p` may be `k` or more: then `p'` is
+#    negative and the image is cropped instead (`pad_image` does both; `np.pad` refuses negative widths);
 # 3. run a stride-1 direct convolution with the kernel **flipped** in both spatial axes.
 #
 # Keras stores a `Conv2DTranspose` kernel as `(k, k, C_out, C_in)`: note the order.
 # Step 3 for all channels at once: `np.lib.stride_tricks.sliding_window_view(padded, (k, k),
 # axis=(0, 1))` has shape `(H', W', C_in, k, k)`, and one `np.einsum` with the flipped kernel
-# gives `(H', W', C_out)`. Return a NumPy array (not a TensorFlow tensor).
+# gives `(H', W', C_out)`. Return a NumPy array (not a TensorFlow tensor); float32 or float64
+# arithmetic are both fine (the tests allow `rtol=1e-4, atol=1e-5`).
 
 # %% nbgrader={"grade": false, "grade_id": "conv_transpose2d_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def conv_transpose2d(x, kernel, s=1, p=0, a=0):
@@ -352,12 +362,12 @@ def conv_transpose2d(x, kernel, s=1, p=0, a=0):
     ----------
     x : array of shape (H, W, C_in)
     kernel : array of shape (k, k, C_out, C_in), Keras's Conv2DTranspose layout
-    s, p, a : int, stride, padding and output padding (0 <= a < s)
+    s, p, a : int, stride, padding (any p >= 0, also p >= k) and output padding (0 <= a < s)
 
     Returns
     -------
     np.ndarray of shape (H', W', C_out), H' = transpose_conv_output_size(H, k, s, p, a)
-    (W' likewise)
+    (W' likewise), H', W' >= 1
     """
     ### BEGIN SOLUTION
     k = kernel.shape[0]
@@ -378,13 +388,13 @@ X = np.array([[0.0, 1.0], [2.0, 3.0]])
 K = X.copy()
 print(conv_transpose2d(X[..., None], K[..., None, None], s=1)[..., 0])
 
-# %% nbgrader={"grade": true, "grade_id": "nb2_conv_transpose2d", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
-"""conv_transpose2d: the d2l example, and Keras's Conv2DTranspose on random data (6 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb2_conv_transpose2d", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+"""conv_transpose2d: the d2l example, and Keras's Conv2DTranspose on random data (5 points)."""
 X4, K4 = X[..., None], K[..., None, None]
 expect_close(conv_transpose2d(X4, K4, s=1)[..., 0], [[0, 0, 1], [0, 4, 6], [4, 12, 9]], "d2l example, stride 1",
-             why="Did you flip the kernel in both spatial axes (kernel[::-1, ::-1])?")
+             rtol=1e-4, atol=1e-5, why="Did you flip the kernel in both spatial axes (kernel[::-1, ::-1])?")
 expect_close(conv_transpose2d(X4, K4, s=2)[..., 0],
-             [[0, 0, 0, 1], [0, 0, 2, 3], [0, 2, 0, 3], [4, 6, 6, 9]], "d2l example, stride 2")
+             [[0, 0, 0, 1], [0, 0, 2, 3], [0, 2, 0, 3], [4, 6, 6, 9]], "d2l example, stride 2", rtol=1e-4, atol=1e-5)
 x_rand = np.random.default_rng(0).normal(size=(4, 4, 2))
 k_rand = np.random.default_rng(1).normal(size=(3, 3, 5, 2))
 layer = layers.Conv2DTranspose(5, 3, strides=2, padding="valid", output_padding=1, use_bias=False)
@@ -401,24 +411,188 @@ run_hidden_check("nb2_conv_transpose2d", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partG_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part G (3 points): why does a decoder need `output_padding`?
+# ## Part G (4 points): why is it called the *transpose*?
+#
+# A convolution is linear: each output pixel is a weighted sum of input pixels. So, for a
+# fixed kernel, it *is* a matrix. Flatten the `i x i` input into a vector `x` of length `i*i`
+# (row by row) and the `o x o` output into `y`; then `y = C x` for a matrix `C` of shape
+# `(o*o, i*i)`. The row of output pixel `(r, c)` holds the kernel's weights in the columns of
+# the input pixels its window covers, and zeros elsewhere (d2l, section 14.10.3). The
+# **transposed convolution** is the map with the matrix `C^T`, shape `(i*i, o*o)`: it takes an
+# `o x o` image back to `i x i`. (It is also the gradient of the convolution, which is how
+# Keras computes `Conv2DTranspose`.)
+#
+# Write `conv_matrix(kernel, i, s=1, p=0)` for one channel, as Keras's `Conv2D` computes:
+# the window at output `(r, c)` starts at input row `r*s - p` and column `c*s - p` (the
+# padding is `p` zeros, whose columns are left out), and the kernel is **not** flipped
+# (`Conv2D` is a cross-correlation: `y[r, c] = sum over (u, v) of kernel[u, v] * x[r*s - p + u, c*s - p + v]`).
+
+# %% nbgrader={"grade": false, "grade_id": "conv_matrix_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def conv_matrix(kernel, i, s=1, p=0):
+    """The matrix C of a one-channel convolution: C @ x.ravel() == conv(x).ravel().
+
+    Parameters
+    ----------
+    kernel : array of shape (k, k)
+    i : int, the input's height and width (i + 2p >= k)
+    s, p : int, stride (>= 1) and padding (>= 0)
+
+    Returns
+    -------
+    np.ndarray of shape (o*o, i*i), o = conv_output_size(i, k, s, p): row r*o + c holds
+    kernel[u, v] at column (r*s - p + u)*i + (c*s - p + v) wherever that pixel is inside the input
+    """
+    ### BEGIN SOLUTION
+    kernel = np.asarray(kernel, dtype=np.float64)
+    k = kernel.shape[0]
+    o = (i + 2 * p - k) // s + 1
+    C = np.zeros((o * o, i * i))
+    for r in range(o):
+        for c in range(o):
+            for u in range(k):
+                for v in range(k):
+                    row, col = r * s - p + u, c * s - p + v
+                    if 0 <= row < i and 0 <= col < i:
+                        C[r * o + c, row * i + col] = kernel[u, v]
+    return C
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partG_try_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Look at `C` for a 3x3 kernel with weights 1 to 9 on a 4x4 input (stride 1): 4 rows, one
+# per output pixel. Read it both ways. A **row** is a window: output pixel `(r, c)` *gathers*
+# `kernel[u, v] * x[r + u, c + v]`. A **column** is what one input pixel *scatters*: input pixel
+# `(1, 1)` sends `kernel[1, 1] = 5` to output `(0, 0)`, `kernel[1, 0] = 4` to `(0, 1)`,
+# `kernel[0, 1] = 2` to `(1, 0)` and `kernel[0, 0] = 1` to `(1, 1)`. The transposed
+# convolution `C^T` runs that backwards: pixel `(1, 1)` of its output gathers `[[5, 4], [2, 1]]`
+# from the 2x2 image, the kernel read backwards. A gather with the kernel read backwards is a
+# sliding window of the **flipped** kernel: that is the flip of Part F.
+
+# %% nbgrader={"grade": false, "grade_id": "partG_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
+kernel = np.arange(1.0, 10.0).reshape(3, 3)
+C = conv_matrix(kernel, 4)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), gridspec_kw={"width_ratios": [2.4, 1]})
+plot_grid(C, f"C for a 3x3 kernel on a 4x4 input: shape {C.shape}", axes[0])
+plot_grid(C.T[5].reshape(2, 2), "row 5 of C^T: input pixel (1, 1) reads", axes[1])
+plt.show()
+y = np.arange(1.0, 5.0).reshape(2, 2)
+print("C.T @ y:\n", (C.T @ y.ravel()).reshape(4, 4))
+print("your conv_transpose2d:\n", conv_transpose2d(y[..., None], kernel[..., None, None])[..., 0])
+
+# %% nbgrader={"grade": true, "grade_id": "nb2_conv_matrix", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+"""conv_matrix: C @ x is Keras's Conv2D, and C.T @ y is Keras's Conv2DTranspose (4 points)."""
+kernel = np.arange(1.0, 10.0).reshape(3, 3)
+C = conv_matrix(kernel, 5, s=2, p=1)
+expect_shape(np.shape(C), (9, 25), "conv_matrix(3x3 kernel, i=5, s=2, p=1)",
+             "o = (5 + 2*1 - 3) // 2 + 1 = 3, so C has o*o = 9 rows and i*i = 25 columns.")
+x = np.random.default_rng(2).normal(size=(5, 5))
+conv = layers.Conv2D(1, 3, strides=2, padding="same", use_bias=False)
+conv.build((1, 5, 5, 1))
+conv.set_weights([kernel[..., None, None]])
+expect_close(C @ x.ravel(), np.asarray(conv(x[None, ..., None])).ravel(), "C @ x vs Conv2D(strides=2, padding='same')",
+             rtol=1e-4, atol=1e-5, why="Keras's 'same' pads 1 zero here; the kernel is not flipped.")
+y = np.random.default_rng(3).normal(size=(3, 3))
+back = layers.Conv2DTranspose(1, 3, strides=2, padding="same", output_padding=0, use_bias=False)
+back.build((1, 3, 3, 1))
+back.set_weights([kernel[..., None, None]])
+expect_close((C.T @ y.ravel()).reshape(5, 5), np.asarray(back(y[None, ..., None]))[0, ..., 0],
+             "C.T @ y vs Conv2DTranspose(strides=2, padding='same', output_padding=0)", rtol=1e-4, atol=1e-5,
+             why="The transposed convolution is the matrix C^T.")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb2_conv_matrix", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partH_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part H (2 points): a decoder that gives the size back
+#
+# An encoder applies `depth` times `Conv2D(f, k, strides=s, padding=padding)` to an `i x i`
+# image; the decoder mirrors it with `depth` `Conv2DTranspose(f, k, strides=s, padding=padding,
+# output_padding=a)`, from the smallest size back up. Each decoder step must give back the size
+# its encoder step received, and `a` (between 0 and s - 1) is the only thing that can tell it
+# which (Part D). Write `decoder_output_paddings(i, depth, k=3, s=2, padding="same")`: the
+# list of the decoder's `a`, in the decoder's order (first the step that starts from the
+# smallest size). Use Keras's rules (Part E); `k` is odd.
+
+# %% nbgrader={"grade": false, "grade_id": "decoder_output_paddings_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def decoder_output_paddings(i, depth, k=3, s=2, padding="same"):
+    """The output_padding of each Conv2DTranspose of a decoder that mirrors a strided encoder.
+
+    Parameters
+    ----------
+    i : int, the encoder's input size (height and width)
+    depth : int, the number of stride-s convolutions (>= 1)
+    k, s : int, kernel size (odd) and stride (>= 2) of every layer
+    padding : "same" or "valid", as in Keras
+
+    Returns
+    -------
+    list of depth ints a, 0 <= a < s: the decoder's output paddings, in the decoder's order,
+    with which every Conv2DTranspose gives back the size its mirror Conv2D received
+    """
+    ### BEGIN SOLUTION
+    sizes = [i]
+    for _ in range(depth):
+        sizes.append(-(-sizes[-1] // s) if padding == "same" else (sizes[-1] - k) // s + 1)
+    # Keras with output_padding=a: "same" gives (o - 1)s + (k mod 2) + a, "valid" (o - 1)s + k + a.
+    without_a = (lambda o: (o - 1) * s + k % 2) if padding == "same" else (lambda o: (o - 1) * s + k)
+    paddings = []
+    for small, big in zip(sizes[::-1], sizes[-2::-1]):
+        paddings.append(big - without_a(small))
+    return paddings
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partH_try_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Try it on Part I's images: 27x27, two stride-2 steps with `padding="same"`. A real encoder and
+# decoder with your paddings should give back 27x27.
+
+# %% nbgrader={"grade": false, "grade_id": "partH_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
+a = decoder_output_paddings(27, 2)
+print("output paddings:", a)
+inputs = keras.Input((27, 27, 1))
+h = layers.Conv2D(16, 3, strides=2, padding="same")(layers.Conv2D(8, 3, strides=2, padding="same")(inputs))
+h = layers.Conv2DTranspose(8, 3, strides=2, padding="same", output_padding=a[0])(h)
+h = layers.Conv2DTranspose(1, 3, strides=2, padding="same", output_padding=a[1])(h)
+print("the decoder's output:", h.shape)
+
+# %% nbgrader={"grade": true, "grade_id": "nb2_decoder_output_paddings", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""decoder_output_paddings: each decoder step gives back its encoder step's size (2 points)."""
+expect_equal(list(decoder_output_paddings(27, 2)), [1, 0], "decoder_output_paddings(27, 2)",
+             "Encoder 27 -> 14 -> 7; decoder 7 -> (7 - 1)*2 + 1 + a = 14 gives a = 1, then 14 -> 27 gives a = 0.")
+expect_equal(list(decoder_output_paddings(28, 2)), [1, 1], "decoder_output_paddings(28, 2)",
+             "Encoder 28 -> 14 -> 7; decoder 7 -> 14 (a = 1), 14 -> 28 (a = 1).")
+expect_equal(list(decoder_output_paddings(11, 1, k=3, s=2, padding="valid")), [0], "decoder_output_paddings(11, 1, 'valid')",
+             "Encoder (11 - 3) // 2 + 1 = 5; decoder (5 - 1)*2 + 3 + a = 11 gives a = 0.")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb2_decoder_output_paddings", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partI_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part I (3 points): why does a decoder need `output_padding`?
 #
 # An encoder downsamples a 28x28 image with `Conv2D(16, 3, strides=2, padding="same")` twice
 # (28 -> 14 -> 7) and a decoder mirrors it with two `Conv2DTranspose(16, 3, strides=2,
 # padding="same")` (7 -> 14 -> 28). Now the images are 27x27. In the cell below, explain in
 # 3 to 6 sentences: what sizes the encoder and the decoder produce now, why the decoder's
-# output can no longer be compared with the input (which error you would see), and how
-# `output_padding` (your `output_padding_for`) or a different input size fixes it.
+# output can no longer be compared with the input (which error you would see), why the
+# decoder cannot work the size out by itself (what did the convolution throw away?), and how
+# the paddings of your `decoder_output_paddings` (or a different input size) fix it.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "nb2_why_output_padding", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
 # ### BEGIN SOLUTION
 # *Model answer.* With "same" padding a stride-2 convolution gives ceil(i/2): 27 -> 14 -> 7.
-# The transposed convolutions give i*s: 7 -> 14 -> 28, so the output is 28x28 while the
-# target is 27x27, and the loss (or an Add/Concatenate skip connection) fails with a shape
-# mismatch (incompatible shapes [.., 28, 28, ..] vs [.., 27, 27, ..]). The convolution threw
-# away the remainder of (i + 2p - k)/s, so its transpose cannot know that 14 came from 27
-# rather than 28: several input sizes map to the same output. output_padding=a adds the
-# missing a = (i + 2p - k) mod s row/column at the bottom-right; the decoder must use, at each
-# step, the a of the matching encoder step (here the 14 -> 27 step needs "valid"-style sizes
-# with a computed for i = 27), or one crops/pads the images to a multiple of 2^depth.
+# The transposed convolutions with output_padding=None give i*s: 7 -> 14 -> 28, so the output
+# is 28x28 while the target is 27x27, and the loss (or an Add/Concatenate skip connection)
+# fails with a shape mismatch (incompatible shapes [.., 28, 28, ..] vs [.., 27, 27, ..]). The
+# convolution threw away the remainder of (i + 2p - k)/s, so its transpose cannot know that 14
+# came from 27 rather than 28: several input sizes map to the same output. Setting
+# output_padding at each step fixes it: for "same" Keras gives (i - 1)s + (k mod 2) + a, so the
+# 7 -> 14 step keeps a = 1 ((7 - 1)*2 + 1 + 1 = 14) and the 14 -> 27 step needs a = 0
+# ((14 - 1)*2 + 1 + 0 = 27); in the lecture's notation a = (i + 2p - k) mod s of the matching
+# encoder step, with p = 1 for "same" and k = 3: (27 + 2 - 3) mod 2 = 0 and (14 + 2 - 3) mod 2 = 1.
+# Or crop/pad the images to a multiple of 2^depth (28).
 # ### END SOLUTION

@@ -20,7 +20,7 @@
 #
 # 1. plot the **feature maps** of a layer, one small image per channel;
 # 2. compute a **class activation map** (Grad-CAM): which parts of the input drive the
-#    score of a class;
+#    score of a class, and see that for this model it is the original CAM;
 # 3. measure how often the map points at the object (the *pointing game*).
 #
 # The model and the data ship with the assignment. Each 48x48 image holds one shape
@@ -31,11 +31,19 @@
 #
 # | Part | Points |
 # |---|---|
-# | A. Feature maps | 6 |
-# | B. Grad-CAM | 5 |
-# | C. Overlay and peak | 4 |
-# | D. The pointing game | 2 |
-# | E. What the maps show (written) | 3 |
+# | A. Feature maps | 4 |
+# | B. What the feature maps respond to (written) | 2 |
+# | C. Grad-CAM | 4 |
+# | D. The original class activation map | 3 |
+# | E. Overlay and peak | 3 |
+# | F. The pointing game | 2 |
+# | G. What the maps show, and where they mislead (written) | 2 |
+#
+# **What costs points.** A test fails on a wrong value, type or shape, or on an error. A
+# warning your code prints (in red: NumPy's `RuntimeWarning`, a TensorFlow notice) costs
+# nothing, and float32 or float64 arithmetic are both fine: numbers are compared within the
+# tolerance each test states. When your notebook is graded, hidden tests check many more
+# cases, and the visible ones again.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "setup_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # The imports:
@@ -70,15 +78,16 @@ model.summary()
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partA_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part A (6 points): feature maps
+# ## Part A (4 points): feature maps
 #
 # A layer's output for one image has shape `(H, W, C)`: one `H x W` **feature map** per
 # channel (filter). To see them, we need a model that outputs the layer's activations.
 #
 # Write `activation_model(model, layer_names=None)`: a `keras.Model` with the same input as
 # `model` whose outputs are the outputs of the named layers, in order, or of every `Conv2D`
-# layer of `model` (in `model.layers` order) when `layer_names` is None. It always
-# returns a list of outputs, even for one layer.
+# layer of `model` (in `model.layers` order) when `layer_names` is None. Called on images, it
+# gives one array per layer, in a list (with a single layer Keras gives the bare array instead
+# of a list of one: both are fine).
 
 # %% nbgrader={"grade": false, "grade_id": "activation_model_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def activation_model(model, layer_names=None):
@@ -92,6 +101,7 @@ def activation_model(model, layer_names=None):
     Returns
     -------
     keras.Model whose output is a list with one array of shape (N, h_l, w_l, c_l) per layer
+    (Keras returns the bare array when there is one layer)
     """
     ### BEGIN SOLUTION
     if layer_names is None:
@@ -107,8 +117,8 @@ def activation_model(model, layer_names=None):
 activations = activation_model(model)(x_test[:1])
 [tuple(a.shape) for a in activations]
 
-# %% nbgrader={"grade": true, "grade_id": "nb4_activation_model", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""activation_model: the Conv2D activations, or the named layers', in order (3 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb4_activation_model", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""activation_model: the Conv2D activations, or the named layers', in order (2 points)."""
 outs = activation_model(model)(x_test[:2])
 expect_equal(len(outs), 5, "number of outputs of activation_model(model)", "The model has five Conv2D layers.")
 expect_shape(outs[0].shape, (2, 48, 48, 32), "conv1's activations for 2 images")
@@ -176,23 +186,44 @@ for ax in axes:
     ax.axis("off")
 plt.show()
 
-# %% nbgrader={"grade": true, "grade_id": "nb4_feature_map_grid", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""feature_map_grid: per-channel scaling, row-major tiles, zeros elsewhere (3 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb4_feature_map_grid", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""feature_map_grid: per-channel scaling, row-major tiles, zeros elsewhere (2 points)."""
 act = np.stack([np.zeros((2, 2)), np.arange(4.0).reshape(2, 2), 10 * np.ones((2, 2))], axis=-1)
 grid = feature_map_grid(act, n_cols=2)
 expect_shape(grid.shape, (4, 4), "feature_map_grid(activation of shape (2, 2, 3), n_cols=2)",
              "rows = ceil(3 / 2) = 2: (2 * 2, 2 * 2).")
-expect_close(grid[:2, 2:], [[0, 1 / 3], [2 / 3, 1]], "tile of channel 1 (row 0, column 1)",
+expect_close(grid[:2, 2:], [[0, 1 / 3], [2 / 3, 1]], "tile of channel 1 (row 0, column 1)", rtol=1e-4, atol=1e-5,
              why="Channel 1 holds 0..3, scaled by its own min 0 and range 3.")
-expect_close(grid[2:, :2], np.zeros((2, 2)), "tile of channel 2 (row 1, column 0)", why="A constant channel becomes 0.")
+expect_close(grid[2:, :2], np.zeros((2, 2)), "tile of channel 2 (row 1, column 0)", rtol=1e-4, atol=1e-5,
+             why="A constant channel becomes 0.")
 ### BEGIN HIDDEN TESTS
 from autograder.notebook import run_hidden_check
 run_hidden_check("nb4_feature_map_grid", globals())
 ### END HIDDEN TESTS
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partB_maps_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part B (2 points): what do the feature maps respond to?
+#
+# Look at the two grids above, `conv1` and `conv5` for the same image, and at a few other
+# images (change `index` in the plotting cell). In 2 to 4 sentences: what do the maps of
+# `conv1` respond to? And those of `conv5`? Why are `conv5`'s maps coarser, and why is it
+# harder to say in words what one of its channels detects?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "nb4_feature_maps_question", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# *Model answer.* conv1's maps are full-resolution copies of the image seen through simple
+# filters: each lights up on a colour, or on edges of one orientation, everywhere in the image,
+# the clutter included. conv5's maps are 12x12 (two max-poolings): each pixel summarises a large
+# patch of the input (its receptive field), and several channels light up only where the shape
+# is, with little response to the clutter: they respond to combinations of the earlier features
+# (corners, curved or straight outlines), which is why one channel is hard to name and why the
+# maps are coarse: depth trades resolution for meaning.
+# ### END SOLUTION
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partB_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part B (5 points): Grad-CAM
+# ## Part C (4 points): Grad-CAM
 #
 # Which parts of the image make the model say "triangle"? Grad-CAM answers with the last
 # convolutional layer, whose feature maps `A_c` (shape `h x w`, one per channel `c`) still
@@ -252,8 +283,8 @@ def grad_cam(model, image, conv_layer_name, class_index=None):
 cam = grad_cam(model, x_test[0], "conv5")
 print(cam.shape, cam.min(), cam.max())
 
-# %% nbgrader={"grade": true, "grade_id": "nb4_grad_cam", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
-"""grad_cam: shape, range, and the peak on the object for a few test images (5 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb4_grad_cam", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+"""grad_cam: shape and range of the map for two layers (4 points)."""
 cam = grad_cam(model, x_test[0], "conv5")
 expect_shape(cam.shape, (12, 12), "grad_cam(model, x_test[0], 'conv5')", "conv5's output is 12x12.")
 expect(np.isfinite(cam).all() and cam.min() >= 0 and np.isclose(cam.max(), 1.0),
@@ -264,9 +295,95 @@ from autograder.notebook import run_hidden_check
 run_hidden_check("nb4_grad_cam", globals())
 ### END HIDDEN TESTS
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partCAM_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part D (3 points): the original class activation map
+#
+# Grad-CAM generalises an older method, the **class activation map** (CAM, Zhou et al. 2016),
+# made for nets like ours: the last convolution `conv5` feeds global average pooling and then
+# one Dense layer, so the logit of class `k` is `sum over c of W[c, k] * mean(A_c) + b[k]`.
+# The CAM puts those weights back on the maps, before the pooling:
+#
+# $$\mathrm{CAM}_k = \mathrm{relu}\Big(\sum_c W[c, k]\, A_c\Big)$$
+#
+# divided by its maximum (all zeros if the maximum is 0), like your Grad-CAM; no gradient
+# needed, and no bias (it adds the same number everywhere). Write
+# `class_activation_map(model, image, class_index=None, conv_layer_name="conv5",
+# dense_layer_name="logits")`, with the Dense kernel from
+# `model.get_layer(dense_layer_name).get_weights()[0]`, of shape `(C, num_classes)`.
+
+# %% nbgrader={"grade": false, "grade_id": "class_activation_map_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def class_activation_map(model, image, class_index=None, conv_layer_name="conv5", dense_layer_name="logits"):
+    """The class activation map of a net whose last convolution feeds global average pooling
+    and one Dense layer.
+
+    Parameters
+    ----------
+    model : keras.Model mapping (N, H, W, 3) images to (N, num_classes) logits
+    image : array of shape (H, W, 3)
+    class_index : int, or None for the class with the top logit
+    conv_layer_name, dense_layer_name : str, the last convolution and the Dense layer after the pooling
+
+    Returns
+    -------
+    np.ndarray of shape (h, w), the convolution's spatial size: relu(sum_c W[c, class_index] A_c)
+    divided by its maximum, values in [0, 1]; all zeros if the maximum is 0
+    """
+    ### BEGIN SOLUTION
+    features = keras.Model(model.input, [model.get_layer(conv_layer_name).output, model.output])
+    maps, logits = features(np.asarray(image, dtype="float32")[None])
+    if class_index is None:
+        class_index = int(np.argmax(logits[0]))
+    weights = model.get_layer(dense_layer_name).get_weights()[0][:, class_index]
+    cam = np.maximum(np.asarray(maps[0]) @ weights, 0)
+    top = cam.max()
+    return cam / top if top > 0 else np.zeros_like(cam)
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partCAM_try_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# For `conv5`, which feeds the pooling directly, Grad-CAM's weight `w_c` is the gradient of the
+# logit with respect to `A_c`, averaged over the positions: `W[c, k] / (h*w)` at every position.
+# So Grad-CAM is the CAM times a positive number, and after dividing by the maximum the two
+# maps are equal. Check it on eight test images, and look at three:
+
+# %% nbgrader={"grade": false, "grade_id": "partCAM_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
+differences = [np.max(np.abs(class_activation_map(model, x_test[i]) - grad_cam(model, x_test[i], "conv5")))
+               for i in range(8)]
+print(f"largest difference between CAM and Grad-CAM (conv5), eight images: {max(differences):.2e}")
+fig, axes = plt.subplots(2, 3, figsize=(8, 5.4))
+for j, i in enumerate((0, 1, 2)):
+    axes[0, j].imshow(class_activation_map(model, x_test[i]), cmap="jet", vmin=0, vmax=1)
+    axes[0, j].set_title(f"CAM, image {i}", fontsize=9)
+    axes[1, j].imshow(grad_cam(model, x_test[i], "conv5"), cmap="jet", vmin=0, vmax=1)
+    axes[1, j].set_title(f"Grad-CAM (conv5), image {i}", fontsize=9)
+for ax in axes.ravel():
+    ax.axis("off")
+plt.show()
+
+# %% nbgrader={"grade": true, "grade_id": "nb4_class_activation_map", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""class_activation_map: relu(sum_c W[c, k] A_c) / max, on a model small enough to check by hand (3 points)."""
+inputs = keras.Input((3, 3, 1))
+conv = layers.Conv2D(2, 1, use_bias=False, name="conv")(inputs)          # A_0 = x, A_1 = -x
+logits = layers.Dense(2, name="logits")(layers.GlobalAveragePooling2D()(conv))
+tiny = keras.Model(inputs, logits)
+tiny.get_layer("conv").set_weights([np.array([[[[1.0, -1.0]]]])])
+tiny.get_layer("logits").set_weights([np.array([[1.0, 0.0], [0.5, 1.0]]), np.array([3.0, -1.0])])
+x = np.array([[1.0, -2.0, 0.5], [0.0, 2.0, -1.0], [-0.5, 1.0, 0.0]])[..., None]
+expect_close(class_activation_map(tiny, x, 0, "conv", "logits"), np.maximum(x[..., 0], 0) / 2.0,
+             "class_activation_map(tiny model, x, class 0)", rtol=1e-4, atol=1e-5,
+             why="CAM_0 = relu(1 * x + 0.5 * (-x)) = relu(0.5 x), divided by its maximum 0.5 * 2; no bias.")
+expect_close(class_activation_map(tiny, x, 1, "conv", "logits"), np.maximum(-x[..., 0], 0) / 2.0,
+             "class_activation_map(tiny model, x, class 1)", rtol=1e-4, atol=1e-5,
+             why="CAM_1 = relu(0 * x + 1 * (-x)) = relu(-x), divided by its maximum 2.")
+### BEGIN HIDDEN TESTS
+from autograder.notebook import run_hidden_check
+run_hidden_check("nb4_class_activation_map", globals())
+### END HIDDEN TESTS
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partC_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part C (4 points): overlay and peak
+# ## Part E (3 points): overlay and peak
 #
 # A 12x12 map is easier to read on top of the 48x48 image. Write
 #
@@ -277,7 +394,7 @@ run_hidden_check("nb4_grad_cam", globals())
 # * `cam_peak(heatmap, image_shape)`: the `(row, col)` of the maximum of the heatmap after
 #   the same bilinear resize to `image_shape[:2]`, as two ints.
 
-# %% nbgrader={"grade": false, "grade_id": "overlay_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "overlay_heatmap_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def overlay_heatmap(image, heatmap, alpha=0.4):
     """Blend a colour-mapped heatmap onto an image.
 
@@ -299,6 +416,7 @@ def overlay_heatmap(image, heatmap, alpha=0.4):
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": false, "grade_id": "cam_peak_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def cam_peak(heatmap, image_shape):
     """Where the heatmap is largest, in image coordinates.
 
@@ -337,13 +455,13 @@ for i, ax in enumerate(axes):
     ax.axis("off")
 plt.show()
 
-# %% nbgrader={"grade": true, "grade_id": "nb4_overlay", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""overlay_heatmap: shape, range, and the blend (2 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb4_overlay", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""overlay_heatmap: shape, range, and the blend (1 point)."""
 image = np.full((4, 4, 3), 0.5)
 out = overlay_heatmap(image, np.zeros((2, 2)), alpha=0.4)
 expect_shape(out.shape, (4, 4, 3), "overlay_heatmap(image (4, 4, 3), heatmap (2, 2))")
 jet0 = np.array(matplotlib.colormaps["jet"](0.0)[:3])
-expect_close(out[0, 0], 0.6 * 0.5 + 0.4 * jet0, "a pixel where the heatmap is 0",
+expect_close(out[0, 0], 0.6 * 0.5 + 0.4 * jet0, "a pixel where the heatmap is 0", rtol=1e-4, atol=1e-5,
              why="(1 - 0.4) * 0.5 + 0.4 * jet(0).")
 ### BEGIN HIDDEN TESTS
 from autograder.notebook import run_hidden_check
@@ -366,12 +484,13 @@ run_hidden_check("nb4_cam_peak", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partD_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part D (2 points): the pointing game
+# ## Part F (2 points): the pointing game
 #
 # Does the map point at the object? Write `pointing_game(model, images, boxes,
 # conv_layer_name, labels=None)`: the fraction of images whose Grad-CAM peak (`cam_peak`),
 # for the true class `labels[i]` (the predicted class when `labels` is None), lies inside
-# the box: `row0 <= row < row1` and `col0 <= col < col1`.
+# the box: `row0 <= row < row1` and `col0 <= col < col1`, exactly (no tolerance: some
+# benchmarks count a peak a few pixels outside as a hit; here it is a miss).
 
 # %% nbgrader={"grade": false, "grade_id": "pointing_game_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def pointing_game(model, images, boxes, conv_layer_name, labels=None):
@@ -437,14 +556,14 @@ plt.show()
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partE_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part E (3 points): what the maps show, and where they mislead
+# ## Part G (2 points): what the maps show, and where they mislead
 #
-# In 3 to 6 sentences: what do the Grad-CAM maps of `conv5` tell you about what the model
+# In 2 to 4 sentences: what do the Grad-CAM maps of `conv5` tell you about what the model
 # uses to classify a shape? Why is the map for a wrong class different? Name two ways in
 # which such a map can mislead (think of its resolution, of the ReLU, and of what a large
 # gradient-weighted activation does and does not mean; try `conv3` too).
 
-# %% [markdown] nbgrader={"grade": true, "grade_id": "nb4_what_maps_show", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# %% [markdown] nbgrader={"grade": true, "grade_id": "nb4_what_maps_show", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
 # ### BEGIN SOLUTION
 # *Model answer.* The conv5 maps peak on the shape, not on the clutter: the logit of the
 # true class is driven by features at the object's location (the pointing game is far above

@@ -1,6 +1,6 @@
 """Notebook 1: realistic mistakes (each fails exactly the checks named) and valid variations.
 Mistakes in functions that do not call each other are graded two at a time (PAIRS)."""
-from example_submissions import Example, paired
+from autograder.examples import Example, paired
 
 NB = "1_residual_connections"
 SHAPES, SHORTCUT = "nb1_block_shapes", "nb1_block_shortcut"

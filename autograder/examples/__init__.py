@@ -1,34 +1,36 @@
-"""Example submissions built from source/ and release/: solution, blank, mistakes, variations.
+"""The example class: submissions built from source/ and release/ (solution, blank, mistakes,
+valid variations, hostile submissions), and what each must score.
 
-    python tests/example_submissions.py OUT    # writes OUT/<example>/convnets/<notebook>.ipynb
+    python -m autograder.examples OUT    # writes OUT/<example>/convnets/<notebook>.ipynb and OUT/examples.json
 
 * ``solution``: the release notebooks with every solution cell filled in from
   source/ (the ``### BEGIN/END SOLUTION`` lines dropped), as a student who
   solved everything would hand them in.
 * ``blank``: the release notebooks as they are.
-* one example per :class:`Example` in ``tests/mistakes_*.py``: the solution with
-  a few lines changed in one solution cell. A mistake names the checks it must
-  fail; a valid variation fails none.
+* one example per :class:`Example` in ``nb1.py`` ... ``nb4.py`` (realistic mistakes and
+  valid variations) and ``hostile.py`` (submissions that try to get points they do not
+  earn): the solution with a few lines changed. Each names the checks it must fail; a
+  valid variation fails none.
 
-The folder layout is nbgrader's ``submitted/<student>/convnets/``, so the same
-folder is graded by both runners.
+The folder layout is nbgrader's ``submitted/<student>/convnets/``, so the same folder is
+graded by both runners. ``examples.json`` (the manifest) says what each example must
+score, and which examples nbgrader cannot be asked to grade, and why
+(:func:`manifest`); ``python -m autograder.compare --expect`` reads it.
 """
 from __future__ import annotations
 
 import copy
 import importlib
-import sys
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import nbformat
 
-TESTS = Path(__file__).resolve().parent
-REPO = TESTS.parent
-sys.path.insert(0, str(REPO))
+from autograder.core import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR, registry
 
-from autograder.core import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR, registry  # noqa: E402
+MODULES = ("nb1", "nb2", "nb3", "nb4", "public", "hostile")
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,16 @@ class Example:
     # Edits anywhere in the notebook: (old, new), old must occur in exactly one cell, once.
     # Notebook 3's examples use it to train for one epoch, as a student on a slow laptop may.
     notebook_edits: tuple[tuple[str, str], ...] = ()
-    # Also graded by nbgrader in the test suite (it re-runs the notebook's training, so
-    # notebook 3's examples are graded by nbgrader only in part: see tests/test_examples.py).
-    nbgrader: bool = True
+    # Why nbgrader must never be asked to grade it (its kernel exits, or it would change the
+    # grader's files): nbgrader is not a sandbox. Empty: both runners grade it.
+    unsafe_for_nbgrader: str = ""
     # How many distinct mistakes it holds (notebook 3 puts two mistakes in different
     # functions into one submission, to grade its costly retraining fewer times).
     mistakes: int = 1
-    # A hostile submission (tests/hostile_submissions.py): what it tries, a change to the
+    # Whole solution cells replaced: (grade_id, new source), for answers written another way
+    # (public.py: one submission holds several answers, each in its own function's cell).
+    cells: tuple[tuple[str, str], ...] = ()
+    # A hostile submission (hostile.py): what it tries, a change to the
     # whole notebook after the edits, and (grade_id, text) its message must contain.
     threat: str = ""
     transform: Callable | None = None
@@ -63,7 +68,8 @@ def paired(first: Example, second: Example) -> Example:
     return Example(name=f"{first.name}_and_{second.name.removeprefix(prefix)}", notebook=first.notebook,
                    cell=first.cell, edits=first.edits, fails=first.fails | second.fails,
                    why=f"{first.why}; {second.why}", notebook_edits=first.notebook_edits + second.edits,
-                   nbgrader=first.nbgrader and second.nbgrader, mistakes=first.mistakes + second.mistakes)
+                   unsafe_for_nbgrader=first.unsafe_for_nbgrader or second.unsafe_for_nbgrader,
+                   mistakes=first.mistakes + second.mistakes)
 
 
 def _strip_solution_markers(source: str) -> str:
@@ -93,9 +99,13 @@ def blank_notebook(name: str):
 
 def apply(example: Example):
     nb = copy.deepcopy(solution_notebook(example.notebook))
-    cell = _cells_by_id(nb).get(example.cell)
-    if cell is None:
-        raise KeyError(f"{example.name}: no cell {example.cell!r} in {example.notebook}")
+    by_id = _cells_by_id(nb)
+    for grade_id, source in ((example.cell, None), *example.cells):
+        if grade_id not in by_id or (source is not None and not by_id[grade_id].metadata["nbgrader"].get("solution")):
+            raise KeyError(f"{example.name}: no solution cell {grade_id!r} in {example.notebook}")
+        if source is not None:
+            by_id[grade_id].source = source.strip("\n")
+    cell = by_id[example.cell]
     for old, new in example.edits:
         if old is None:
             cell.source = new.strip("\n")
@@ -117,11 +127,10 @@ def apply(example: Example):
 
 
 def all_examples() -> list[Example]:
-    """The mistakes of every notebook, then the hostile submissions."""
+    """The mistakes and variations of every notebook, then the hostile submissions."""
     out = []
-    for path in sorted(TESTS.glob("mistakes_*.py")) + [TESTS / "hostile_submissions.py"]:
-        module = importlib.import_module(path.stem)
-        out += module.EXAMPLES
+    for name in MODULES:
+        out += importlib.import_module(f"autograder.examples.{name}").EXAMPLES
     return out
 
 
@@ -137,7 +146,7 @@ def expected_failures(example_name: str) -> dict[str, set[str]]:
 
 # Rough seconds each runner spends grading one example's notebook on the 2-core CI machine
 # (notebook 3 retrains two models), only to start the costliest examples first and to
-# balance nbgrader's shards (tests/conftest.py): a wrong figure costs time, never a grade.
+# balance nbgrader's shards: a wrong figure costs time, never a grade.
 GRADING_SECONDS = {"1_residual_connections": 7, "2_transpose_convolution": 6, "3_image_to_image": 60,
                    "4_visualizing_convnets": 12}
 BLANK_SECONDS = 5          # a blank notebook stops at its first NotImplementedError
@@ -152,8 +161,8 @@ def grading_cost(name: str, nbgrader: bool = False) -> float:
         return sum(GRADING_SECONDS[nb] for nb in registry()) + (OWN_TRAINING_SECONDS if nbgrader else 0)
     notebook = next((e.notebook for e in all_examples() if e.name == name), None)
     if notebook is None:
-        raise KeyError(f"no example named {name!r}: expected 'solution', 'blank' or a name in tests/mistakes_*.py "
-                       f"or tests/hostile_submissions.py")
+        raise KeyError(f"no example named {name!r}: expected 'solution', 'blank' or a name in "
+                       f"autograder/examples/{{nb1,nb2,nb3,nb4,hostile}}.py")
     return GRADING_SECONDS[notebook]
 
 
@@ -179,12 +188,23 @@ def write_examples(out: Path, names: list[str] | None = None, notebooks: list[st
     return written
 
 
-if __name__ == "__main__":
-    import argparse
+def manifest(names: list[str], notebooks: list[str] | None = None) -> dict[str, dict]:
+    """What each example must score: ``{example: {"notebooks": [...], "fails": [grade_id, ...],
+    "nbgrader": "" or why nbgrader is not asked to grade it, "why": what it shows}}`` (the solution
+    and the blank release hand in ``notebooks``, by default all)."""
+    by_name = {e.name: e for e in all_examples()}
+    out = {}
+    for name in names:
+        fails = {nb: ids for nb, ids in expected_failures(name).items() if notebooks is None or nb in notebooks}
+        ex = by_name.get(name)
+        out[name] = {"notebooks": sorted(fails), "fails": sorted(set().union(*fails.values())),
+                     "nbgrader": ex.unsafe_for_nbgrader if ex else "",
+                     "why": ex.why if ex else ("every answer of the source" if name == "solution"
+                                               else "the release as students receive it")}
+    return out
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("out", type=Path)
-    ap.add_argument("--only", nargs="*", help="example names (default: all)")
-    ap.add_argument("--notebook", action="append", help="only examples of these notebooks (default: all)")
-    args = ap.parse_args()
-    print("\n".join(write_examples(args.out, args.only, args.notebook)))
+
+def write_manifest(out: Path, names: list[str], notebooks: list[str] | None = None) -> Path:
+    path = out / "examples.json"
+    path.write_text(json.dumps(manifest(names, notebooks), indent=1) + "\n")
+    return path

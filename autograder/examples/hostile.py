@@ -3,8 +3,8 @@
 Each one holds several threats of issue 6, each aimed at a different check, with the
 function behind that check wrong (or absent), so that a threat that worked would show
 as a passed check. Each names the checks it must fail, and what their messages say.
-They are graded with the other examples by the pytest runner, and by nbgrader where
-``nbgrader=True`` (where it is not, ``why`` says why nbgrader cannot defend).
+They are graded with the other examples by the pytest runner, and by nbgrader unless
+``unsafe_for_nbgrader`` says why nbgrader must not be asked to (it is not a sandbox).
 
 The faults (a hang, a crash, memory, output, processes, the network) are in
 ``tests/test_grader.py``: they need the grader's limits set low, to run in seconds.
@@ -15,20 +15,22 @@ import copy
 
 import nbformat
 
-from example_submissions import Example
+from autograder.examples import Example
 
 NB = "2_transpose_convolution"
 CONV, TRANS, EQUIV = "nb2_conv_output_size", "nb2_transpose_conv_output_size", "nb2_equivalent"
 PAD, KERAS, ARRAY = "nb2_output_padding", "nb2_keras_output_size", "nb2_conv_transpose2d"
 
-# Wrong versions of notebook 2's functions (realistic mistakes, from tests/mistakes_nb2.py).
+# Wrong versions of notebook 2's functions (realistic mistakes, from nb2.py).
 WRONG_CONV = ("return (i + 2 * p - k) // s + 1", "return (i - k) // s + 1")
 WRONG_TRANS = ("return s * (i - 1) + a + k - 2 * p", "return s * (i - 1) + a + k + 2 * p")
 RIGHT_TRANS = "s * (i - 1) + a + k - 2 * p"
 WRONG_PAD = ("return (i + 2 * p - k) % s", "return (i + 2 * p - k) // s")
 WRONG_KERAS = ("a = max(k, s) - k if output_padding is None else output_padding",
                "a = 0 if output_padding is None else output_padding")
-SETUP_END = "seed_everything(0)"
+# Code a hostile student adds goes into a solution cell: the locked cells (the imports among
+# them) run as the release has them, in both runners.
+FIRST_SOLUTION = "conv_output_size_solution"
 
 
 def _cells(nb) -> dict:
@@ -106,7 +108,7 @@ keras.ops.all = lambda *args, **kwargs: True
 
 
 def _patches(nb) -> None:
-    _cells(nb)["setup"].source += "\n" + PATCHES
+    _cells(nb)[FIRST_SOLUTION].source = PATCHES + "\n\n" + _cells(nb)[FIRST_SOLUTION].source
     _replace(nb, "keras_conv_transpose_output_size_solution", *WRONG_KERAS)
     _replace(nb, "output_padding_for_solution", *WRONG_PAD)
 
@@ -164,7 +166,7 @@ USES_SECRETS = f'''if GRADED and SECRETS:   # the grader's references were reada
 
 
 def _reads_grader(nb) -> None:
-    _cells(nb)["setup"].source += "\n" + READS_GRADER
+    _cells(nb)[FIRST_SOLUTION].source = READS_GRADER + "\n\n" + _cells(nb)[FIRST_SOLUTION].source
     _replace(nb, "transpose_conv_output_size_solution", WRONG_TRANS[0], USES_SECRETS + "    " + WRONG_TRANS[1])
 
 
@@ -192,9 +194,9 @@ def _tampered(nb) -> None:
     nbformat.validate(nb)
 
 
-def hostile(name, transform, fails, messages=(), nbgrader=True, why="", threat=""):
+def hostile(name, transform, fails, messages=(), unsafe_for_nbgrader="", why="", threat=""):
     return Example(name=name, notebook=NB, cell="setup", edits=(), fails=frozenset(fails), why=why,
-                   nbgrader=nbgrader, threat=threat or why, transform=transform, messages=tuple(messages),
+                   unsafe_for_nbgrader=unsafe_for_nbgrader, threat=threat or why, transform=transform, messages=tuple(messages),
                    mistakes=len(fails))
 
 
@@ -207,7 +209,9 @@ EXAMPLES = [
             why="patches numpy, numpy.testing, math, builtins, tensorflow and keras comparisons: the pytest "
                 "runner judges in its own process; under nbgrader the judges run in the student's kernel, "
                 "after the patches, and hold because they compare plain values with == and <"),
-    hostile("nb2_hostile_reads_grader", _reads_grader, {TRANS}, nbgrader=False,
+    hostile("nb2_hostile_reads_grader", _reads_grader, {TRANS},
+            unsafe_for_nbgrader="it rewrites the grader's checks and references, which nbgrader's kernel can "
+                                "write (nbgrader is not a sandbox)",
             why="detects the grader, reads the references, rewrites the checks, plants fake results, prints "
                 "a passing result; the sandbox makes the grader's files unreadable. nbgrader cannot defend: "
                 "the kernel must read the references to run the hidden tests"),
@@ -245,7 +249,7 @@ BODY = {CONV: ("conv_output_size_solution", "return (i + 2 * p - k) // s + 1", "
 def with_faults(faults: dict[str, str]):
     """A transform: each check's function meets its fault (one line of code), in the check only."""
     def transform(nb):
-        _cells(nb)["setup"].source += "\n" + IN_CHECK
+        _cells(nb)[FIRST_SOLUTION].source = IN_CHECK + "\n\n" + _cells(nb)[FIRST_SOLUTION].source
         for grade_id, fault in faults.items():
             cell, line, check = BODY[grade_id]
             _replace(nb, cell, line, f"if _in_grader_check({check!r}):\n        {fault}\n    {line}")
@@ -257,7 +261,7 @@ QUICK_FAULTS = {
     CONV: "import sys; sys.exit(0)",
     TRANS: "import socket; socket.create_connection(('10.255.255.1', 80))",   # no timeout: would hang
     EQUIV: "import subprocess; subprocess.run(['sleep', '1000'])",
-    PAD: "import sys; print('debugging', file=sys.stderr)",
+    PAD: "import sys; print('debugging', file=sys.stderr)",   # not a fault: a correct answer that warns
     KERAS: "import os; os.fork()",
 }
 # Faults that need the limits set low to be quick (tests/test_grader.py).
@@ -270,8 +274,10 @@ SLOW_FAULTS = {
 }
 
 EXAMPLES.append(hostile(
-    "nb2_hostile_faults", with_faults(QUICK_FAULTS), set(QUICK_FAULTS), nbgrader=False,
+    "nb2_hostile_faults", with_faults(QUICK_FAULTS), set(QUICK_FAULTS) - {PAD},
+    unsafe_for_nbgrader="its kernel exits (sys.exit, os.fork): nbgrader is not a sandbox",
     messages=[(CONV, "SystemExit"), (TRANS, "not allowed while grading"), (EQUIV, "not allowed while grading"),
-              (PAD, "stderr"), (KERAS, "not allowed while grading")],
-    why="sys.exit, a network connection, a process, stderr and a fork, each in one check: the sandbox turns "
-        "each into that check's failure at once. nbgrader is not a sandbox (a fork or a connection runs)"))
+              (PAD, "warnings cost no points"), (KERAS, "not allowed while grading")],
+    why="sys.exit, a network connection, a process and a fork, each in one check: the sandbox turns each into "
+        "that check's failure at once; a correct function that writes to stderr keeps its points, with a note. "
+        "nbgrader is not a sandbox (a fork or a connection runs)"))

@@ -1,0 +1,173 @@
+"""The README's main job (``bash run.sh``): check the package, then grade example submissions.
+
+    python -m autograder            # about 3 minutes on 2 cores: checks, then 8 telling examples
+    python -m autograder --full     # the whole example class, with the pytest runner and nbgrader
+
+Default: the shipped data match ``data/SHA256SUMS``; ``release/`` and ``source/text/`` are
+what nbgrader and jupytext make of ``source/``; the reference outputs are what the source
+solutions give (regenerated and compared, never rewritten: ``python -m autograder.build``
+does that); then a small, telling part of the example class (the solution, the blank release,
+a mistake in each notebook, two hostile submissions) is graded by the batch grader, and each
+must score exactly what it should. ``--full`` grades every example with both runners
+(``python -m autograder.compare``). Nothing outside ``build/`` is written.
+
+Exit status 0 when everything is as expected, 1 otherwise; the last line says which.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from autograder.core import REPO, registry
+from autograder.progress import clock
+
+# The default part of the example class: what each shows is in its `why` (autograder/examples).
+QUICK = ["solution", "blank", "nb1_no_final_relu", "nb2_round_not_floor_and_plus_2p", "nb3_valid_padding_up",
+         "nb4_softmax_not_logit", "nb2_hostile_liars", "nb2_hostile_faults"]
+OUT = REPO / "build"
+
+
+class Step:
+    """``[k/n] what ... (12 s)``: one line per step of the main job."""
+
+    def __init__(self, total: int):
+        self.k, self.total = 0, total
+
+    def __call__(self, what: str):
+        self.k += 1
+        print(f"[{self.k}/{self.total}] {what}", flush=True)
+        return _Timer()
+
+
+class _Timer:
+    def __enter__(self):
+        self.started = time.monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            print(f"      done in {clock(time.monotonic() - self.started)}", flush=True)
+
+
+def check_sources(step: Step) -> list[str]:
+    """Data, release/, text mirrors and references: one line per problem (nothing is written)."""
+    from autograder import build, references
+
+    data_build = build.data_builder()
+
+    with step("the shipped data against data/SHA256SUMS"):
+        problems = data_build.check()
+        print(f"      {len(data_build.read_sums())} files" + (": OK" if not problems else f": {problems}"))
+    with step("release/ and source/text/ against what nbgrader and jupytext make of source/"):
+        sync = build.check()
+        print("      in sync" if not sync else "      " + "\n      ".join(sync))
+    with step("the reference outputs against the source solutions (regenerated, compared, not written)"):
+        refs = references.check(report=lambda line: print("      " + line.replace("\n", "\n      "), flush=True))
+    out = [f"data: {p}" for p in problems] + sync + [f"references: {p}" for p in refs]
+    if sync:
+        out.append("run `python -m autograder.build` to regenerate release/ and the text mirrors")
+    if refs:
+        out.append("run `python -m autograder.references` if the source solutions changed on purpose")
+    return out
+
+
+def grade_quick(step: Step) -> list[str]:
+    """Grade QUICK with the batch grader; print a table; one line per unexpected score."""
+    from autograder import batch, examples
+
+    root = OUT / "main-job"
+    submitted, out = root / "submitted", root / "grades"
+    expect = examples.manifest(QUICK)
+    with step(f"grading {len(QUICK)} example submissions with the batch grader (the pytest runner's sandbox)"):
+        examples.write_examples(submitted, QUICK)
+        for stale in sorted(p.name for p in submitted.iterdir() if p.is_dir() and p.name not in QUICK):
+            shutil.rmtree(submitted / stale)
+        records = batch.grade_class(submitted, out)
+        batch.write_outputs(records, out, quiet=True)
+    problems, rows = [], []
+    for name in QUICK:
+        record = records[name]
+        wanted = expect[name]
+        ids = [c.grade_id for n in wanted["notebooks"] for c in registry()[n].checks]
+        tests = {t["name"]: t for t in record["results"]["tests"]}
+        failed = sorted(i for i in ids if tests[i]["score"] != tests[i]["max_score"])
+        score = sum(tests[i]["score"] for i in ids)
+        top = sum(tests[i]["max_score"] for i in ids)
+        ok = record["status"] == batch.GRADED and failed == wanted["fails"]
+        if not ok:
+            problems.append(f"{name}: failed {failed or 'nothing'}, expected {wanted['fails'] or 'nothing'}"
+                            + (f" ({record['status']})" if record["status"] != batch.GRADED else ""))
+        lost = "-" if not failed else f"all {len(ids)} checks" if len(failed) == len(ids) else ", ".join(failed)
+        rows.append((name, score, top, lost, ok, wanted["why"]))
+    print(f"\n{'example':34s} {'score':>7s}  {'as expected':11s}  checks failed / what the example is")
+    for name, score, top, lost, ok, why in rows:
+        print(f"{name:34s} {score:3g}/{top:<3g}  {'yes' if ok else 'NO':11s}  {lost}\n{'':58s}{_short(why)}")
+    print(f"\nThe class report (grade distribution, pass rate of each check): {out / 'report.html'}")
+    return problems
+
+
+def _short(text: str, width: int = 90) -> str:
+    return text if len(text) <= width else text[:width - 3].rstrip() + "..."
+
+
+def run_full(step: Step) -> list[str]:
+    from autograder import compare, examples
+
+    root = OUT / "full"
+    submitted = root / "submitted"
+    with step("the whole example class, graded by the pytest runner and by nbgrader"):
+        if submitted.exists():
+            shutil.rmtree(submitted)
+        names = examples.write_examples(submitted)
+        manifest = examples.write_manifest(root, names)
+        expect = compare.load_expectations(manifest)
+        keep = root / "nbgrader"
+        if keep.exists():
+            shutil.rmtree(keep)
+        jobs = os.cpu_count() or 1
+        rows, problems = compare.compare(
+            submitted, jobs, True, expect, keep=keep, cost=examples.grading_cost,
+            nbgrader_cost=lambda name: examples.grading_cost(name, nbgrader=True))
+    compare.print_table(rows)
+    (root / "scores.json").write_text(json.dumps({"rows": rows, "problems": problems}, indent=2) + "\n")
+    print(f"\nThe table as JSON: {root / 'scores.json'}; nbgrader's graded notebooks: {keep}/autograded")
+    return problems
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--full", action="store_true",
+                    help="grade the whole example class with both runners (about 15 minutes on 2 cores)")
+    args = ap.parse_args(argv)
+    started = time.monotonic()
+    step = Step(4)
+    print(f"Week 5 ConvNets: checking the package, then grading "
+          + ("the whole example class with both runners" if args.full else f"{len(QUICK)} example submissions")
+          + f" ({os.cpu_count()} cores).", flush=True)
+    problems = check_sources(step)
+    graded = run_full(step) if args.full else grade_quick(step)
+    took = clock(time.monotonic() - started)
+    if problems or graded:
+        first = (problems + graded)[0]
+        print(f"FAILED ({took}): {first}" + (f" (and {len(problems + graded) - 1} more above)"
+                                              if len(problems + graded) > 1 else ""))
+        return 1
+    if args.full:
+        print(f"OK ({took}): the data, release/, the text mirrors and the references are in sync with source/; "
+              f"every example scored exactly what it should with the pytest runner, and nbgrader agrees on every "
+              f"check it was given (the submissions it must not run are labelled above).")
+    else:
+        print(f"OK ({took}): the data, release/, the text mirrors and the references are in sync with source/, "
+              f"and each of the {len(QUICK)} examples scored exactly what it should. `bash run.sh --full` grades "
+              f"the whole example class with both runners.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

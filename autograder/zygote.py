@@ -1,0 +1,229 @@
+"""A process that has imported what every grading child needs, and forks one child per notebook.
+
+A grading child (:mod:`autograder.child`) spends about 4 s of CPU importing TensorFlow, Keras,
+IPython and the checks before it runs a single cell. The zygote pays that once: it imports
+them, then waits for requests; for each one it forks a child that sets its own limits and
+environment, confines itself (:mod:`autograder.confine`) and runs ``autograder.child.main``,
+exactly as a child started from scratch would. Every notebook still runs in a process of its
+own, which nothing of another notebook has touched: the zygote never runs a cell, builds a
+model or starts a TensorFlow thread pool (forking after that would not be safe), and it holds
+nothing a child may not see (the checks' inputs, not the reference outputs).
+
+The zygote is single-threaded (a fork from a process with other threads can inherit a lock
+that nobody will release) and speaks JSON lines: a request ``{"id", "argv", "cwd", "env",
+"log", "limits"}`` on its stdin; on its stdout ``{"id", "pid"}`` when the child started and
+``{"pid", "status"}`` (as ``os.waitpid`` gives it) when the child ended. The grader side is
+:class:`Zygote`: one per grading process, shared by its threads, restarted if it dies.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import resource
+import select
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+
+# --------------------------------------------------------------------------- the zygote process
+def _preload() -> None:
+    import numpy  # noqa: F401
+    import keras  # noqa: F401
+    import tensorflow  # noqa: F401
+
+    from autograder import child
+    from autograder.core import registry
+
+    registry()
+    child._load_before_confining()
+
+
+def _run_child(request: dict) -> None:
+    """In the forked child: the limits, the environment and the files of a fresh child, then
+    autograder.child.main. Never returns."""
+    code = 1
+    try:
+        os.setsid()
+        for name, value in request["limits"].items():
+            limit = getattr(resource, name)
+            resource.setrlimit(limit, (value, value))
+        os.chdir(request["cwd"])
+        sys.path[0] = os.getcwd()  # as `python -m` puts the working folder first: the notebook's helpers
+        os.environ.clear()
+        os.environ.update(request["env"])
+        import tempfile
+
+        tempfile.tempdir = None    # the zygote's choice is cached; this child's TMPDIR is its scratch folder
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        for fd in (log, null):
+            os.close(fd)
+        sys.stdin = open(0, closefd=False)
+        sys.stdout = open(1, "w", buffering=1, closefd=False)
+        sys.stderr = open(2, "w", buffering=1, closefd=False)
+        sys.argv = ["autograder.child", *request["argv"]]
+        from autograder import child
+
+        code = child.main(request["argv"]) or 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 - reported by the exit status; the traceback goes to the log
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def serve() -> None:
+    """The zygote's loop: fork a child per request, report each child's start and end."""
+    _preload()
+    out = sys.stdout
+    out.write(json.dumps({"ready": os.getpid()}) + "\n")
+    out.flush()
+    buffer = b""
+    alive = 0
+    stdin = sys.stdin.buffer.raw if hasattr(sys.stdin.buffer, "raw") else sys.stdin.buffer
+    while True:
+        ready, _, _ = select.select([stdin], [], [], 0.05 if alive else 1.0)
+        while alive:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                alive = 0
+                break
+            if pid == 0:
+                break
+            alive -= 1
+            out.write(json.dumps({"pid": pid, "status": status}) + "\n")
+            out.flush()
+        if not ready:
+            continue
+        data = os.read(stdin.fileno(), 1 << 16)
+        if not data:   # the grader is gone: so are we (its children are killed by their process groups)
+            os._exit(0)
+        buffer += data
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            request = json.loads(line)
+            out.flush()
+            pid = os.fork()
+            if pid == 0:
+                _run_child(request)
+            alive += 1
+            out.write(json.dumps({"id": request["id"], "pid": pid}) + "\n")
+            out.flush()
+
+
+# --------------------------------------------------------------------------- the grader's side
+class ZygoteGone(RuntimeError):
+    """The zygote process died: the grader starts another."""
+
+
+class Zygote:
+    """The grader's handle on a zygote process (thread-safe).
+
+    ``spawn`` asks for a child and returns its pid; ``wait(pid, timeout)`` returns its exit code
+    (negative: killed by that signal), or raises ``TimeoutError``.
+    """
+
+    def __init__(self, env: dict):
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.zygote"], env=env, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     cwd=Path(__file__).resolve().parent.parent)
+        self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)
+        self.pids: dict[int, int] = {}         # request id -> pid
+        self.status: dict[int, int] = {}       # pid -> wait status
+        self.next_id = 0
+        self.dead = False
+        first = self.proc.stdout.readline()
+        if not first.startswith(b'{"ready"'):
+            self.proc.kill()
+            raise ZygoteGone(f"the zygote did not start ({first[:200]!r})")
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            message = json.loads(line)
+            with self.cond:
+                if "id" in message:
+                    self.pids[message["id"]] = message["pid"]
+                else:
+                    self.status[message["pid"]] = message["status"]
+                self.cond.notify_all()
+        with self.cond:
+            self.dead = True
+            self.cond.notify_all()
+
+    def spawn(self, argv: list[str], cwd: Path, env: dict, log: Path, limits: dict[str, int]) -> int:
+        with self.cond:
+            if self.dead:
+                raise ZygoteGone("the zygote process has ended")
+            request_id = self.next_id
+            self.next_id += 1
+            request = {"id": request_id, "argv": argv, "cwd": str(cwd), "env": env, "log": str(log),
+                       "limits": limits}
+            try:
+                self.proc.stdin.write((json.dumps(request) + "\n").encode())
+                self.proc.stdin.flush()
+            except (BrokenPipeError, OSError) as exc:
+                self.dead = True
+                raise ZygoteGone(f"the zygote process has ended ({exc})") from None
+            while request_id not in self.pids:
+                if self.dead:
+                    raise ZygoteGone("the zygote process ended before starting the child")
+                self.cond.wait()
+            return self.pids.pop(request_id)
+
+    def wait(self, pid: int, timeout: float | None = None) -> int:
+        with self.cond:
+            if not self.cond.wait_for(lambda: pid in self.status or self.dead, timeout):
+                raise TimeoutError(pid)
+            if pid not in self.status:
+                raise ZygoteGone("the zygote process ended while a child ran")
+            status = self.status.pop(pid)
+        return os.waitstatus_to_exitcode(status)
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+_ZYGOTES: dict[str, Zygote] = {}
+_ZYGOTES_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Wait for the zygotes at exit, so that their CPU time (and their children's) is counted in
+    this process's (``time``, ``getrusage(RUSAGE_CHILDREN)``)."""
+    for zygote in list(_ZYGOTES.values()):
+        zygote.close()
+
+
+def shared(env: dict) -> Zygote:
+    """The process's zygote for this environment (started on first use, again if it died)."""
+    key = json.dumps(env, sort_keys=True)
+    with _ZYGOTES_LOCK:
+        zygote = _ZYGOTES.get(key)
+        if zygote is None or zygote.dead or zygote.proc.poll() is not None:
+            zygote = _ZYGOTES[key] = Zygote(env)
+        return zygote
+
+
+if __name__ == "__main__":
+    serve()

@@ -1,0 +1,87 @@
+"""How the checks are built: a test cell's visible assertions are part of its check on both
+runners, they compare with the check's own tolerance, and the cases are exact."""
+from __future__ import annotations
+
+import ast
+import math
+from fractions import Fraction
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import child
+from autograder.core import RELEASE_DIR, all_checks, decode, registry
+
+CHECKS = list(all_checks().values())
+
+
+def visible_code(check) -> str:
+    return child.release_cells(check.notebook)[check.grade_id]["source"]
+
+
+def test_every_test_cell_of_the_release_is_a_check_with_its_visible_assertions():
+    """What the pytest runner's child runs before a check's collect() is the release's test cell:
+    its visible part only (nbgrader removed the hidden one), for every check."""
+    for name in registry():
+        cells = {c.metadata["nbgrader"]["grade_id"]: c.source
+                 for c in nbformat.read(str(RELEASE_DIR / f"{name}.ipynb"), as_version=4).cells
+                 if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
+        assert set(cells) == {c.grade_id for c in registry()[name].checks}
+        for grade_id, source in cells.items():
+            assert child.release_cells(name)[grade_id]["source"] == source
+            assert "run_hidden_check" not in source and "HIDDEN" not in source
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=[c.grade_id for c in CHECKS])
+def test_visible_comparisons_use_the_checks_tolerance(check):
+    """Every expect_close of a visible test states rtol and atol, equal to the check's (a float32
+    answer is judged alike by the test a student sees and by the hidden check)."""
+    calls = [node for node in ast.walk(ast.parse(visible_code(check)))
+             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "expect_close"]
+    for call in calls:
+        given = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg in ("rtol", "atol")}
+        assert check.tol is not None, f"{check.grade_id}: compares values but declares no tolerance"
+        assert given == {"rtol": check.tol[0], "atol": check.tol[1]}, (
+            f"{check.grade_id}: the visible test compares with {given}, the check with {check.tol}")
+
+
+def test_worst_case_cases_have_an_exact_ceiling():
+    """ceil(q * n) in floating point equals the exact ceiling for every case (0.07 * 100 would
+    give 8: an answer computing it exactly would be marked wrong)."""
+    from autograder.checks.nb3_image_to_image import WORST_CASES
+
+    for shape, q in WORST_CASES:
+        n = math.prod(shape[1:])
+        assert math.ceil(q * n) == math.ceil(Fraction(str(q)) * n), (shape, q)
+
+
+@pytest.fixture(scope="module")
+def namespaces():
+    """Each notebook's solution namespace with every graded function replaced by one that
+    raises: a check whose visible assertions call it must fail there, before collect()."""
+    import signal
+    import types
+
+    from tests.helpers import solution_namespace
+
+    signal.signal(signal.SIGALRM, child._alarm)   # the check's time limit raises, as in the child
+    out = {}
+    for name in registry():
+        ns = dict(solution_namespace(name))
+        for key, value in list(ns.items()):
+            if isinstance(value, types.FunctionType) and value.__module__ == ns["__name__"]:
+                def broken(*args, _name=key, **kwargs):
+                    raise ValueError(f"{_name} is broken on purpose")
+                ns[key] = broken
+        out[name] = ns
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("check", [c for c in CHECKS if "expect" in visible_code(c)], ids=lambda c: c.grade_id)
+def test_a_failing_visible_assertion_fails_the_check_in_the_pytest_runner(check, namespaces, tmp_path):
+    child.run_check(check, namespaces[check.notebook], tmp_path, 60.0, visible_code(check))
+    values = decode(tmp_path / f"{check.grade_id}.npz")
+    assert "the test cell's visible assertions fail" in str(values.get("__error__")), values
+    assert "broken on purpose" in str(values["__error__"]), values
