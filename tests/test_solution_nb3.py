@@ -113,10 +113,10 @@ def test_bicubic_upscale_keeps_constant_images_and_clips(ns):
 def test_the_notebook_runs_cleanly_and_reaches_its_targets(autograded_by_nbgrader):
     """The solution as nbgrader ran it top to bottom (the `solution` example: the release
     with the source's solutions): no error, silent test cells, and on the held-out test
-    sets a mean IoU >= 0.85 and >= 0.5 dB over bicubic (issue 4), printed."""
+    sets a mean IoU >= 0.85 and >= 0.5 dB over bicubic (the targets it states), printed."""
     import nbformat
 
-    from test_notebooks import assert_ran_cleanly
+    from tests.test_notebooks import assert_ran_cleanly
 
     nb = nbformat.read(str(autograded_by_nbgrader / "solution" / "convnets" / f"{NB}.ipynb"), as_version=4)
     assert_ran_cleanly(NB, nb)

@@ -1,6 +1,6 @@
 """Hostile submissions: notebook 2's solution with code that tries to get points it does not earn.
 
-Each one holds several threats of issue 6, each aimed at a different check, with the
+Each one holds several threats (docs/security.md), each aimed at a different check, with the
 function behind that check wrong (or absent), so that a threat that worked would show
 as a passed check. Each names the checks it must fail, and what their messages say.
 They are graded with the other examples by the pytest runner, and by nbgrader unless
