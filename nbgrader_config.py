@@ -1,4 +1,5 @@
 """nbgrader settings for the Week 5 ConvNets assignment: only what differs from the defaults."""
+
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
 # Building Keras models and the short training runs of notebook 3 take longer than
@@ -16,19 +17,32 @@ from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, OverwriteKern
 from autograder.nbgrader_preprocessors import DropDamagedMetadata, DropDuplicateIds, RestoreMissingCells  # noqa: E402,E501
 
 c.OverwriteCells.add_missing_cells = True
-c.Autograde.sanitize_preprocessors = [ClearOutput, DropDamagedMetadata, DropDuplicateIds, OverwriteKernelspec,
-                                      RestoreMissingCells, CheckCellMetadata]
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DropDamagedMetadata,
+    DropDuplicateIds,
+    OverwriteKernelspec,
+    RestoreMissingCells,
+    CheckCellMetadata,
+]
 
 # A warning on stderr in a test cell (NumPy's RuntimeWarning for 0/0, a Keras notice) is not a
 # failure: it is shown under a note, and only an error costs points, as in the pytest runner.
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (AssignLatePenalties, Execute, IgnorePattern, LimitOutput,  # noqa: E402
-                                    SaveAutoGrades)
+from nbgrader.preprocessors import AssignLatePenalties, Execute, IgnorePattern, LimitOutput, SaveAutoGrades  # noqa: E402
 
 from autograder.nbgrader_preprocessors import StderrIsNotAFailure  # noqa: E402
 
-c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, StderrIsNotAFailure, ClearMetadataPreprocessor,
-                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [
+    Execute,
+    IgnorePattern,
+    StderrIsNotAFailure,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
 
 # Feedback shows each test's result, not the hidden half of its code (neither in the cell
 # nor in the lines a traceback shows around a failure).

@@ -10,4 +10,4 @@ import os as _os
 
 # The grader imports TensorFlow only to write references and benchmarks; keep its logs quiet.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-_os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")   # same digits on every CPU (see convnets_utils)
+_os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # same digits on every CPU (see convnets_utils)

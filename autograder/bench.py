@@ -23,6 +23,7 @@ and what a class of 300 would take.
 
 Figures, not assertions: compare them with the targets in the README.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,8 @@ import time
 from pathlib import Path
 
 from autograder.build import bin_path, nbgrader_env
-from autograder.core import ASSIGNMENT, REPO, RELEASE_DIR, registry
+from autograder.core import ASSIGNMENT, RELEASE_DIR, REPO, registry
+from autograder.exitcodes import Parser
 
 
 def timed(cmd: list[str], cwd: Path, env=None, ok=(0, 1)) -> float:
@@ -91,8 +93,11 @@ def grade_batch(submitted: Path, out: Path, jobs: int) -> tuple[float, float, fl
     """Wall seconds, CPU seconds and the peak RSS of the largest process (MiB) of one batch run
     (every descendant is waited for: the zygote and its children too)."""
     cpu0, _ = children_usage()
-    t = timed([sys.executable, "-m", "autograder.batch", "grade", str(submitted), "--out", str(out),
-               "--jobs", str(jobs)], REPO, ok=(0, 1, 3))
+    t = timed(
+        [sys.executable, "-m", "autograder.batch", "grade", str(submitted), "--out", str(out), "--jobs", str(jobs)],
+        REPO,
+        ok=(0, 1, 3),
+    )
     cpu1, peak = children_usage()
     return t, cpu1 - cpu0, peak
 
@@ -132,37 +137,61 @@ def bench_class(sizes: list[int], jobs: int, skip_nbgrader: bool = False) -> int
                 by_nbgrader[g.student] += g.auto_score or 0.0
         differ = sorted(s for s in made if abs(by_nbgrader[s] - batch_scores[s]) > 1e-9)
         rows.append((nb_n, "nbgrader autograde", t_nb, cpu_nb, None))
-    print(f"\n{'students':>8s}  {'runner':24s} {'wall':>7s} {'vs nbgrader':>12s} {'subm/min':>9s} "
-          f"{'CPU s/subm':>11s} {'peak MiB':>9s}")
+    print(
+        f"\n{'students':>8s}  {'runner':24s} {'wall':>7s} {'vs nbgrader':>12s} {'subm/min':>9s} "
+        f"{'CPU s/subm':>11s} {'peak MiB':>9s}"
+    )
     for n, label, t, cpu, peak in sorted(rows, key=lambda r: (r[0], r[1])):
         faster = f"{t_nb / t:10.1f}x" if t_nb and n == nb_n and not label.startswith("nbgrader") else f"{'-':>11s}"
-        print(f"{n:8d}  {label:24s} {t:6.0f}s {faster} {60 * n / t:9.1f} {cpu / n:11.1f} "
-              f"{'' if peak is None else f'{peak:9.0f}'}")
+        print(
+            f"{n:8d}  {label:24s} {t:6.0f}s {faster} {60 * n / t:9.1f} {cpu / n:11.1f} "
+            f"{'' if peak is None else f'{peak:9.0f}'}"
+        )
     print(f"\nthe batch grader gives the same scores with 1 job and {jobs}: {same_scores}")
     if t_nb is not None:
-        print(f"nbgrader and the batch grader give the same auto-graded score to {len(scores[nb_n][1]) - len(differ)} "
-              f"of {nb_n} students" + (f" (differ: {differ}: nbgrader gives every notebook of a student who hands in "
-                                       f"one unreadable notebook 0)" if differ else ""))
+        print(
+            f"nbgrader and the batch grader give the same auto-graded score to {len(scores[nb_n][1]) - len(differ)} "
+            f"of {nb_n} students"
+            + (
+                f" (differ: {differ}: nbgrader gives every notebook of a student who hands in "
+                f"one unreadable notebook 0)"
+                if differ
+                else ""
+            )
+        )
     largest = max(sizes)
     t_big = next(t for n, label, t, *_ in rows if n == largest and label.startswith(f"batch grader, {jobs} job"))
-    print(f"prediction: 300 students like these take about {300 * t_big / largest / 60:.0f} minutes with {jobs} "
-          f"job(s) on this machine ({t_big / largest:.1f} s a student, from the class of {largest})")
-    print("peak MiB: the largest resident set of any one process (the grader, its zygote, or a child grading "
-          "one notebook); CPU s/subm: the CPU time of every process, per student")
+    print(
+        f"prediction: 300 students like these take about {300 * t_big / largest / 60:.0f} minutes with {jobs} "
+        f"job(s) on this machine ({t_big / largest:.1f} s a student, from the class of {largest})"
+    )
+    print(
+        "peak MiB: the largest resident set of any one process (the grader, its zygote, or a child grading "
+        "one notebook); CPU s/subm: the CPU time of every process, per student"
+    )
     kept = REPO / "build" / "bench-class"
     shutil.rmtree(kept, ignore_errors=True)
     shutil.copytree(work / f"class-{largest}" / f"out-{jobs}", kept)
-    print(f"the batch grader's outputs for the class of {largest}: {kept}/ (report.html, grades.csv, junit.xml, results/)")
+    print(
+        f"the batch grader's outputs for the class of {largest}: {kept}/ (report.html, grades.csv, junit.xml, results/)"
+    )
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=1, help="take the best of N runs (default 1)")
     ap.add_argument("--notebook", action="append", help="only these notebooks")
-    ap.add_argument("--class", dest="class_sizes", type=int, nargs="+", default=None, metavar="N",
-                    help="benchmark synthetic classes of N students instead (e.g. 5 10 20)")
+    ap.add_argument(
+        "--class",
+        dest="class_sizes",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="benchmark synthetic classes of N students instead (e.g. 5 10 20)",
+    )
     ap.add_argument("--jobs", type=int, default=None, help="with --class: jobs of the parallel run (default: cores)")
     ap.add_argument("--skip-nbgrader", action="store_true", help="with --class: time only the batch grader")
     args = ap.parse_args(argv)
@@ -179,25 +208,48 @@ def main(argv=None) -> int:
     py = sys.executable
     baseline = best(args.repeat, lambda: timed([py, "-c", "import tensorflow, keras"], REPO))
     print(f"baseline (python -c 'import tensorflow, keras'): {baseline:6.1f} s")
-    print(f"{'notebook':28s} {'run in kernel':>14s} {'pytest runner':>14s} {'nbgrader':>10s} "
-          f"{'pytest/nbgrader':>16s}")
+    print(f"{'notebook':28s} {'run in kernel':>14s} {'pytest runner':>14s} {'nbgrader':>10s} {'pytest/nbgrader':>16s}")
     # nbgrader needs a course folder with a gradebook that knows the assignment.
     course = work / "course"
     course.mkdir()
     (course / "source").symlink_to(REPO / "source")
     shutil.copy(REPO / "nbgrader_config.py", course)
-    subprocess.run([bin_path("nbgrader"), "generate_assignment", ASSIGNMENT, "--force"], cwd=course,
-                   env=nbgrader_env(), capture_output=True, check=True)
+    subprocess.run(
+        [bin_path("nbgrader"), "generate_assignment", ASSIGNMENT, "--force"],
+        cwd=course,
+        env=nbgrader_env(),
+        capture_output=True,
+        check=True,
+    )
     for name in names:
         nb = folder / f"{name}.ipynb"
         kernel_dir = work / f"kernel-{name}"
         shutil.copytree(RELEASE_DIR, kernel_dir)
         shutil.copy(nb, kernel_dir / nb.name)
-        t_kernel = best(args.repeat, lambda: timed(
-            [bin_path("jupyter"), "nbconvert", "--to", "notebook", "--execute", "--output", "executed.ipynb",
-             "--ExecutePreprocessor.timeout=600", nb.name], kernel_dir, nbgrader_env()))
-        t_pytest = best(args.repeat, lambda: timed(
-            [py, "-m", "pytest", "autograder", "--submission", str(nb), "-q", "-p", "no:cacheprovider"], REPO))
+        t_kernel = best(
+            args.repeat,
+            lambda: timed(
+                [
+                    bin_path("jupyter"),
+                    "nbconvert",
+                    "--to",
+                    "notebook",
+                    "--execute",
+                    "--output",
+                    "executed.ipynb",
+                    "--ExecutePreprocessor.timeout=600",
+                    nb.name,
+                ],
+                kernel_dir,
+                nbgrader_env(),
+            ),
+        )
+        t_pytest = best(
+            args.repeat,
+            lambda: timed(
+                [py, "-m", "pytest", "autograder", "--submission", str(nb), "-q", "-p", "no:cacheprovider"], REPO
+            ),
+        )
 
         def nbgrader_once():
             sub = course / "submitted" / "solution" / ASSIGNMENT
@@ -205,14 +257,18 @@ def main(argv=None) -> int:
                 shutil.rmtree(sub)
             sub.mkdir(parents=True)
             shutil.copy(nb, sub / nb.name)
-            return timed([bin_path("nbgrader"), "autograde", ASSIGNMENT, "--create", "--force",
-                          "--notebook", name], course, nbgrader_env())
+            return timed(
+                [bin_path("nbgrader"), "autograde", ASSIGNMENT, "--create", "--force", "--notebook", name],
+                course,
+                nbgrader_env(),
+            )
 
         t_nbgrader = best(args.repeat, nbgrader_once)
-        print(f"{name:28s} {t_kernel:11.1f} s  {t_pytest:11.1f} s  {t_nbgrader:7.1f} s  "
-              f"{t_pytest / t_nbgrader:15.2f}x")
-        print(f"{'':28s} {t_kernel / baseline:10.1f}x b {t_pytest / baseline:10.1f}x b {t_nbgrader / baseline:6.1f}x b"
-              "   (x b: multiples of the baseline)")
+        print(f"{name:28s} {t_kernel:11.1f} s  {t_pytest:11.1f} s  {t_nbgrader:7.1f} s  {t_pytest / t_nbgrader:15.2f}x")
+        print(
+            f"{'':28s} {t_kernel / baseline:10.1f}x b {t_pytest / baseline:10.1f}x b {t_nbgrader / baseline:6.1f}x b"
+            "   (x b: multiples of the baseline)"
+        )
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -15,6 +15,7 @@ and hidden tests removed, data files copied), run in a temporary course folder
 so that no gradebook is left behind. ``source/text/*.py`` are jupytext
 percent-format mirrors of the source notebooks, for reviewing changes as diffs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 from autograder.core import ASSIGNMENT, REPO, SOURCE_DIR, registry
+from autograder.exitcodes import Parser
 
 TEXT_DIR = REPO / "source" / "text"
 
@@ -55,15 +57,23 @@ def generate_release(dest: Path, only: list[str] | None = None) -> Path:
         root = Path(tmp)
         (root / "source").symlink_to(REPO / "source")
         shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
-        proc = subprocess.run([bin_path("nbgrader"), "generate_assignment", ASSIGNMENT, "--force", "--no-db"],
-                              cwd=root, capture_output=True, text=True, env=nbgrader_env())
+        proc = subprocess.run(
+            [bin_path("nbgrader"), "generate_assignment", ASSIGNMENT, "--force", "--no-db"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            env=nbgrader_env(),
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"nbgrader generate_assignment failed:\n{proc.stdout}\n{proc.stderr}")
         out, fresh = dest / ASSIGNMENT, root / "release" / ASSIGNMENT
         if only:
-            shutil.copytree(fresh, out, dirs_exist_ok=True,
-                            ignore=lambda d, names: [n for n in names if n.endswith(".ipynb")
-                                                     and n[:-len(".ipynb")] not in only])
+            shutil.copytree(
+                fresh,
+                out,
+                dirs_exist_ok=True,
+                ignore=lambda d, names: [n for n in names if n.endswith(".ipynb") and n[: -len(".ipynb")] not in only],
+            )
         else:
             if out.exists():
                 shutil.rmtree(out)
@@ -72,8 +82,12 @@ def generate_release(dest: Path, only: list[str] | None = None) -> Path:
 
 
 def text_mirror(notebook: Path) -> str:
-    proc = subprocess.run([bin_path("jupytext"), "--to", "py:percent", "--output", "-", str(notebook)],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [bin_path("jupytext"), "--to", "py:percent", "--output", "-", str(notebook)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return proc.stdout
 
 
@@ -108,8 +122,10 @@ def check() -> list[str]:
     for spec in registry().values():
         mirror = TEXT_DIR / f"{spec.name}.py"
         if not mirror.exists() or mirror.read_text() != text_mirror(SOURCE_DIR / spec.filename):
-            problems.append(f"source/text/{spec.name}.py is not the jupytext mirror of the source notebook "
-                            f"(python -m autograder.build says which way to synchronise them)")
+            problems.append(
+                f"source/text/{spec.name}.py is not the jupytext mirror of the source notebook "
+                f"(python -m autograder.build says which way to synchronise them)"
+            )
     return problems
 
 
@@ -135,22 +151,33 @@ def sync_mirrors(names: list[str], direction: str | None = None) -> list[str]:
         notebook, mirror = SOURCE_DIR / registry()[name].filename, TEXT_DIR / f"{name}.py"
         stamp = stamps.get(name, {})
         if direction == "from-text":
-            subprocess.run([bin_path("jupytext"), "--update", "--to", "ipynb", "--output", str(notebook), str(mirror)],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [bin_path("jupytext"), "--update", "--to", "ipynb", "--output", str(notebook), str(mirror)],
+                check=True,
+                capture_output=True,
+            )
             print(f"{notebook.relative_to(REPO)}: updated from {mirror.relative_to(REPO)}")
         expected = text_mirror(notebook)
         if mirror.exists() and mirror.read_text() == expected:
             pass
-        elif direction == "from-notebooks" or (not mirror.exists()) or (
-                _sha(mirror) == stamp.get("mirror") and _sha(notebook) != stamp.get("notebook")):
+        elif (
+            direction == "from-notebooks"
+            or (not mirror.exists())
+            or (_sha(mirror) == stamp.get("mirror") and _sha(notebook) != stamp.get("notebook"))
+        ):
             mirror.write_text(expected)
             print(f"{mirror.relative_to(REPO)}: regenerated from {notebook.relative_to(REPO)}")
         else:
-            edited = "was edited by hand" if _sha(notebook) == stamp.get("notebook") else (
-                "and the notebook both changed" if stamp else "differs from its notebook")
-            problems.append(f"{mirror.relative_to(REPO)} {edited}: nothing written. To carry the text into the "
-                            f"notebook: python -m autograder.build --from-text; to discard the text's changes: "
-                            f"python -m autograder.build --from-notebooks")
+            edited = (
+                "was edited by hand"
+                if _sha(notebook) == stamp.get("notebook")
+                else ("and the notebook both changed" if stamp else "differs from its notebook")
+            )
+            problems.append(
+                f"{mirror.relative_to(REPO)} {edited}: nothing written. To carry the text into the "
+                f"notebook: python -m autograder.build --from-text; to discard the text's changes: "
+                f"python -m autograder.build --from-notebooks"
+            )
             continue
         stamps[name] = {"notebook": _sha(notebook), "mirror": _sha(mirror)}
     SYNC_FILE.write_text(json.dumps(stamps, indent=1, sort_keys=True) + "\n")
@@ -158,15 +185,25 @@ def sync_mirrors(names: list[str], direction: str | None = None) -> list[str]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="compare, write nothing")
     ap.add_argument("--no-references", action="store_true", help="skip regenerating the reference outputs")
     ap.add_argument("--notebook", action="append", help="only these notebooks (default: all)")
     way = ap.add_mutually_exclusive_group()
-    way.add_argument("--from-text", action="store_const", const="from-text", dest="direction",
-                     help="carry hand edits of source/text/*.py into the notebooks (jupytext --update)")
-    way.add_argument("--from-notebooks", action="store_const", const="from-notebooks", dest="direction",
-                     help="regenerate the mirrors from the notebooks, discarding hand edits")
+    way.add_argument(
+        "--from-text",
+        action="store_const",
+        const="from-text",
+        dest="direction",
+        help="carry hand edits of source/text/*.py into the notebooks (jupytext --update)",
+    )
+    way.add_argument(
+        "--from-notebooks",
+        action="store_const",
+        const="from-notebooks",
+        dest="direction",
+        help="regenerate the mirrors from the notebooks, discarding hand edits",
+    )
     args = ap.parse_args(argv)
     if args.check:
         problems = check()
@@ -179,10 +216,10 @@ def main(argv=None) -> int:
         print("\n".join(problems))
         return 1
     out = generate_release(REPO / "release", args.notebook)
-    print(f"regenerated {out.relative_to(REPO)}/ with nbgrader: "
-          f"{', '.join(sorted(os.listdir(out)))}")
+    print(f"regenerated {out.relative_to(REPO)}/ with nbgrader: {', '.join(sorted(os.listdir(out)))}")
     if not args.no_references:
         from autograder import references
+
         return references.main([arg for name in names for arg in ("--notebook", name)])
     return 0
 

@@ -15,6 +15,7 @@ read, and nothing outside the scratch folder can be written.
 Progress goes to ``OUT/progress.json`` so that the parent can say where a
 submission hung or died.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,9 +27,9 @@ import tempfile
 import time
 import traceback
 import warnings
+from pathlib import Path
 
 from autograder.core import describe_error, encode, registry, write_atomic
-from pathlib import Path
 
 
 class TimeLimit(BaseException):
@@ -36,15 +37,14 @@ class TimeLimit(BaseException):
     that the checks' own ``except Exception`` around student calls cannot swallow it)."""
 
 
-class VisibleTestFailed(Exception):
-    """The visible part of a check's test cell failed (its message is the assertion's)."""
+VISIBLE_KEY = "__visible__"  # the visible assertions' failure, when they failed
 
 
 def _alarm(signum, frame):
     raise TimeLimit()
 
 
-MESSAGE_CHARS = 500   # an error's message, as far as a result keeps it
+MESSAGE_CHARS = 500  # an error's message, as far as a result keeps it
 
 
 def is_test_cell(cell, test_ids: set[str]) -> bool:
@@ -59,8 +59,7 @@ def is_test_cell(cell, test_ids: set[str]) -> bool:
 class Progress:
     def __init__(self, out: Path):
         self.path = out / "progress.json"
-        self.state = {"phase": "start", "cell": None, "check": None, "cell_errors": [],
-                      "seconds": {}}
+        self.state = {"phase": "start", "cell": None, "check": None, "cell_errors": [], "seconds": {}}
 
     def update(self, **kw):
         self.state.update(kw)
@@ -78,14 +77,23 @@ def release_cells(name: str) -> dict[str, dict]:
     for cell in nbformat.read(str(RELEASE_DIR / f"{name}.ipynb"), as_version=4).cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if meta.get("grade_id"):
-            out[meta["grade_id"]] = {"source": cell.source, "locked": bool(meta.get("locked")),
-                                     "test": bool(meta.get("grade")) and not meta.get("solution"),
-                                     "type": cell.cell_type}
+            out[meta["grade_id"]] = {
+                "source": cell.source,
+                "locked": bool(meta.get("locked")),
+                "test": bool(meta.get("grade")) and not meta.get("solution"),
+                "type": cell.cell_type,
+            }
     return out
 
 
-def execute_notebook(nb_path: Path, test_ids: set[str], cell_timeout: float, progress: Progress,
-                     demo_ids: frozenset[str] = frozenset(), release: dict | None = None) -> dict:
+def execute_notebook(
+    nb_path: Path,
+    test_ids: set[str],
+    cell_timeout: float,
+    progress: Progress,
+    demo_ids: frozenset[str] = frozenset(),
+    release: dict | None = None,
+) -> dict:
     """Run the notebook's non-test code cells in order in an IPython shell; an error
     in one cell is recorded and the next cell runs (as nbgrader does). Demo cells
     (locked training and plots that nothing graded uses) are skipped; a locked cell runs
@@ -96,7 +104,7 @@ def execute_notebook(nb_path: Path, test_ids: set[str], cell_timeout: float, pro
     release = release or {}
     nb = nbformat.read(str(nb_path), as_version=4)
     shell = InteractiveShell.instance()
-    shell.showtraceback = lambda *a, **k: None   # errors are recorded, not printed
+    shell.showtraceback = lambda *a, **k: None  # errors are recorded, not printed
     errors = []
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     for index, cell in enumerate(code_cells):
@@ -141,7 +149,7 @@ def run_visible(code: str, ns: dict) -> None:
 
 def run_check(check, ns: dict, out: Path, time_limit: float, visible: str = "") -> None:
     """Run one check with its own time limit, capturing stderr: its test cell's visible
-    assertions, then its collect()."""
+    assertions (a failure is recorded), then its collect()."""
     import keras
 
     keras.utils.set_random_seed(1234)
@@ -153,22 +161,23 @@ def run_check(check, ns: dict, out: Path, time_limit: float, visible: str = "") 
     with tempfile.TemporaryFile() as err:
         os.dup2(err.fileno(), 2)
         signal.setitimer(signal.ITIMER_REAL, time_limit)
+        visible_failure = None
         try:
             try:
                 run_visible(visible, ns)
             except Exception as exc:  # noqa: BLE001 - AssertionError, or the student's exception
-                raise VisibleTestFailed(describe_error(exc, MESSAGE_CHARS)) from exc
+                # Recorded, and the hidden cases run all the same: the judge's message, which names
+                # the mistake, is the one to read when both fail.
+                visible_failure = (describe_error(exc, MESSAGE_CHARS), _student_traceback(exc))
             keras.utils.set_random_seed(1234)
             values = check.collect(ns)
-            payload = encode(values)          # fails here if collect returned non-plain data
+            payload = encode(values)  # fails here if collect returned non-plain data
         except TimeLimit:
             payload = None
-            result["__error__"] = (f"time limit: the check ran past its limit of {time_limit:g} s "
-                                   f"(an infinite loop, or a much slower computation than needed)")
-        except VisibleTestFailed as exc:
-            payload = None
-            result["__error__"] = f"the test cell's visible assertions fail: {exc}"
-            result["__traceback__"] = _student_traceback(exc.__cause__)
+            result["__error__"] = (
+                f"time limit: the check ran past its limit of {time_limit:g} s "
+                f"(an infinite loop, or a much slower computation than needed)"
+            )
         except BaseException as exc:  # noqa: BLE001
             payload = None
             result["__error__"] = describe_error(exc, MESSAGE_CHARS)
@@ -184,13 +193,17 @@ def run_check(check, ns: dict, out: Path, time_limit: float, visible: str = "") 
     _close_figures()
     if payload is not None:
         result = dict(_decode_payload(payload))
+    if visible_failure is not None:
+        result[VISIBLE_KEY] = visible_failure[0] + (f"\n{visible_failure[1]}" if visible_failure[1] else "")
     if stderr.strip():
         result["__stderr__"] = stderr
     result["__seconds__"] = round(time.monotonic() - started, 3)
     try:
         payload = encode(result)
     except Exception as exc:  # noqa: BLE001 - the grader's bug or a hostile value: never a crash
-        payload = encode({"__error__": f"the check's result could not be recorded: {describe_error(exc, MESSAGE_CHARS)}"})
+        payload = encode(
+            {"__error__": f"the check's result could not be recorded: {describe_error(exc, MESSAGE_CHARS)}"}
+        )
     write_atomic(out / f"{check.grade_id}.npz", payload)
 
 
@@ -202,8 +215,11 @@ def _decode_payload(payload: bytes):
 
 def _student_traceback(exc: BaseException) -> str:
     """The last frames of the traceback that are in the student's code (cells)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<ipython-input")
-              or "/ipykernel_" in f.filename or f.filename.startswith("<cell")]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if f.filename.startswith("<ipython-input") or "/ipykernel_" in f.filename or f.filename.startswith("<cell")
+    ]
     return "".join(traceback.format_list(frames[-3:]))[-1500:]
 
 
@@ -238,7 +254,7 @@ def main(argv=None) -> int:
         checks.allow_reuse(False)
 
     signal.signal(signal.SIGALRM, _alarm)
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # a flood of output fails a write, not the process
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a flood of output fails a write, not the process
     warnings.simplefilter("default")
     spec = registry()[args.name]
     test_ids = {c.grade_id for c in spec.checks} | set(spec.manual)
@@ -259,11 +275,16 @@ def main(argv=None) -> int:
         if check.grade_id in skip:
             continue
         progress.update(phase="check", check=check.grade_id)
-        run_check(check, ns, args.out, min(check.time_limit, args.check_timeout),
-                  release.get(check.grade_id, {}).get("source", ""))
+        run_check(
+            check,
+            ns,
+            args.out,
+            min(check.time_limit, args.check_timeout),
+            release.get(check.grade_id, {}).get("source", ""),
+        )
     progress.update(phase="done", check=None)
     sys.stdout.flush()
-    os._exit(0)   # skip interpreter teardown: TensorFlow's can take seconds
+    os._exit(0)  # skip interpreter teardown: TensorFlow's can take seconds
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ exits its kernel or writes the grader's files) is not given to nbgrader; the tab
 so. Exit status 0 when everything is as expected (the runners agree, and with
 ``--expect`` every student fails exactly its checks), 1 otherwise; the last line says why.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,15 +31,31 @@ from pathlib import Path
 from typing import Callable
 
 from autograder.core import ASSIGNMENT, REPO, registry
+from autograder.exitcodes import ExitCode, Parser, usage_error
 from autograder.nbgrader_runner import notebooks_handed_in
 from autograder.progress import ProgressBar
 
 
 def pytest_runner(folder: Path, results_json: Path) -> tuple[int, dict]:
     """Run the pytest runner on one submission folder; return (exit code, results.json)."""
-    proc = subprocess.run([sys.executable, "-m", "pytest", "autograder", "--submission", str(folder),
-                           "--results-json", str(results_json), "-q", "-p", "no:cacheprovider"],
-                          cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "autograder",
+            "--submission",
+            str(folder),
+            "--results-json",
+            str(results_json),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     data = json.loads(results_json.read_text()) if results_json.exists() else {}
     return proc.returncode, data
 
@@ -55,12 +72,17 @@ def sandbox_runner(folder: Path) -> tuple[int, dict]:
     record = batch.grade_student(folder.parent.name, folder, None, "")
     results = record["results"]
     if record["status"] != batch.GRADED:
-        return 3, results
+        return ExitCode.NOT_GRADED, results
     return (0 if all(t["score"] == t["max_score"] for t in results["tests"]) else 1), results
 
 
-def grade_class_with_pytest(submitted: Path, jobs: int, cost: Callable[[str], float] | None = None,
-                            progress: ProgressBar | None = None, cli: bool = False) -> dict[str, dict]:
+def grade_class_with_pytest(
+    submitted: Path,
+    jobs: int,
+    cost: Callable[[str], float] | None = None,
+    progress: ProgressBar | None = None,
+    cli: bool = False,
+) -> dict[str, dict]:
     """``{student: {"exit": code, "results": results.json}}``, ``jobs`` students at once,
     the costliest first (``cost``: estimated grading time; by default the number of
     notebooks handed in), so that no worker is left grading alone at the end. ``cli``: one
@@ -101,17 +123,26 @@ def load_expectations(path: Path | None) -> dict[str, dict]:
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"--expect {path}: expected the examples.json that `python -m autograder.examples` "
-                         f"writes, could not read it ({exc})") from None
+        raise usage_error(
+            f"--expect {path}: expected the examples.json that `python -m autograder.examples` "
+            f"writes, could not read it ({exc})"
+        ) from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) and "fails" in v for v in data.values()):
-        raise SystemExit(f"--expect {path}: expected {{student: {{\"fails\": [...], ...}}}}, received another layout")
+        raise usage_error(f'--expect {path}: expected {{student: {{"fails": [...], ...}}}}, received another layout')
     return data
 
 
-def compare(submitted: Path, jobs: int, with_nbgrader: bool = True, expect: dict[str, dict] | None = None,
-            keep: Path | None = None, cost: Callable[[str], float] | None = None,
-            nbgrader_cost: Callable[[str], float] | None = None, quiet: bool = False,
-            cli: bool = False) -> tuple[list[dict], list[str]]:
+def compare(
+    submitted: Path,
+    jobs: int,
+    with_nbgrader: bool = True,
+    expect: dict[str, dict] | None = None,
+    keep: Path | None = None,
+    cost: Callable[[str], float] | None = None,
+    nbgrader_cost: Callable[[str], float] | None = None,
+    quiet: bool = False,
+    cli: bool = False,
+) -> tuple[list[dict], list[str]]:
     """One row per student, and the problems (empty when everything is as expected)."""
     expect = expect or {}
     students = students_in(submitted)
@@ -130,25 +161,32 @@ def compare(submitted: Path, jobs: int, with_nbgrader: bool = True, expect: dict
             if s not in skipped:
                 (chosen / s).symlink_to((submitted / s).resolve(), target_is_directory=True)
         total = sum(len(handed_in(submitted, s)) for s in students if s not in skipped)
-        print(f"Grading {len(students) - len(skipped)} submissions ({total} notebooks) with nbgrader "
-              f"({jobs} course folders at once); {len(skipped)} not given to nbgrader...", file=stream)
+        print(
+            f"Grading {len(students) - len(skipped)} submissions ({total} notebooks) with nbgrader "
+            f"({jobs} course folders at once); {len(skipped)} not given to nbgrader...",
+            file=stream,
+        )
         bar = ProgressBar(total, stream=stream)
-        by_nbgrader = scores_by_student(autograde(chosen, keep=keep, jobs=jobs, cost=nbgrader_cost,
-                                                  progress=bar.step))
+        by_nbgrader = scores_by_student(autograde(chosen, keep=keep, jobs=jobs, cost=nbgrader_cost, progress=bar.step))
     rows = []
     for student, graded in by_pytest.items():
         ids = check_ids(handed_in(submitted, student))
         py = {t["name"]: t["score"] for t in graded["results"].get("tests", [])}
-        row = {"student": student, "max": sum(c.points for n in registry().values() for c in n.checks
-                                               if c.grade_id in ids),
-               "pytest": sum(py.get(i, 0.0) for i in ids), "exit": graded["exit"],
-               "failed": [i for i in ids if py.get(i, 0.0) == 0.0], "results": graded["results"]}
+        row = {
+            "student": student,
+            "max": sum(c.points for n in registry().values() for c in n.checks if c.grade_id in ids),
+            "pytest": sum(py.get(i, 0.0) for i in ids),
+            "exit": graded["exit"],
+            "failed": [i for i in ids if py.get(i, 0.0) == 0.0],
+            "results": graded["results"],
+        }
         if student in expect:
             want = sorted(expect[student]["fails"])
             if sorted(row["failed"]) != want:
                 row["unexpected"] = sorted(set(row["failed"]) ^ set(want))
-                problems.append(f"{student}: the pytest runner failed {row['failed'] or 'nothing'}, "
-                                f"expected {want or 'nothing'}")
+                problems.append(
+                    f"{student}: the pytest runner failed {row['failed'] or 'nothing'}, expected {want or 'nothing'}"
+                )
         if with_nbgrader and student in skipped:
             row["nbgrader"] = None
             row["note"] = f"nbgrader is not asked to grade this one: {skipped[student]}"
@@ -175,8 +213,12 @@ def print_table(rows: list[dict]) -> None:
         if r.get("note"):
             marks.append(r["note"])
         nb_cell = ("-" if r["nbgrader"] is None else f"{r['nbgrader']:g}") if nbg else ""
-        print(f"{r['student']:44s} {r['pytest']:7g} " + (f"{nb_cell:>9s} " if nbg else "")
-              + f"{r['max']:5g}  {', '.join(r['failed']) or '-'}" + "".join(f"\n{'':46s}({m})" for m in marks))
+        print(
+            f"{r['student']:44s} {r['pytest']:7g} "
+            + (f"{nb_cell:>9s} " if nbg else "")
+            + f"{r['max']:5g}  {', '.join(r['failed']) or '-'}"
+            + "".join(f"\n{'':46s}({m})" for m in marks)
+        )
 
 
 def verdict(rows: list[dict], problems: list[str], with_nbgrader: bool, expected: bool) -> str:
@@ -188,30 +230,37 @@ def verdict(rows: list[dict], problems: list[str], with_nbgrader: bool, expected
     if expected:
         parts.append("each failed exactly the checks it should")
     if with_nbgrader:
-        parts.append("the pytest runner and nbgrader agree on every check"
-                     + (f" ({skipped} not given to nbgrader, as expected)" if skipped else ""))
+        parts.append(
+            "the pytest runner and nbgrader agree on every check"
+            + (f" ({skipped} not given to nbgrader, as expected)" if skipped else "")
+        )
     return "OK: " + "; ".join(parts) + "."
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m autograder.compare", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = Parser(
+        prog="python -m autograder.compare", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("submitted", type=Path)
     ap.add_argument("--expect", type=Path, help="examples.json: what each student must fail, and who nbgrader skips")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--json", type=Path, help="also write the table as JSON")
     ap.add_argument("--keep", type=Path, help="keep nbgrader's graded notebooks (with outputs) here")
     ap.add_argument("--no-nbgrader", action="store_true")
-    ap.add_argument("--pytest-cli", action="store_true",
-                    help="grade each student with the pytest command (one process each) instead of in this process")
+    ap.add_argument(
+        "--pytest-cli",
+        action="store_true",
+        help="grade each student with the pytest command (one process each) instead of in this process",
+    )
     args = ap.parse_args(argv)
     if args.jobs < 1:
         ap.error(f"--jobs: expected at least 1, received {args.jobs}")
     if not args.submitted.is_dir():
         ap.error(f"{args.submitted} is not a folder: expected <student>/{ASSIGNMENT}/*.ipynb")
     expect = load_expectations(args.expect)
-    rows, problems = compare(args.submitted, args.jobs, not args.no_nbgrader, expect, keep=args.keep,
-                             cli=args.pytest_cli)
+    rows, problems = compare(
+        args.submitted, args.jobs, not args.no_nbgrader, expect, keep=args.keep, cli=args.pytest_cli
+    )
     print_table(rows)
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "problems": problems}, indent=2) + "\n")

@@ -20,9 +20,10 @@ Three kernel features, each applied to the child process and inherited by anythi
 :func:`confine` reports what it could apply; the grader records it with each result
 (``isolation``). ``--require-isolation`` (batch grader, pytest runner) first asks a
 throwaway child what this machine can apply (:func:`probe`) and refuses to grade
-anything, exit 6, when one of ``REQUIRED`` is missing (:func:`missing`); each result is
+anything, exit 11, when one of ``REQUIRED`` is missing (:func:`missing`); each result is
 checked again by :func:`graded_without`.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -35,18 +36,56 @@ import sys
 import tempfile
 from pathlib import Path
 
-_SYS = {"x86_64": {"landlock_create_ruleset": 444, "landlock_add_rule": 445, "landlock_restrict_self": 446,
-                   "fork": 57, "vfork": 58, "clone": 56, "clone3": 435, "kill": 62, "tkill": 200,
-                   "tgkill": 234, "pidfd_send_signal": 424, "arch": 0xC000003E},
-        "aarch64": {"landlock_create_ruleset": 444, "landlock_add_rule": 445, "landlock_restrict_self": 446,
-                    "fork": None, "vfork": None, "clone": 220, "clone3": 435, "kill": 129, "tkill": 130,
-                    "tgkill": 131, "pidfd_send_signal": 424, "arch": 0xC00000B7}}
+_SYS = {
+    "x86_64": {
+        "landlock_create_ruleset": 444,
+        "landlock_add_rule": 445,
+        "landlock_restrict_self": 446,
+        "fork": 57,
+        "vfork": 58,
+        "clone": 56,
+        "clone3": 435,
+        "kill": 62,
+        "tkill": 200,
+        "tgkill": 234,
+        "pidfd_send_signal": 424,
+        "arch": 0xC000003E,
+    },
+    "aarch64": {
+        "landlock_create_ruleset": 444,
+        "landlock_add_rule": 445,
+        "landlock_restrict_self": 446,
+        "fork": None,
+        "vfork": None,
+        "clone": 220,
+        "clone3": 435,
+        "kill": 129,
+        "tkill": 130,
+        "tgkill": 131,
+        "pidfd_send_signal": 424,
+        "arch": 0xC00000B7,
+    },
+}
 
 # Landlock access rights (linux/landlock.h)
-FS = {"execute": 1 << 0, "write_file": 1 << 1, "read_file": 1 << 2, "read_dir": 1 << 3,
-      "remove_dir": 1 << 4, "remove_file": 1 << 5, "make_char": 1 << 6, "make_dir": 1 << 7,
-      "make_reg": 1 << 8, "make_sock": 1 << 9, "make_fifo": 1 << 10, "make_block": 1 << 11,
-      "make_sym": 1 << 12, "refer": 1 << 13, "truncate": 1 << 14, "ioctl_dev": 1 << 15}
+FS = {
+    "execute": 1 << 0,
+    "write_file": 1 << 1,
+    "read_file": 1 << 2,
+    "read_dir": 1 << 3,
+    "remove_dir": 1 << 4,
+    "remove_file": 1 << 5,
+    "make_char": 1 << 6,
+    "make_dir": 1 << 7,
+    "make_reg": 1 << 8,
+    "make_sock": 1 << 9,
+    "make_fifo": 1 << 10,
+    "make_block": 1 << 11,
+    "make_sym": 1 << 12,
+    "refer": 1 << 13,
+    "truncate": 1 << 14,
+    "ioctl_dev": 1 << 15,
+}
 FS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 4: (1 << 15) - 1, 5: (1 << 16) - 1}
 FILE_ONLY = FS["execute"] | FS["write_file"] | FS["read_file"] | FS["truncate"] | FS["ioctl_dev"]
 READ = FS["read_file"] | FS["read_dir"] | FS["execute"]
@@ -102,14 +141,15 @@ def _landlock(read: list[Path], write: list[Path], abi: int) -> list[str]:
                 try:
                     pfd = os.open(path, os.O_PATH | os.O_CLOEXEC)
                 except OSError:
-                    continue   # a folder this system does not have
+                    continue  # a folder this system does not have
                 try:
                     allowed = access & handled_fs
                     if not os.path.isdir(path):
                         allowed &= FILE_ONLY
                     rule = ctypes.create_string_buffer(struct.pack("=Qi", allowed, pfd), 12)
-                    _syscall("landlock_add_rule", ctypes.c_int(fd), ctypes.c_int(RULE_PATH_BENEATH), rule,
-                             ctypes.c_uint32(0))
+                    _syscall(
+                        "landlock_add_rule", ctypes.c_int(fd), ctypes.c_int(RULE_PATH_BENEATH), rule, ctypes.c_uint32(0)
+                    )
                 finally:
                     os.close(pfd)
         _libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
@@ -128,9 +168,9 @@ def _drop_capabilities() -> bool:
     """Empty the bounding, effective, permitted and inheritable sets (a no-op when there are none)."""
     libc = _libc()
     for cap in range(64):
-        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)   # fails harmlessly past the last capability
-    header = struct.pack("Ii", 0x20080522, 0)        # _LINUX_CAPABILITY_VERSION_3, this process
-    data = bytes(24)                                 # two empty {effective, permitted, inheritable}
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # fails harmlessly past the last capability
+    header = struct.pack("Ii", 0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = bytes(24)  # two empty {effective, permitted, inheritable}
     return libc.capset(ctypes.create_string_buffer(header, 8), ctypes.create_string_buffer(data, 24)) == 0
 
 
@@ -149,13 +189,15 @@ def _no_processes() -> bool:
     def ins(code, jt, jf, k):
         return struct.pack("HBBI", code, jt, jf, k)
 
-    prog = [ins(LD_W_ABS, 0, 0, 4),                          # seccomp_data.arch
-            ins(JEQ_K, 1, 0, nrs["arch"]),
-            # Another ABI (i386's int 0x80 on x86_64, 32-bit ARM on aarch64): its system call
-            # numbers mean other calls (2 is fork there), so nothing of it is allowed.
-            ins(RET_K, 0, 0, RET_KILL_PROCESS),
-            ins(LD_W_ABS, 0, 0, 0)]                           # seccomp_data.nr
-    if platform.machine() == "x86_64":                        # x32: the native arch with bit 30 set
+    prog = [
+        ins(LD_W_ABS, 0, 0, 4),  # seccomp_data.arch
+        ins(JEQ_K, 1, 0, nrs["arch"]),
+        # Another ABI (i386's int 0x80 on x86_64, 32-bit ARM on aarch64): its system call
+        # numbers mean other calls (2 is fork there), so nothing of it is allowed.
+        ins(RET_K, 0, 0, RET_KILL_PROCESS),
+        ins(LD_W_ABS, 0, 0, 0),
+    ]  # seccomp_data.nr
+    if platform.machine() == "x86_64":  # x32: the native arch with bit 30 set
         prog += [ins(JSET_K, 0, 1, X32_SYSCALL_BIT), ins(RET_K, 0, 0, RET_KILL_PROCESS)]
     for name in ("fork", "vfork"):
         if nrs[name] is not None:
@@ -166,32 +208,41 @@ def _no_processes() -> bool:
     for name in ("tkill", "pidfd_send_signal"):
         prog += [ins(JEQ_K, 0, 1, nrs[name]), ins(RET_K, 0, 0, RET_ERRNO | EPERM)]
     for name in ("kill", "tgkill"):
-        prog += [ins(JEQ_K, 0, 5, nrs[name]),
-                 ins(LD_W_ABS, 0, 0, 16),                     # args[0]: the pid (tgid)
-                 ins(JEQ_K, 2, 0, me),
-                 ins(JEQ_K, 1, 0, 0) if name == "kill" else ins(JEQ_K, 0, 0, me),
-                 ins(RET_K, 0, 0, RET_ERRNO | EPERM),
-                 ins(RET_K, 0, 0, RET_ALLOW)]
-    prog += [ins(JEQ_K, 0, 1, nrs["clone3"]), ins(RET_K, 0, 0, RET_ERRNO | ENOSYS),
-             ins(JEQ_K, 0, 3, nrs["clone"]),
-             ins(LD_W_ABS, 0, 0, 16),                          # args[0] (flags), low 32 bits
-             ins(JSET_K, 1, 0, CLONE_THREAD),
-             ins(RET_K, 0, 0, RET_ERRNO | EPERM),
-             ins(RET_K, 0, 0, RET_ALLOW)]
+        prog += [
+            ins(JEQ_K, 0, 5, nrs[name]),
+            ins(LD_W_ABS, 0, 0, 16),  # args[0]: the pid (tgid)
+            ins(JEQ_K, 2, 0, me),
+            ins(JEQ_K, 1, 0, 0) if name == "kill" else ins(JEQ_K, 0, 0, me),
+            ins(RET_K, 0, 0, RET_ERRNO | EPERM),
+            ins(RET_K, 0, 0, RET_ALLOW),
+        ]
+    prog += [
+        ins(JEQ_K, 0, 1, nrs["clone3"]),
+        ins(RET_K, 0, 0, RET_ERRNO | ENOSYS),
+        ins(JEQ_K, 0, 3, nrs["clone"]),
+        ins(LD_W_ABS, 0, 0, 16),  # args[0] (flags), low 32 bits
+        ins(JSET_K, 1, 0, CLONE_THREAD),
+        ins(RET_K, 0, 0, RET_ERRNO | EPERM),
+        ins(RET_K, 0, 0, RET_ALLOW),
+    ]
     code = b"".join(prog)
     filt = ctypes.create_string_buffer(code, len(code))
     fprog = struct.pack("HxxxxxxQ", len(prog), ctypes.addressof(filt))
     fprog_buf = ctypes.create_string_buffer(fprog, len(fprog))
     libc = _libc()
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    return libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.c_void_p(ctypes.addressof(fprog_buf)),
-                      0, 0) == 0
+    return libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.c_void_p(ctypes.addressof(fprog_buf)), 0, 0) == 0
 
 
 def python_paths() -> list[Path]:
     """Where this interpreter's own files are (the venv and the Python it was made from)."""
-    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), Path(sys.base_exec_prefix),
-             Path(os.path.realpath(sys.executable)).parent.parent}
+    roots = {
+        Path(sys.prefix),
+        Path(sys.base_prefix),
+        Path(sys.exec_prefix),
+        Path(sys.base_exec_prefix),
+        Path(os.path.realpath(sys.executable)).parent.parent,
+    }
     for entry in sys.path:
         if entry and ("site-packages" in entry or "dist-packages" in entry):
             roots.add(Path(entry))
@@ -232,7 +283,7 @@ def confine(scratch: Path, read_only: list[Path]) -> list[str]:
         write = [scratch] + [Path(p) for p in DEVICES]
         try:
             applied += _landlock(read, write, abi)
-        except OSError as exc:   # e.g. a container whose seccomp profile refuses Landlock's calls
+        except OSError as exc:  # e.g. a container whose seccomp profile refuses Landlock's calls
             applied.append(f"landlock-failed:{exc.errno}")
     if _drop_capabilities():
         applied.append("no-capabilities")
@@ -244,9 +295,15 @@ def confine(scratch: Path, read_only: list[Path]) -> list[str]:
 # What --require-isolation asks for, by the last part of the names confine() reports
 # ("landlock-abi6:files" -> "files"). Landlock's signal scope is not required: the seccomp
 # filter keeps signals inside the child on older kernels too.
-REQUIRED = {"files": "Landlock's file rules, Linux 5.13+", "tcp": "Landlock's TCP rules, Linux 6.7+",
-            "no-fork": "the seccomp filter, Linux on x86_64 or aarch64", "no-capabilities": "capset"}
-EXIT_REFUSED = 6   # --require-isolation on a machine that cannot confine: nobody graded
+REQUIRED = {
+    "files": "Landlock's file rules, Linux 5.13+",
+    "tcp": "Landlock's TCP rules, Linux 6.7+",
+    "no-fork": "the seccomp filter, Linux on x86_64 or aarch64",
+    "no-capabilities": "capset",
+}
+from autograder.exitcodes import ExitCode  # noqa: E402
+
+EXIT_REFUSED = ExitCode.NOT_CONFINED  # --require-isolation on a machine that cannot confine: nobody graded
 
 
 def missing(applied: list[str]) -> list[str]:
@@ -260,12 +317,19 @@ def probe() -> tuple[list[str] | None, str]:
     """What :func:`confine` applies on this machine, asked of a throw-away child process
     (confining is for good: this process must stay free): ``(applied, "")``, or
     ``(None, why)`` when the child failed."""
-    code = ("import json, sys; from pathlib import Path; from autograder.confine import confine; "
-            "print(json.dumps(confine(Path(sys.argv[1]), [])))")
+    code = (
+        "import json, sys; from pathlib import Path; from autograder.confine import confine; "
+        "print(json.dumps(confine(Path(sys.argv[1]), [])))"
+    )
     with tempfile.TemporaryDirectory(prefix="convnets-probe-") as scratch:
         try:
-            proc = subprocess.run([sys.executable, "-c", code, scratch], capture_output=True, text=True,
-                                  timeout=120, cwd=Path(__file__).resolve().parent.parent)
+            proc = subprocess.run(
+                [sys.executable, "-c", code, scratch],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=Path(__file__).resolve().parent.parent,
+            )
         except subprocess.TimeoutExpired:
             return None, "the probe process did not answer within 120 s"
     try:
@@ -285,11 +349,20 @@ def refusal() -> str | None:
     if not lacking:
         return None
     blocked = [a for a in applied if a.startswith("landlock-failed")]
-    hint = (f" The kernel has Landlock but refused it ({', '.join(blocked)}): a container's seccomp profile "
-            f"may block its system calls." if blocked else " Grade on Linux 6.7 or later (a VM or container).")
-    return (f"{head}this machine ({where}) applied {applied or 'nothing'}; expected also "
-            + "; ".join(lacking) + "." + hint + " Without --require-isolation only the time, memory and output "
-            "limits hold (README, SECURITY).")
+    hint = (
+        f" The kernel has Landlock but refused it ({', '.join(blocked)}): a container's seccomp profile "
+        f"may block its system calls."
+        if blocked
+        else " Grade on Linux 6.7 or later (a VM or container)."
+    )
+    return (
+        f"{head}this machine ({where}) applied {applied or 'nothing'}; expected also "
+        + "; ".join(lacking)
+        + "."
+        + hint
+        + " Without --require-isolation only the time, memory and output "
+        "limits hold (README, SECURITY)."
+    )
 
 
 def graded_without(isolation: dict[str, list[str]]) -> str:

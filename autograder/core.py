@@ -17,6 +17,7 @@ A check is written once and run by both runners:
 A check's ``grade_id`` is the nbgrader ``grade_id`` of its test cell, and its
 ``points`` are that cell's points (``tests/test_notebooks.py`` proves both).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -31,13 +32,18 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 SOURCE_DIR = REPO / "source" / "convnets"
 RELEASE_DIR = REPO / "release" / "convnets"
-SHIPPED_DATA = RELEASE_DIR / "data"   # the grader's own copy of the data students get (committed)
+SHIPPED_DATA = RELEASE_DIR / "data"  # the grader's own copy of the data students get (committed)
 REFERENCES_DIR = Path(__file__).resolve().parent / "references"
 ASSIGNMENT = "convnets"
 
 
 class CheckFailed(AssertionError):
-    """A check found a mistake; the message is what the student reads."""
+    """A check found a mistake; the message is what the student reads, and ``mistake`` names it
+    when the judge recognised a known one (counted across a class in the batch grader's report)."""
+
+    def __init__(self, message: str = "", mistake: str | None = None):
+        super().__init__(message)
+        self.mistake = mistake
 
 
 class MissingFunction(CheckFailed):
@@ -74,9 +80,9 @@ class Check:
 
 @dataclass
 class NotebookSpec:
-    name: str                      # file stem, e.g. "1_residual_connections"
+    name: str  # file stem, e.g. "1_residual_connections"
     checks: list[Check] = field(default_factory=list)
-    manual: dict[str, float] = field(default_factory=dict)   # grade_id -> points
+    manual: dict[str, float] = field(default_factory=dict)  # grade_id -> points
     # grade_ids of locked cells that only train or plot for the student: nothing graded
     # uses them, so the pytest runner does not run them (nbgrader runs every cell).
     demo_cells: frozenset[str] = frozenset()
@@ -100,8 +106,10 @@ def all_checks() -> dict[str, Check]:
 def student_function(ns: dict, name: str):
     """The callable ``name`` from a notebook namespace, or a clear MissingFunction."""
     if name not in ns:
-        raise MissingFunction(f"the notebook does not define `{name}`: run the cell that defines it, "
-                              f"and keep its name and signature as given.")
+        raise MissingFunction(
+            f"the notebook does not define `{name}`: run the cell that defines it, "
+            f"and keep its name and signature as given."
+        )
     obj = ns[name]
     if not callable(obj):
         raise MissingFunction(f"`{name}` should be a function, received a {type(obj).__name__}.")
@@ -124,15 +132,16 @@ def utils():
     ``expect_*`` functions write the messages of both the visible and the hidden checks."""
     global _UTILS
     if _UTILS is None:
-        spec = importlib.util.spec_from_file_location("_convnets_utils_for_grader",
-                                                      SOURCE_DIR / "convnets_utils.py")
+        spec = importlib.util.spec_from_file_location("_convnets_utils_for_grader", SOURCE_DIR / "convnets_utils.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         _UTILS = module
     return _UTILS
 
 
-_UNPRINTABLE = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0)]}
+_UNPRINTABLE = {
+    c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0)]
+}
 
 
 def printable(text: str) -> str:
@@ -154,15 +163,19 @@ def describe_error(exc: BaseException, length: int = 300) -> str:
     limit = None
     if isinstance(exc, MemoryError):
         cap = resource.getrlimit(resource.RLIMIT_AS)[0]
-        limit = ("memory limit: your code asked for more memory than the grader's limit"
-                 + (f" of {cap / (1 << 30):g} GiB" if cap > 0 else ""))
+        limit = "memory limit: your code asked for more memory than the grader's limit" + (
+            f" of {cap / (1 << 30):g} GiB" if cap > 0 else ""
+        )
     elif isinstance(exc, OSError) and exc.errno == errno.EFBIG:
         cap = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-        limit = ("output limit: your code wrote more than the grader allows to one file or to its output"
-                 + (f" ({cap >> 20} MiB)" if cap > 0 else ""))
+        limit = "output limit: your code wrote more than the grader allows to one file or to its output" + (
+            f" ({cap >> 20} MiB)" if cap > 0 else ""
+        )
     elif isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM):
-        limit = ("not allowed while grading: the grader's sandbox has no network, starts no process, "
-                 "and opens no file outside the notebook's folder")
+        limit = (
+            "not allowed while grading: the grader's sandbox has no network, starts no process, "
+            "and opens no file outside the notebook's folder"
+        )
     return f"{limit} ({line})" if limit else line
 
 
@@ -191,14 +204,19 @@ def to_plain(value, where: str = "value"):
         if all(isinstance(v, (bool, np.bool_)) for v in value):
             return np.array([bool(v) for v in value], dtype=bool)
         if all(isinstance(v, PLAIN_SCALARS) and not isinstance(v, str) for v in value):
-            return np.array([float(v) for v in value], dtype=np.float64) if any(
-                isinstance(v, (float, np.floating)) for v in value) else np.array([int(v) for v in value], dtype=np.int64)
+            return (
+                np.array([float(v) for v in value], dtype=np.float64)
+                if any(isinstance(v, (float, np.floating)) for v in value)
+                else np.array([int(v) for v in value], dtype=np.int64)
+            )
         if all(isinstance(v, str) for v in value):
             return np.array([str(v) for v in value], dtype=np.str_)
     if isinstance(value, np.ndarray) and value.dtype.kind in "biufU":
         return np.array(value, copy=True, subok=False)
-    raise TypeError(f"{where}: cannot send a {type(value).__name__} across the grader's process "
-                    f"boundary (plain numbers, strings and numeric arrays only)")
+    raise TypeError(
+        f"{where}: cannot send a {type(value).__name__} across the grader's process "
+        f"boundary (plain numbers, strings and numeric arrays only)"
+    )
 
 
 def encode(values: dict) -> bytes:
@@ -252,8 +270,9 @@ def load_references(notebook: str) -> dict[str, dict]:
 
 
 def save_references(notebook: str, by_check: dict[str, dict]) -> Path:
-    flat = {f"{gid}/{name}": value for gid, values in sorted(by_check.items())
-            for name, value in sorted(values.items())}
+    flat = {
+        f"{gid}/{name}": value for gid, values in sorted(by_check.items()) for name, value in sorted(values.items())
+    }
     path = reference_path(notebook)
     path.parent.mkdir(parents=True, exist_ok=True)
     # np.savez stamps zip entries with a fixed date, so equal data gives equal bytes.
@@ -263,4 +282,3 @@ def save_references(notebook: str, by_check: dict[str, dict]) -> Path:
 
 def json_dump(obj, path: Path) -> None:
     path.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
-

@@ -3,6 +3,7 @@
 Used by the pytest runner (``pytest autograder --submission PATH``), by the
 example-submission table (``python -m autograder.examples``) and by the tests.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,17 +15,18 @@ from autograder.sandbox import Limits, NotebookRun, Outcome, run_notebook
 
 
 class SubmissionError(Exception):
-    """The submission cannot be read at all (exit code 3 in the pytest runner)."""
+    """The submission cannot be read at all (exit code 10 in the pytest runner)."""
 
 
 @dataclass
 class CheckResult:
-    name: str            # the nbgrader grade_id
+    name: str  # the nbgrader grade_id
     notebook: str
     score: float
     max_score: float
-    output: str          # what the student reads: empty when the check passed
+    output: str  # what the student reads: empty when the check passed
     visibility: str = "visible"
+    mistake: str = ""  # the known mistake the judge named, if any (for the class report)
 
     @property
     def passed(self) -> bool:
@@ -35,10 +37,10 @@ class CheckResult:
 class SubmissionResult:
     path: str
     tests: list[CheckResult] = field(default_factory=list)
-    manual: list[dict] = field(default_factory=list)      # awaiting a grader
-    problems: list[str] = field(default_factory=list)     # one line per notebook-level problem
+    manual: list[dict] = field(default_factory=list)  # awaiting a grader
+    problems: list[str] = field(default_factory=list)  # one line per notebook-level problem
     graded_notebooks: list[str] = field(default_factory=list)
-    isolation: dict[str, list[str]] = field(default_factory=dict)   # notebook -> what confined it
+    isolation: dict[str, list[str]] = field(default_factory=dict)  # notebook -> what confined it
 
     @property
     def score(self) -> float:
@@ -52,8 +54,16 @@ class SubmissionResult:
         """The Gradescope ``results.json`` layout; manual answers are listed as awaiting a grader."""
         out = {
             "score": self.score,
-            "tests": [{"name": t.name, "score": t.score, "max_score": t.max_score,
-                       "output": t.output, "visibility": t.visibility} for t in self.tests],
+            "tests": [
+                {
+                    "name": t.name,
+                    "score": t.score,
+                    "max_score": t.max_score,
+                    "output": t.output,
+                    "visibility": t.visibility,
+                }
+                for t in self.tests
+            ],
         }
         notes = []
         if self.manual:
@@ -62,8 +72,13 @@ class SubmissionResult:
         notes += self.problems
         if notes:
             out["output"] = "\n".join(notes)
-        out["extra_data"] = {"awaiting_manual_grading": self.manual, "problems": self.problems,
-                             "notebooks": self.graded_notebooks, "isolation": self.isolation}
+        out["extra_data"] = {
+            "awaiting_manual_grading": self.manual,
+            "problems": self.problems,
+            "notebooks": self.graded_notebooks,
+            "isolation": self.isolation,
+            "mistakes": {t.name: t.mistake for t in self.tests if t.mistake},
+        }
         return out
 
 
@@ -77,14 +92,17 @@ def find_notebooks(path: Path) -> tuple[dict[str, Path], list[str]]:
     path = Path(path)
     names = list(registry())
     if not path.exists():
-        raise SubmissionError(f"submission not found: {path} does not exist "
-                              f"(expected a folder of notebooks or one .ipynb file)")
+        raise SubmissionError(
+            f"submission not found: {path} does not exist (expected a folder of notebooks or one .ipynb file)"
+        )
     if path.is_file():
         if path.suffix != ".ipynb":
             raise SubmissionError(f"{path} is not a notebook: expected a .ipynb file or a folder of them")
         if path.stem not in names:
-            raise SubmissionError(f"{path.name} is not a notebook of this assignment: expected one of "
-                                  f"{', '.join(n + '.ipynb' for n in names)}")
+            raise SubmissionError(
+                f"{path.name} is not a notebook of this assignment: expected one of "
+                f"{', '.join(n + '.ipynb' for n in names)}"
+            )
         return {path.stem: path}, []
     found = {p.stem: p for p in sorted(path.glob("*.ipynb")) if p.stem in names}
     problems = [f"missing notebook {n}.ipynb: its checks score 0" for n in names if n not in found]
@@ -92,9 +110,10 @@ def find_notebooks(path: Path) -> tuple[dict[str, Path], list[str]]:
     if strangers:
         problems.append(f"not graded (not a notebook of this assignment): {', '.join(strangers)}")
     if not found:
-        raise SubmissionError(f"no notebook of this assignment in {path}: expected "
-                              f"{', '.join(n + '.ipynb' for n in names)}"
-                              + (f"; found {', '.join(strangers)}" if strangers else ""))
+        raise SubmissionError(
+            f"no notebook of this assignment in {path}: expected "
+            f"{', '.join(n + '.ipynb' for n in names)}" + (f"; found {', '.join(strangers)}" if strangers else "")
+        )
     return found, problems
 
 
@@ -121,8 +140,10 @@ def kernel_note(notebook: Path) -> str | None:
     spec = meta.get("kernelspec", {}) or {}
     language = spec.get("language") or (meta.get("language_info", {}) or {}).get("name") or "python"
     if str(language).lower() != "python" or not str(spec.get("name", "python3")).lower().startswith("python"):
-        return (f"{notebook.name} says its kernel is {spec.get('name', '?')!r} ({language}): "
-                f"graded with Python 3 all the same")
+        return (
+            f"{notebook.name} says its kernel is {spec.get('name', '?')!r} ({language}): "
+            f"graded with Python 3 all the same"
+        )
     return None
 
 
@@ -139,33 +160,53 @@ def stderr_note(stderr: str) -> str:
 def judge_outcome(check, outcome: Outcome, expected: dict) -> CheckResult:
     """Compare one check's plain data with its references: full points or zero, and why. What
     the code wrote to stderr is reported, and costs nothing."""
-    def result(score, output):
-        return CheckResult(name=check.grade_id, notebook=check.notebook, score=score,
-                           max_score=check.points, output=printable(output))
+
+    def result(score, output, mistake=""):
+        return CheckResult(
+            name=check.grade_id,
+            notebook=check.notebook,
+            score=score,
+            max_score=check.points,
+            output=printable(output),
+            mistake=mistake or "",
+        )
 
     note = stderr_note(outcome.stderr)
     if outcome.error is not None:
         return result(0.0, f"{check.description}: {outcome.error}" + (f"\n{note}" if note else ""))
     try:
         check.judge(check.judged(outcome.values), expected)
-    except AssertionError as exc:   # CheckFailed, or an expect_* helper
-        return result(0.0, f"{check.description}: {exc}" + (f"\n{note}" if note else ""))
+    except AssertionError as exc:  # CheckFailed, or an expect_* helper
+        return result(0.0, f"{check.description}: {exc}" + (f"\n{note}" if note else ""), getattr(exc, "mistake", None))
     except Exception as exc:  # noqa: BLE001 - a bug in the grader must not stop the batch
-        return result(0.0, f"{check.description}: internal grader error ({type(exc).__name__}: {exc}); "
-                           f"this is not your mistake: tell the course staff")
+        return result(
+            0.0,
+            f"{check.description}: internal grader error ({type(exc).__name__}: {exc}); "
+            f"this is not your mistake: tell the course staff",
+        )
+    if outcome.visible_failure:  # the hidden cases pass, the test a student sees does not
+        return result(
+            0.0,
+            f"{check.description}: the test cell's visible assertions fail: {outcome.visible_failure}"
+            + (f"\n{note}" if note else ""),
+        )
     return result(check.points, note)
 
 
 def judge_notebook(run: NotebookRun) -> list[CheckResult]:
     refs = load_references(run.name)
     spec = registry()[run.name]
-    return [judge_outcome(c, run.outcomes.get(c.grade_id, Outcome(error="not graded")), refs.get(c.grade_id, {}))
-            for c in spec.checks]
+    return [
+        judge_outcome(c, run.outcomes.get(c.grade_id, Outcome(error="not graded")), refs.get(c.grade_id, {}))
+        for c in spec.checks
+    ]
 
 
 def zero_notebook(name: str, why: str) -> list[CheckResult]:
-    return [CheckResult(name=c.grade_id, notebook=name, score=0.0, max_score=c.points,
-                        output=f"{c.description}: {why}") for c in registry()[name].checks]
+    return [
+        CheckResult(name=c.grade_id, notebook=name, score=0.0, max_score=c.points, output=f"{c.description}: {why}")
+        for c in registry()[name].checks
+    ]
 
 
 class SubmissionGrader:
@@ -229,10 +270,17 @@ class SubmissionGrader:
         for name in names:
             tests += self.results_for(name)
             if name in self.found:
-                manual += [{"name": gid, "notebook": name, "max_score": pts}
-                           for gid, pts in registry()[name].manual.items()]
-        return SubmissionResult(path=str(self.path), tests=tests, manual=manual, problems=list(self.problems),
-                                graded_notebooks=list(self.graded_notebooks), isolation=dict(self.isolation))
+                manual += [
+                    {"name": gid, "notebook": name, "max_score": pts} for gid, pts in registry()[name].manual.items()
+                ]
+        return SubmissionResult(
+            path=str(self.path),
+            tests=tests,
+            manual=manual,
+            problems=list(self.problems),
+            graded_notebooks=list(self.graded_notebooks),
+            isolation=dict(self.isolation),
+        )
 
 
 def grade_submission(path: Path, limits: Limits | None = None) -> SubmissionResult:
@@ -258,5 +306,3 @@ def write_results_json(result: SubmissionResult, path: Path) -> None:
 
 def summary_line(result: SubmissionResult) -> str:
     return f"{result.score:g} / {result.max_score:g} auto-graded points"
-
-

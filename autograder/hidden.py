@@ -11,6 +11,7 @@ are read only by the judge.
 
     python -m autograder.references     # also rebuilds this file (seconds)
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -21,8 +22,8 @@ import numpy as np
 from autograder.core import REFERENCES_DIR, REPO, decode, write_atomic
 
 PATH = REFERENCES_DIR / "hidden_eval.npz"
-SEG_N, SEG_SEED = 500, 7117           # the shipped test split has 500 scenes (seed in data/builders)
-SR_SEED = 8118                        # the shipped test photographs, other crops
+SEG_N, SEG_SEED = 500, 7117  # the shipped test split has 500 scenes (seed in data/builders)
+SR_SEED = 8118  # the shipped test photographs, other crops
 INPUT_KEYS = ("seg_x", "sr_lr")
 _INPUTS: dict | None = None
 _TRUTH: dict = {}
@@ -30,7 +31,9 @@ _TRUTH: dict = {}
 
 def _builder(name: str):
     """A data builder module (``data/builders/<name>.py``), loaded from its file."""
-    spec = importlib.util.spec_from_file_location(f"_convnets_builder_{name}", REPO / "data" / "builders" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"_convnets_builder_{name}", REPO / "data" / "builders" / f"{name}.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -47,7 +50,7 @@ def build() -> dict[str, np.ndarray]:
 def write() -> None:
     global _INPUTS
     buf = io.BytesIO()
-    np.savez_compressed(buf, **build())   # numpy stamps a fixed date: equal data, equal bytes
+    np.savez_compressed(buf, **build())  # numpy stamps a fixed date: equal data, equal bytes
     write_atomic(PATH, buf.getvalue())
     _INPUTS = None
     _TRUTH.clear()
@@ -67,6 +70,6 @@ def truth(key: str) -> np.ndarray:
     if not _TRUTH:
         for k, v in decode(PATH).items():
             if k not in INPUT_KEYS:
-                v.setflags(write=False)   # shared by every judge of a batch run
+                v.setflags(write=False)  # shared by every judge of a batch run
                 _TRUTH[k] = v
     return _TRUTH[key]

@@ -22,6 +22,7 @@ and otherwise removes the cell's nbgrader metadata, so the cell becomes an ordin
 (its code still runs) and a test cell is put back from the gradebook by
 ``RestoreMissingCells``.
 """
+
 from __future__ import annotations
 
 import re
@@ -60,8 +61,10 @@ class DropDamagedMetadata(NbGraderPreprocessor):
             if not self._valid(cell):
                 self.log.warning(f"{name}: nbgrader metadata repaired ({problem})")
                 return cell, resources
-        self.log.warning(f"{name}: nbgrader metadata that does not validate ({problem}); removed, the cell "
-                         f"is graded as an ordinary cell (a test cell is restored from the gradebook)")
+        self.log.warning(
+            f"{name}: nbgrader metadata that does not validate ({problem}); removed, the cell "
+            f"is graded as an ordinary cell (a test cell is restored from the gradebook)"
+        )
         del cell["metadata"]["nbgrader"]
         return cell, resources
 
@@ -88,8 +91,9 @@ class RestoreMissingCells(OverwriteCells):
             where = {_grade_id(c): i for i, c in enumerate(nb.cells) if _grade_id(c)}
             index = order.index(grade_cell.name)
             after = next((where[name] for name in reversed(order[:index]) if name in where), -1)
-            cell = self.missing_cell_transform(source_cells[index], grade_cell.max_score,
-                                               is_solution=grade_cell.name in solution_ids)
+            cell = self.missing_cell_transform(
+                source_cells[index], grade_cell.max_score, is_solution=grade_cell.name in solution_ids
+            )
             nb.cells.insert(after + 1, cell)
         return nb, resources
 
@@ -101,8 +105,11 @@ class RestoreMissingCells(OverwriteCells):
         present = {_grade_id(c) for c in nb.cells}
         for task_cell in source_nb.task_cells:
             if task_cell.name not in present:
-                nb.cells.append(self.missing_cell_transform(source_cells[order.index(task_cell.name)],
-                                                            task_cell.max_score, is_task=True))
+                nb.cells.append(
+                    self.missing_cell_transform(
+                        source_cells[order.index(task_cell.name)], task_cell.max_score, is_task=True
+                    )
+                )
         return nb, resources
 
 
@@ -144,9 +151,9 @@ class ClearHiddenTestOutputs(NbGraderPreprocessor):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 output["traceback"] = [
-                    "\n".join(part for part in frame.split("\n")
-                              if not any(h in _plain(part) for h in hidden))
-                    for frame in output.get("traceback", [])]
+                    "\n".join(part for part in frame.split("\n") if not any(h in _plain(part) for h in hidden))
+                    for frame in output.get("traceback", [])
+                ]
         return cell, resources
 
 

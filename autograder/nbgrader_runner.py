@@ -9,6 +9,7 @@ test cells and their points), ``nbgrader autograde``, and optionally
 returns the auto-graded score of every test cell. Those scores come from the
 hidden test cells, which call the same checks as the pytest runner.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,16 +25,17 @@ from typing import Callable
 
 from autograder.build import bin_path, nbgrader_env
 from autograder.core import ASSIGNMENT, REPO
+from autograder.exitcodes import Parser
 
 
 @dataclass
 class CellGrade:
     student: str
     notebook: str
-    name: str              # grade_id
+    name: str  # grade_id
     auto_score: float | None
     max_score: float
-    manual: bool           # a manually graded answer (a solution cell)
+    manual: bool  # a manually graded answer (a solution cell)
 
 
 LOG_DIR = Path(tempfile.gettempdir()) / "convnets-nbgrader-logs"
@@ -45,14 +47,14 @@ def _nbgrader(root: Path, *args: str, check: bool = True) -> subprocess.Complete
     With ``check=False`` a non-zero exit is returned, not raised: nbgrader autograde exits 1
     when one student's notebook fails, and the rest of the class is still in the gradebook.
     """
-    proc = subprocess.run([bin_path("nbgrader"), *args], cwd=root, capture_output=True, text=True,
-                          env=nbgrader_env())
+    proc = subprocess.run([bin_path("nbgrader"), *args], cwd=root, capture_output=True, text=True, env=nbgrader_env())
     LOG_DIR.mkdir(exist_ok=True)
     log = LOG_DIR / f"{root.name}-{args[0]}.log"
     log.write_text(proc.stdout + "\n" + proc.stderr)
     if check and proc.returncode != 0:
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed ({proc.returncode}); full log: {log}\n"
-                           f"{proc.stderr[-3000:]}")
+        raise RuntimeError(
+            f"nbgrader {' '.join(args)} failed ({proc.returncode}); full log: {log}\n{proc.stderr[-3000:]}"
+        )
     return proc
 
 
@@ -85,10 +87,15 @@ def balanced_shards(students: list[str], jobs: int, cost: Callable[[str], float]
     return [sorted(shard) for shard in shards if shard]
 
 
-def autograde(submitted: Path, feedback: Path | None = None, export: Path | None = None,
-              keep: Path | None = None, jobs: int = 1,
-              cost: Callable[[str], float] | None = None,
-              progress: Callable[..., None] | None = None) -> list[CellGrade]:
+def autograde(
+    submitted: Path,
+    feedback: Path | None = None,
+    export: Path | None = None,
+    keep: Path | None = None,
+    jobs: int = 1,
+    cost: Callable[[str], float] | None = None,
+    progress: Callable[..., None] | None = None,
+) -> list[CellGrade]:
     """Run nbgrader on every student under ``submitted`` and return every grade cell's score.
 
     nbgrader autogrades one student at a time; with ``jobs`` > 1 the class is split into
@@ -107,8 +114,7 @@ def autograde(submitted: Path, feedback: Path | None = None, export: Path | None
         raise ValueError("feedback and export need one gradebook: use jobs=1")
     shards = balanced_shards(students, jobs, cost or notebooks_handed_in(submitted))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        parts = list(pool.map(lambda shard: _autograde_shard(submitted, shard, keep=keep, progress=progress),
-                              shards))
+        parts = list(pool.map(lambda shard: _autograde_shard(submitted, shard, keep=keep, progress=progress), shards))
     return [grade for part in parts for grade in part]
 
 
@@ -143,9 +149,14 @@ class _Watch:
             self._poll()
 
 
-def _autograde_shard(submitted: Path, students: list[str], feedback: Path | None = None,
-                     export: Path | None = None, keep: Path | None = None,
-                     progress: Callable[..., None] | None = None) -> list[CellGrade]:
+def _autograde_shard(
+    submitted: Path,
+    students: list[str],
+    feedback: Path | None = None,
+    export: Path | None = None,
+    keep: Path | None = None,
+    progress: Callable[..., None] | None = None,
+) -> list[CellGrade]:
     from nbgrader.api import Gradebook
 
     with tempfile.TemporaryDirectory(prefix="convnets-nbgrader-") as tmp:
@@ -155,10 +166,18 @@ def _autograde_shard(submitted: Path, students: list[str], feedback: Path | None
         with _Watch(root / "autograded", progress):
             graded = _nbgrader(root, "autograde", ASSIGNMENT, "--create", "--force", check=False)
         if graded.returncode != 0:
-            failed = sorted(set(re.findall(r"error processing assignment '[^']+' for student '([^']+)'",
-                                           graded.stdout + graded.stderr)))
-            print(f"nbgrader autograde reported errors for {failed or 'some students'}; the others are graded "
-                  f"(log: {LOG_DIR / (root.name + '-autograde.log')})", file=sys.stderr)
+            failed = sorted(
+                set(
+                    re.findall(
+                        r"error processing assignment '[^']+' for student '([^']+)'", graded.stdout + graded.stderr
+                    )
+                )
+            )
+            print(
+                f"nbgrader autograde reported errors for {failed or 'some students'}; the others are graded "
+                f"(log: {LOG_DIR / (root.name + '-autograde.log')})",
+                file=sys.stderr,
+            )
         if feedback is not None:
             _nbgrader(root, "generate_feedback", ASSIGNMENT, "--force")
             if feedback.exists():
@@ -176,15 +195,29 @@ def _autograde_shard(submitted: Path, students: list[str], feedback: Path | None
                     continue
                 for nb in submission.notebooks:
                     for grade in nb.grades:
-                        grades.append(CellGrade(student=student, notebook=nb.name, name=grade.name,
-                                                auto_score=grade.auto_score, max_score=grade.max_score,
-                                                manual=grade.cell.cell_type == "markdown"))
+                        grades.append(
+                            CellGrade(
+                                student=student,
+                                notebook=nb.name,
+                                name=grade.name,
+                                auto_score=grade.auto_score,
+                                max_score=grade.max_score,
+                                manual=grade.cell.cell_type == "markdown",
+                            )
+                        )
         if skipped:
             no_folder = [s for s in skipped if not (submitted / s / ASSIGNMENT).is_dir()]
-            print(f"nbgrader did not grade {skipped} (not in its gradebook"
-                  + (f"; no {ASSIGNMENT}/ folder, expected <student>/{ASSIGNMENT}/*.ipynb: {no_folder}" if no_folder
-                     else "") + f"; log: {LOG_DIR / (root.name + '-autograde.log')})", file=sys.stderr)
-        if keep is not None:   # the graded notebooks, with their outputs (shards: each its own)
+            print(
+                f"nbgrader did not grade {skipped} (not in its gradebook"
+                + (
+                    f"; no {ASSIGNMENT}/ folder, expected <student>/{ASSIGNMENT}/*.ipynb: {no_folder}"
+                    if no_folder
+                    else ""
+                )
+                + f"; log: {LOG_DIR / (root.name + '-autograde.log')})",
+                file=sys.stderr,
+            )
+        if keep is not None:  # the graded notebooks, with their outputs (shards: each its own)
             shutil.copytree(root / "autograded", keep / "autograded", dirs_exist_ok=True)
     return grades
 
@@ -199,7 +232,7 @@ def scores_by_student(grades: list[CellGrade]) -> dict[str, dict[str, float]]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("submitted", type=Path, help="folder of <student>/convnets/*.ipynb")
     ap.add_argument("--feedback", type=Path, help="copy nbgrader's feedback folder here")
     ap.add_argument("--export", type=Path, help="write nbgrader export's grades CSV here")

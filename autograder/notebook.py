@@ -11,6 +11,7 @@ against the same references: nbgrader and the pytest runner give a submission
 the same points. (Inside nbgrader the student's code and the grader share one
 kernel: see the SECURITY section of the README for what that allows.)
 """
+
 from __future__ import annotations
 
 from autograder.core import CheckFailed, all_checks, decode, describe_error, encode, load_references

@@ -1,4 +1,5 @@
 """A progress line with an estimate of the time left, for long grading runs."""
+
 from __future__ import annotations
 
 import sys
@@ -29,9 +30,11 @@ class ProgressBar:
             elapsed = time.monotonic() - self.started
             left = elapsed / self.done * (self.total - self.done) if self.done else 0.0
             filled = int(20 * self.done / max(self.total, 1))
-            line = (f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total} "
-                    f"{100 * self.done // max(self.total, 1)}% {clock(elapsed)} elapsed, about {clock(left)} left"
-                    + (f" - {what}" if what else ""))
+            line = (
+                f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total} "
+                f"{100 * self.done // max(self.total, 1)}% {clock(elapsed)} elapsed, about {clock(left)} left"
+                + (f" - {what}" if what else "")
+            )
             self.stream.write(("\r" + line[:150].ljust(150)) if self.tty else line + "\n")
             if self.tty and self.done >= self.total:
                 self.stream.write("\n")

@@ -4,14 +4,15 @@ One pytest test per auto-graded check, named by its nbgrader ``grade_id``.
 Student code runs in a sandboxed child process per notebook (see
 :mod:`autograder.sandbox`); the tests only judge plain data here.
 
-Exit codes: 0 every check passed, 1 some failed (pytest's own codes),
-3 the submission cannot be read (missing path, not a notebook, no notebook of
-this assignment, or no readable notebook); ``results.json`` is written in these cases
-too when ``--results-json`` is given. 6 ``--require-isolation`` and this machine cannot
+Exit codes (autograder/exitcodes.py): 0 every check passed, 1 some failed (pytest's own
+codes), 10 the submission cannot be read (missing path, not a notebook, no notebook of
+this assignment, or no readable notebook; ``results.json`` is written in these cases
+too when ``--results-json`` is given), 11 ``--require-isolation`` and this machine cannot
 confine the student's process (or a notebook's child was not confined): nothing is
 graded and no ``results.json`` is written, so that the machine's fault is never
-recorded as a student's 0 (Gradescope shows the autograder as failed).
+recorded as a student's 0; 12 no ``--submission``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,34 +20,56 @@ from pathlib import Path
 import pytest
 
 from autograder.confine import EXIT_REFUSED, graded_without, refusal
-from autograder.grading import (SubmissionError, SubmissionGrader, summary_line, unreadable_result,
-                                write_results_json)
+from autograder.exitcodes import ExitCode
+from autograder.grading import SubmissionError, SubmissionGrader, summary_line, unreadable_result, write_results_json
 from autograder.sandbox import GiB, Limits
 
-EXIT_UNREADABLE = 3
+EXIT_UNREADABLE = ExitCode.NOT_GRADED
 _STATE_KEY = pytest.StashKey[SubmissionGrader]()
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("convnets", "Week 5 ConvNets autograder")
-    group.addoption("--submission", metavar="PATH",
-                    help="a folder of submitted notebooks, or one notebook (then only its checks count)")
+    group.addoption(
+        "--submission",
+        metavar="PATH",
+        help="a folder of submitted notebooks, or one notebook (then only its checks count)",
+    )
     group.addoption("--results-json", metavar="FILE", help="write a Gradescope-style results.json here")
-    group.addoption("--time-limit", type=float, default=Limits.wall_seconds, metavar="SECONDS",
-                    help=f"wall-clock limit per notebook process (default {Limits.wall_seconds:g})")
-    group.addoption("--memory-limit", type=float, default=Limits.memory_bytes / GiB, metavar="GIB",
-                    help=f"address-space limit per notebook process (default {Limits.memory_bytes / GiB:g})")
-    group.addoption("--require-isolation", action="store_true",
-                    help="grade nothing (exit 6) unless this machine can confine the student's process fully")
+    group.addoption(
+        "--time-limit",
+        type=float,
+        default=Limits.wall_seconds,
+        metavar="SECONDS",
+        help=f"wall-clock limit per notebook process (default {Limits.wall_seconds:g})",
+    )
+    group.addoption(
+        "--memory-limit",
+        type=float,
+        default=Limits.memory_bytes / GiB,
+        metavar="GIB",
+        help=f"address-space limit per notebook process (default {Limits.memory_bytes / GiB:g})",
+    )
+    group.addoption(
+        "--require-isolation",
+        action="store_true",
+        help="grade nothing (exit 11) unless this machine can confine the student's process fully",
+    )
 
 
 def pytest_configure(config):
+    if config.getoption("help") or config.getoption("version", False):
+        return  # pytest prints the options (ours under "Week 5 ConvNets autograder") or its version
     submission = config.getoption("--submission")
     if submission is None:
-        raise pytest.UsageError("the autograder needs --submission PATH: a folder of submitted notebooks "
-                                "or one .ipynb file")
-    limits = Limits(wall_seconds=config.getoption("--time-limit"),
-                    memory_bytes=int(config.getoption("--memory-limit") * GiB))
+        pytest.exit(
+            "the autograder needs --submission PATH: a folder of submitted notebooks or one .ipynb file "
+            "(pytest autograder --help lists the options)",
+            returncode=ExitCode.USAGE,
+        )
+    limits = Limits(
+        wall_seconds=config.getoption("--time-limit"), memory_bytes=int(config.getoption("--memory-limit") * GiB)
+    )
     if config.getoption("--require-isolation"):
         why = refusal()
         if why:
@@ -77,7 +100,7 @@ def pytest_sessionfinish(session, exitstatus):
     results = session.config.getoption("--results-json")
     if grader is not None and session.config.getoption("--require-isolation"):
         why = graded_without(grader.isolation)
-        if why:   # the probe said yes, a child says otherwise: record nothing
+        if why:  # the probe said yes, a child says otherwise: record nothing
             session.config.stash[_STATE_KEY] = None
             session.exitstatus = EXIT_REFUSED
             print(f"{why}; no results.json written")

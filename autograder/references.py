@@ -17,6 +17,7 @@ Comparison with the committed files is exact for ints, bools and strings and
 relative (``rtol=1e-4``, ``atol=1e-7``) for floats: TensorFlow on another CPU
 differs in the last digits.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,17 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from autograder import hidden
-from autograder.core import (REFERENCES_DIR, SOURCE_DIR, decode, load_references, reference_path, registry,
-                             save_references, write_atomic)
+from autograder.core import (
+    REFERENCES_DIR,
+    SOURCE_DIR,
+    decode,
+    load_references,
+    reference_path,
+    registry,
+    save_references,
+    write_atomic,
+)
+from autograder.exitcodes import Parser
 from autograder.sandbox import Limits, run_notebook
 
 RTOL, ATOL = 1e-4, 1e-7
@@ -38,14 +48,14 @@ def generate(name: str) -> dict[str, dict]:
     spec = registry()[name]
     run = run_notebook(SOURCE_DIR / spec.filename, name, Limits(reuse=False))
     if run.cell_errors or run.problems:
-        raise RuntimeError(f"the source notebook {name} does not run cleanly: "
-                           f"{run.cell_errors + run.problems}")
+        raise RuntimeError(f"the source notebook {name} does not run cleanly: {run.cell_errors + run.problems}")
     refs = {}
     for check in spec.checks:
         outcome = run.outcomes[check.grade_id]
         if outcome.error or outcome.stderr.strip():
-            raise RuntimeError(f"{check.grade_id}: the solution fails its own collect(): "
-                               f"{outcome.error or outcome.stderr}")
+            raise RuntimeError(
+                f"{check.grade_id}: the solution fails its own collect(): {outcome.error or outcome.stderr}"
+            )
         values = dict(check.judged(outcome.values))
         if check.mistakes is not None:
             values.update({f"mistake_{k}": v for k, v in check.mistakes().items()})
@@ -103,8 +113,11 @@ def _retrain_bytes(fingerprints: dict) -> bytes:
 
 
 def _all_references(fresh: dict[str, dict]) -> dict[str, dict]:
-    return {name: fresh.get(name) or load_references(name) for name in registry() if name in fresh
-            or reference_path(name).exists()}
+    return {
+        name: fresh.get(name) or load_references(name)
+        for name in registry()
+        if name in fresh or reference_path(name).exists()
+    }
 
 
 def regenerate(names: list[str], jobs: int | None = None):
@@ -121,8 +134,11 @@ def check(names: list[str] | None = None, jobs: int | None = None, report=print)
     fresh = {}
     for name, refs in regenerate(names or list(registry()), jobs):
         fresh[name] = refs
-        diff = differences(refs, load_references(name)) if reference_path(name).exists() else [
-            f"no committed file {reference_path(name).name}"]
+        diff = (
+            differences(refs, load_references(name))
+            if reference_path(name).exists()
+            else [f"no committed file {reference_path(name).name}"]
+        )
         report(f"{name}: " + ("references match" if not diff else "DIFFER\n  " + "\n  ".join(diff)))
         problems += [f"{name}: {d}" for d in diff]
     want = retrain_fingerprints(_all_references(fresh))
@@ -147,8 +163,10 @@ def update(names: list[str] | None = None, jobs: int | None = None, report=print
             continue
         path = save_references(name, refs)
         written.append(path.name)
-        report(f"{name}: wrote {path.relative_to(path.parents[2])} "
-               f"({sum(len(v) for v in refs.values())} values, {len(refs)} checks)")
+        report(
+            f"{name}: wrote {path.relative_to(path.parents[2])} "
+            f"({sum(len(v) for v in refs.values())} values, {len(refs)} checks)"
+        )
     want = retrain_fingerprints(_all_references({}))
     if not RETRAIN_FILE.exists() or differences({"retrain": want}, {"retrain": decode(RETRAIN_FILE)}):
         write_atomic(RETRAIN_FILE, _retrain_bytes(want))
@@ -158,7 +176,7 @@ def update(names: list[str] | None = None, jobs: int | None = None, report=print
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="compare with the committed references, write nothing")
     ap.add_argument("--notebook", action="append", help="only these notebooks (default: all)")
     args = ap.parse_args(argv)

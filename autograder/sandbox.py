@@ -11,6 +11,7 @@ If the child dies or hangs inside one check, that check gets the message and
 the child is started again for the checks that remain (at most
 ``Limits.restarts`` times), so one broken function costs only its own points.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.core import REPO, RELEASE_DIR, SHIPPED_DATA, decode, registry
+from autograder.core import RELEASE_DIR, REPO, SHIPPED_DATA, decode, registry
 from autograder.zygote import ZygoteGone, shared
 
 GiB = 1 << 30
@@ -33,13 +34,13 @@ GiB = 1 << 30
 
 @dataclass
 class Limits:
-    wall_seconds: float = 600.0        # one child process, notebook and checks together
-    memory_bytes: int = 4 * GiB        # address space (TensorFlow alone maps about 1.6 GiB)
-    output_bytes: int = 64 << 20       # largest file the child may write (stdout flood)
-    cell_timeout: float = 300.0        # the same per-cell limit as nbgrader_config.py
-    check_timeout: float = 600.0       # caps every check's own time_limit (tests set it low)
+    wall_seconds: float = 600.0  # one child process, notebook and checks together
+    memory_bytes: int = 4 * GiB  # address space (TensorFlow alone maps about 1.6 GiB)
+    output_bytes: int = 64 << 20  # largest file the child may write (stdout flood)
+    cell_timeout: float = 300.0  # the same per-cell limit as nbgrader_config.py
+    check_timeout: float = 600.0  # caps every check's own time_limit (tests set it low)
     restarts: int = 3
-    confine: bool = True               # Landlock, no capabilities, no new processes (autograder.confine)
+    confine: bool = True  # Landlock, no capabilities, no new processes (autograder.confine)
     # Fork the child from a process that has imported TensorFlow once (autograder.zygote), instead
     # of starting a new Python that imports it again (about 4 s of CPU per notebook).
     zygote: bool = sys.platform == "linux"
@@ -51,10 +52,12 @@ class Limits:
 @dataclass
 class Outcome:
     """What one check's collect() produced in the child, before judging."""
+
     values: dict | None = None
-    error: str | None = None           # why there are no values
+    error: str | None = None  # why there are no values
     stderr: str = ""
     seconds: float = 0.0
+    visible_failure: str | None = None  # how the test cell's visible assertions failed, if they did
 
 
 @dataclass
@@ -62,7 +65,7 @@ class NotebookRun:
     name: str
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     cell_errors: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)   # time limit, crash: one line each
+    problems: list[str] = field(default_factory=list)  # time limit, crash: one line each
     isolation: list[str] = field(default_factory=list)  # what autograder.confine applied
     seconds: float = 0.0
 
@@ -76,10 +79,11 @@ def _limit_child(limits: Limits):
         os.setsid()
         for name, value in _rlimits(limits).items():
             resource.setrlimit(getattr(resource, name), (value, value))
+
     return apply
 
 
-PER_CHILD = ("HOME", "TMPDIR", "MPLCONFIGDIR")   # set by each forked child
+PER_CHILD = ("HOME", "TMPDIR", "MPLCONFIGDIR")  # set by each forked child
 
 
 def child_environment(home: Path) -> dict:
@@ -152,8 +156,9 @@ def run_notebook(notebook: Path, name: str, limits: Limits | None = None) -> Not
             _run_child(scratch, name, limits, run)
             if attempt == limits.restarts:
                 for grade_id in remaining:
-                    run.outcomes.setdefault(grade_id, Outcome(error="not graded: the notebook's process "
-                                                              "failed too many times"))
+                    run.outcomes.setdefault(
+                        grade_id, Outcome(error="not graded: the notebook's process failed too many times")
+                    )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     run.seconds = round(time.monotonic() - started, 3)
@@ -164,9 +169,23 @@ def _run_child(scratch: Path, name: str, limits: Limits, run: NotebookRun) -> No
     out = scratch / "out"
     for stale in out.iterdir():
         stale.unlink()
-    cmd = [sys.executable, "-m", "autograder.child", "--notebook", str(scratch / "work" / f"{name}.ipynb"),
-           "--name", name, "--out", str(out), "--skip", ",".join(run.outcomes),
-           "--cell-timeout", str(limits.cell_timeout), "--check-timeout", str(limits.check_timeout)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "autograder.child",
+        "--notebook",
+        str(scratch / "work" / f"{name}.ipynb"),
+        "--name",
+        name,
+        "--out",
+        str(out),
+        "--skip",
+        ",".join(run.outcomes),
+        "--cell-timeout",
+        str(limits.cell_timeout),
+        "--check-timeout",
+        str(limits.check_timeout),
+    ]
     if limits.confine:
         cmd += ["--scratch", str(scratch), "--read", str(SHIPPED_DATA)]
     if not limits.reuse:
@@ -185,14 +204,16 @@ def _run_child(scratch: Path, name: str, limits: Limits, run: NotebookRun) -> No
             run.outcomes[grade_id] = Outcome(error=f"unreadable result ({type(exc).__name__})")
             continue
         error = values.pop("__error__", None)
+        visible = values.pop("__visible__", None)
         stderr = values.pop("__stderr__", "")
         seconds = values.pop("__seconds__", 0.0)
         tb = values.pop("__traceback__", "")
         values.pop("__error_type__", None)
         if error and tb:
             error = f"{error}\n{tb}"
-        run.outcomes[grade_id] = Outcome(values=None if error else values, error=error,
-                                         stderr=stderr, seconds=seconds)
+        run.outcomes[grade_id] = Outcome(
+            values=None if error else values, error=error, stderr=stderr, seconds=seconds, visible_failure=visible
+        )
     if ending is None:
         return
     phase, where = progress.get("phase"), progress.get("check")
@@ -233,8 +254,15 @@ def _start_and_wait(cmd: list[str], scratch: Path, env: dict, limits: Limits) ->
             _kill_group_of(pid)
             return ending
     with open(scratch / "child.log", "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=scratch / "work", env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=log, preexec_fn=_limit_child(limits))
+        proc = subprocess.Popen(
+            cmd,
+            cwd=scratch / "work",
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            preexec_fn=_limit_child(limits),
+        )
         try:
             proc.wait(timeout=limits.wall_seconds)
             ending = None if proc.returncode == 0 else _describe_exit(proc.returncode)

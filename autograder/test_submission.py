@@ -1,4 +1,5 @@
 """One test per auto-graded check of the submission (see autograder/pytest_plugin.py)."""
+
 import pytest
 
 

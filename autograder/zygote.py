@@ -15,6 +15,7 @@ that nobody will release) and speaks JSON lines: a request ``{"id", "argv", "cwd
 ``{"pid", "status"}`` (as ``os.waitpid`` gives it) when the child ended. The grader side is
 :class:`Zygote`: one per grading process, shared by its threads, restarted if it dies.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -30,8 +31,8 @@ from pathlib import Path
 
 # --------------------------------------------------------------------------- the zygote process
 def _preload() -> None:
-    import numpy  # noqa: F401
     import keras  # noqa: F401
+    import numpy  # noqa: F401
     import tensorflow  # noqa: F401
 
     from autograder import child
@@ -56,7 +57,7 @@ def _run_child(request: dict) -> None:
         os.environ.update(request["env"])
         import tempfile
 
-        tempfile.tempdir = None    # the zygote's choice is cached; this child's TMPDIR is its scratch folder
+        tempfile.tempdir = None  # the zygote's choice is cached; this child's TMPDIR is its scratch folder
         log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
@@ -106,7 +107,7 @@ def serve() -> None:
         if not ready:
             continue
         data = os.read(stdin.fileno(), 1 << 16)
-        if not data:   # the grader is gone: so are we (its children are killed by their process groups)
+        if not data:  # the grader is gone: so are we (its children are killed by their process groups)
             os._exit(0)
         buffer += data
         while b"\n" in buffer:
@@ -134,13 +135,18 @@ class Zygote:
     """
 
     def __init__(self, env: dict):
-        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.zygote"], env=env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     cwd=Path(__file__).resolve().parent.parent)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder.zygote"],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
         self.lock = threading.Lock()
         self.cond = threading.Condition(self.lock)
-        self.pids: dict[int, int] = {}         # request id -> pid
-        self.status: dict[int, int] = {}       # pid -> wait status
+        self.pids: dict[int, int] = {}  # request id -> pid
+        self.status: dict[int, int] = {}  # pid -> wait status
         self.next_id = 0
         self.dead = False
         first = self.proc.stdout.readline()
@@ -169,8 +175,7 @@ class Zygote:
                 raise ZygoteGone("the zygote process has ended")
             request_id = self.next_id
             self.next_id += 1
-            request = {"id": request_id, "argv": argv, "cwd": str(cwd), "env": env, "log": str(log),
-                       "limits": limits}
+            request = {"id": request_id, "argv": argv, "cwd": str(cwd), "env": env, "log": str(log), "limits": limits}
             try:
                 self.proc.stdin.write((json.dumps(request) + "\n").encode())
                 self.proc.stdin.flush()

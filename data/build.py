@@ -10,6 +10,7 @@ sources are packages that ship their data (scikit-learn, scikit-image): nothing
 is downloaded. Every shipped file is also linked from ``source/convnets/data/``
 so that nbgrader copies it into the student release.
 """
+
 from __future__ import annotations
 
 import argparse

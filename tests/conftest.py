@@ -1,5 +1,6 @@
 """Shared fixtures: a fresh clone of the repository, the README's main job run in it (quick,
 then ``--full``), and the example class as both runners graded it there."""
+
 from __future__ import annotations
 
 import json
@@ -28,7 +29,7 @@ def fresh_clone(tmp_path_factory) -> Path:
     for rel in filter(None, files):
         src = REPO / rel
         if not src.exists() and not src.is_symlink():
-            continue   # deleted in the working tree
+            continue  # deleted in the working tree
         dst = clone / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dst, follow_symlinks=False)
@@ -44,8 +45,14 @@ def run_main_job(clone: Path, *args: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     proc = subprocess.run(["bash", "run.sh", *args], cwd=clone, capture_output=True, text=True, env=env)
     lines = proc.stdout.strip().splitlines()
-    return {"args": args, "code": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr,
-            "last": lines[-1] if lines else "", "status": _git("status", "--porcelain", cwd=clone)}
+    return {
+        "args": args,
+        "code": proc.returncode,
+        "stdout": proc.stdout,
+        "stderr": proc.stderr,
+        "last": lines[-1] if lines else "",
+        "status": _git("status", "--porcelain", cwd=clone),
+    }
 
 
 @pytest.fixture(scope="session")

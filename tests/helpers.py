@@ -1,4 +1,5 @@
 """Helpers the tests share (imported as ``tests.helpers``)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -42,7 +43,8 @@ _SOLUTIONS: dict[str, dict] = {}
 
 def solution_namespace(name: str) -> dict:
     """The namespace of a source notebook after running its code cells (not its test
-    cells, nor the demo cells that only train and plot) in this process, from the release folder so that its imports and data resolve."""
+    cells, nor the demo cells that only train and plot) in this process, from the release folder so that
+    its imports and data resolve."""
     if name not in _SOLUTIONS:
         import matplotlib
 

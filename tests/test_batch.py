@@ -1,4 +1,5 @@
 """The batch grader: shards and their merge, resuming, and the formats of its outputs."""
+
 from __future__ import annotations
 
 import csv
@@ -8,11 +9,12 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from autograder import examples as ex
 from autograder import batch
+from autograder import examples as ex
 from autograder.core import ASSIGNMENT, registry
+from autograder.exitcodes import ExitCode
 
-NB = "2_transpose_convolution"          # a quick notebook
+NB = "2_transpose_convolution"  # a quick notebook
 MISTAKE = next(e for e in ex.all_examples() if e.notebook == NB and e.fails)
 GRADESCOPE_TEST_FIELDS = {"name", "score", "max_score", "output", "visibility"}
 
@@ -28,18 +30,24 @@ def graded(tmp_path_factory):
     (submitted / "broken" / ASSIGNMENT).mkdir(parents=True)
     (submitted / "broken" / ASSIGNMENT / f"{NB}.ipynb").write_text("{ this is not JSON")
     (submitted / "nofolder").mkdir()
-    broken = {"empty": b"", "nbformat3": json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {},
-                                                      "worksheets": []}).encode(),
-              "binary": bytes(range(256)) * 4}
+    broken = {
+        "empty": b"",
+        "nbformat3": json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": []}).encode(),
+        "binary": bytes(range(256)) * 4,
+    }
     for student, content in broken.items():
         (submitted / student / ASSIGNMENT).mkdir(parents=True)
         (submitted / student / ASSIGNMENT / f"{NB}.ipynb").write_bytes(content)
     (submitted / "wrongname" / ASSIGNMENT).mkdir(parents=True)
-    shutil.copy(submitted / MISTAKE.name / ASSIGNMENT / f"{NB}.ipynb", submitted / "wrongname" / ASSIGNMENT / "hw2.ipynb")
+    shutil.copy(
+        submitted / MISTAKE.name / ASSIGNMENT / f"{NB}.ipynb", submitted / "wrongname" / ASSIGNMENT / "hw2.ipynb"
+    )
     (submitted / "nothing" / ASSIGNMENT).mkdir(parents=True)
     parts = [root / "shard1", root / "shard2"]
-    codes = [batch.main(["grade", str(submitted), "--out", str(part), "--shard", f"{k}/2", "--jobs", "2"])
-             for k, part in enumerate(parts, 1)]
+    codes = [
+        batch.main(["grade", str(submitted), "--out", str(part), "--shard", f"{k}/2", "--jobs", "2"])
+        for k, part in enumerate(parts, 1)
+    ]
     merged = root / "merged"
     code = batch.main(["merge", *map(str, parts), "--out", str(merged)])
     return {"submitted": submitted, "parts": parts, "codes": codes, "merged": merged, "code": code}
@@ -51,7 +59,7 @@ def test_shards_split_the_class_and_merge_back(graded):
     shards = [sorted(batch.load_records(p)) for p in graded["parts"]]
     assert sorted(shards[0] + shards[1]) == students and not set(shards[0]) & set(shards[1])
     assert sorted(batch.load_records(graded["merged"])) == students
-    assert graded["code"] == 3, "a submission that could not be graded gives exit code 3"
+    assert graded["code"] == ExitCode.NOT_GRADED == 10, "a submission that could not be graded gives exit code 10"
 
 
 @pytest.mark.slow
@@ -62,10 +70,15 @@ def test_a_mistake_costs_its_checks_and_a_broken_submission_only_itself(graded):
     failed = {t["name"] for t in mistake["results"]["tests"] if t["score"] != t["max_score"]}
     nb_ids = {c.grade_id for c in registry()[NB].checks}
     assert failed & nb_ids == set(MISTAKE.fails)
-    for student, why in (("broken", "unreadable notebook"), ("nofolder", "no convnets/ folder"),
-                         ("empty", "unreadable notebook"), ("binary", "unreadable notebook"),
-                         ("nbformat3", "nbformat 3"), ("wrongname", "found hw2.ipynb"),
-                         ("nothing", "no notebook of this assignment")):
+    for student, why in (
+        ("broken", "unreadable notebook"),
+        ("nofolder", "no convnets/ folder"),
+        ("empty", "unreadable notebook"),
+        ("binary", "unreadable notebook"),
+        ("nbformat3", "nbformat 3"),
+        ("wrongname", "found hw2.ipynb"),
+        ("nothing", "no notebook of this assignment"),
+    ):
         assert records[student]["status"] == batch.NOT_GRADED and records[student]["results"]["score"] == 0
         assert why in records[student]["results"]["output"]
     report = (graded["merged"] / "report.html").read_text()
@@ -78,8 +91,12 @@ def test_results_json_has_the_gradescope_fields(graded):
         data = json.loads((graded["merged"] / "results" / student / "results.json").read_text())
         assert isinstance(data["score"], (int, float)) and data["tests"]
         for t in data["tests"]:
-            assert set(t) >= GRADESCOPE_TEST_FIELDS and t["visibility"] in {"visible", "hidden", "after_due_date",
-                                                                           "after_published"}
+            assert set(t) >= GRADESCOPE_TEST_FIELDS and t["visibility"] in {
+                "visible",
+                "hidden",
+                "after_due_date",
+                "after_published",
+            }
         assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))
 
 
@@ -101,7 +118,8 @@ def test_csv_rows_match_the_records(graded):
     assert list(rows[0]) == batch.CSV_COLUMNS
     records = batch.load_records(graded["merged"])
     assert {r["student_id"]: float(r["raw_score"]) for r in rows} == {
-        s: float(r["results"]["score"]) for s, r in records.items()}
+        s: float(r["results"]["score"]) for s, r in records.items()
+    }
     assert {float(r["max_score"]) for r in rows} == {sum(batch.max_points())}
 
 
@@ -111,8 +129,10 @@ def test_a_rerun_grades_only_what_changed(graded, capsys):
     before = batch.load_records(out)
     batch.main(["grade", str(graded["submitted"]), "--out", str(out)])
     assert "0 to grade" in capsys.readouterr().err
-    shutil.copy(graded["submitted"] / MISTAKE.name / ASSIGNMENT / f"{NB}.ipynb",
-                graded["submitted"] / "broken" / ASSIGNMENT / f"{NB}.ipynb")
+    shutil.copy(
+        graded["submitted"] / MISTAKE.name / ASSIGNMENT / f"{NB}.ipynb",
+        graded["submitted"] / "broken" / ASSIGNMENT / f"{NB}.ipynb",
+    )
     batch.main(["grade", str(graded["submitted"]), "--out", str(out)])
     assert "1 to grade" in capsys.readouterr().err
     after = batch.load_records(out)
@@ -122,15 +142,19 @@ def test_a_rerun_grades_only_what_changed(graded, capsys):
     assert after[MISTAKE.name] == before[MISTAKE.name]
 
 
-def test_bad_arguments_say_what_was_expected(tmp_path):
-    with pytest.raises(SystemExit, match="expected K/N"):
-        batch.parse_shard("2-4")
-    with pytest.raises(SystemExit, match="1 <= K <= N"):
-        batch.parse_shard("5/4")
-    with pytest.raises(SystemExit, match="not a folder"):
-        batch.students_of(tmp_path / "missing")
-    with pytest.raises(SystemExit, match="no students/ folder"):
-        batch.merge([tmp_path], tmp_path / "out")
+def test_bad_arguments_say_what_was_expected(tmp_path, capsys):
+    """Usage errors exit 12 (not 1, which means some checks failed) with what was expected."""
+    for call, text in (
+        (lambda: batch.parse_shard("2-4"), "expected K/N"),
+        (lambda: batch.parse_shard("5/4"), "1 <= K <= N"),
+        (lambda: batch.students_of(tmp_path / "missing"), "not a folder"),
+        (lambda: batch.merge([tmp_path], tmp_path / "out"), "no students/ folder"),
+        (lambda: batch.main(["grade", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]), "not a folder"),
+        (lambda: batch.main(["grade"]), "the following arguments are required"),
+    ):
+        with pytest.raises(SystemExit) as raised:
+            call()
+        assert raised.value.code == ExitCode.USAGE == 12 and text in capsys.readouterr().err
 
 
 def test_every_output_stays_valid_whatever_a_student_raises(tmp_path):
@@ -140,13 +164,23 @@ def test_every_output_stays_valid_whatever_a_student_raises(tmp_path):
     nasty = "\x1b[31m bad\x00 \ud800 ]]> <script>alert(1)</script> \x07"
     from autograder.grading import CheckResult, SubmissionResult
 
-    result = SubmissionResult(path="x", tests=[CheckResult("nb2_conv_output_size", NB, 0.0, 2.0, f"raised {nasty}")],
-                              problems=[f"problem {nasty}"])
+    result = SubmissionResult(
+        path="x",
+        tests=[CheckResult("nb2_conv_output_size", NB, 0.0, 2.0, f"raised {nasty}")],
+        problems=[f"problem {nasty}"],
+    )
     from autograder.core import printable
 
     result.tests = [CheckResult(t.name, t.notebook, t.score, t.max_score, printable(t.output)) for t in result.tests]
-    record = {"student": "s\x01tudent", "fingerprint": "", "status": batch.GRADED, "timestamp": "",
-              "results": result.gradescope(), "notebook_of": {"nb2_conv_output_size": NB}, "seconds": 1}
+    record = {
+        "student": "s\x01tudent",
+        "fingerprint": "",
+        "status": batch.GRADED,
+        "timestamp": "",
+        "results": result.gradescope(),
+        "notebook_of": {"nb2_conv_output_size": NB},
+        "seconds": 1,
+    }
     records = {record["student"]: record}
     batch.write_outputs(records, tmp_path, quiet=True)
     root = ET.parse(tmp_path / "junit.xml").getroot()
@@ -155,3 +189,22 @@ def test_every_output_stays_valid_whatever_a_student_raises(tmp_path):
     html = (tmp_path / "report.html").read_text()
     assert "<script>alert" not in html and "\x00" not in html and "\x1b" not in html
     assert json.loads(json.dumps(record["results"]))["tests"][0]["output"].startswith("raised \\x1b")
+
+
+@pytest.mark.slow
+def test_the_report_counts_the_named_mistakes_and_each_student_gets_a_page(graded):
+    """report.html and checks.csv count, per check, the mistakes the judges named; every student has
+    a feedback page with each check's points and message, and no test code."""
+    out = graded["merged"]
+    records = batch.load_records(out)
+    named = records[MISTAKE.name]["results"]["extra_data"]["mistakes"]
+    assert named and set(named) <= set(MISTAKE.fails), named
+    rows = {r["check"]: r for r in csv.DictReader((out / "checks.csv").open())}
+    for check, mistake in named.items():
+        assert f"{mistake}: 1" in rows[check]["mistakes"], rows[check]
+        assert mistake in (out / "report.html").read_text()
+    for student in records:
+        page = (out / "feedback" / f"{batch._safe_name(student)}.html").read_text()
+        assert "of 84 auto-graded points" in page and "run_hidden_check" not in page and "def judge" not in page
+    page = (out / "feedback" / f"{MISTAKE.name}.html").read_text()
+    assert all(check in page for check in MISTAKE.fails)

@@ -1,5 +1,6 @@
 """The shipped data: checksums hold, every file is linked into the release, and the
 cheap builders reproduce the committed arrays from the packages that ship them."""
+
 from __future__ import annotations
 
 import importlib
@@ -8,7 +9,6 @@ import numpy as np
 import pytest
 
 from autograder.core import REPO
-
 from data import build as data_build
 
 DATA = REPO / "data"
@@ -34,8 +34,10 @@ def test_every_shipped_file_is_in_the_release():
 def test_builder_reproduces_the_committed_arrays(builder, tmp_path):
     module = importlib.import_module(f"data.builders.{builder}")
     for filename in module.build(tmp_path):
-        with np.load(tmp_path / filename, allow_pickle=False) as new, \
-                np.load(DATA / filename, allow_pickle=False) as old:
+        with (
+            np.load(tmp_path / filename, allow_pickle=False) as new,
+            np.load(DATA / filename, allow_pickle=False) as old,
+        ):
             assert sorted(new.files) == sorted(old.files)
             for key in new.files:
                 assert new[key].shape == old[key].shape and new[key].dtype == old[key].dtype, key

@@ -1,9 +1,11 @@
 """The README's two commands are the ones the scripts and CI run, and every step works."""
+
 from __future__ import annotations
 
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from autograder.core import REPO
 
@@ -22,8 +24,16 @@ def test_the_main_job_is_python_m_autograder_and_every_command_answers_help():
     names answer --help."""
     script = (REPO / "run.sh").read_text()
     assert "bash scripts/venv.sh" in script and 'exec .venv/bin/python -m autograder "$@"' in script
-    for module in ("autograder", "autograder.compare", "autograder.examples", "autograder.batch",
-                   "autograder.references", "autograder.build", "autograder.nbgrader_runner", "autograder.bench"):
+    for module in (
+        "autograder",
+        "autograder.compare",
+        "autograder.examples",
+        "autograder.batch",
+        "autograder.references",
+        "autograder.build",
+        "autograder.nbgrader_runner",
+        "autograder.bench",
+    ):
         proc = subprocess.run([sys.executable, "-m", module, "--help"], cwd=REPO, capture_output=True, text=True)
         assert proc.returncode == 0 and "usage" in proc.stdout.lower(), f"{module} --help: {proc.stderr[-500:]}"
 
@@ -31,7 +41,20 @@ def test_the_main_job_is_python_m_autograder_and_every_command_answers_help():
 def test_venv_setup_installs_from_the_pins():
     script = (REPO / "scripts" / "venv.sh").read_text()
     assert "pip install --quiet -r requirements.txt" in script and "-e ." in script
-    pins = [l for l in (REPO / "requirements.txt").read_text().splitlines() if l and not l.startswith("#")]
-    assert pins and all("==" in l for l in pins), "every requirement is pinned"
+    pins = [line for line in (REPO / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    assert pins and all("==" in line for line in pins), "every requirement is pinned"
     for name in ("tensorflow-cpu", "keras", "nbgrader", "pytest", "numpy", "matplotlib"):
-        assert any(l.lower().replace("_", "-").startswith(name + "==") for l in pins), name
+        assert any(line.lower().replace("_", "-").startswith(name + "==") for line in pins), name
+
+
+def test_console_scripts_answer_help():
+    """`pip install -e .` (scripts/venv.sh) gives the commands names; each answers --help."""
+    import tomllib
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert {"convnets-check", "convnets-grade-class", "convnets-compare", "convnets-build"} <= set(scripts)
+    for name in scripts:
+        path = Path(sys.executable).parent / name
+        assert path.exists(), f"{name} is not installed: run bash scripts/venv.sh"
+        proc = subprocess.run([str(path), "--help"], capture_output=True, text=True)
+        assert proc.returncode == 0 and "usage" in proc.stdout.lower(), f"{name} --help: {proc.stderr[-300:]}"

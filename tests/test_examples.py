@@ -1,11 +1,12 @@
 """Both runners give every example submission exactly the points it deserves, and agree."""
+
 from __future__ import annotations
 
 import pytest
 
 from autograder.core import registry
-from tests.helpers import nbgrader_examples
 from autograder.examples import all_examples, expected_failures
+from tests.helpers import nbgrader_examples
 
 EXAMPLES = ["solution", "blank"] + [e.name for e in all_examples()]
 
@@ -42,7 +43,8 @@ def test_pytest_runner_grades_example(example, graded_by_pytest):
     failed = {i for i in ids if scores[i]["score"] != scores[i]["max_score"]}
     assert failed == must_fail, (
         f"{example}: expected to fail exactly {sorted(must_fail)}, failed {sorted(failed)}; "
-        f"messages: { {i: scores[i]['output'][:300] for i in failed ^ must_fail} }")
+        f"messages: { {i: scores[i]['output'][:300] for i in failed ^ must_fail} }"
+    )
     for i in failed:
         assert scores[i]["score"] == 0 and scores[i]["output"], f"{example}/{i}: a failure needs 0 points and a message"
     for i, text in _example(example).messages if _example(example) else ():

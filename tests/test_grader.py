@@ -1,18 +1,19 @@
 """The grader itself: bad input, faults in student code, the process boundary, the CLI."""
+
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
 
 from autograder import examples as ex
-from autograder.examples import hostile as hs
 from autograder.core import REPO, decode, encode, to_plain
+from autograder.examples import hostile as hs
+from autograder.exitcodes import ExitCode
 from autograder.grading import SubmissionError, SubmissionGrader, find_notebooks, grade_submission
 from autograder.sandbox import Limits, run_notebook
 from tests.helpers import write_example
@@ -21,8 +22,12 @@ NB1 = "1_residual_connections"
 
 
 def run_cli(*args, cwd=REPO):
-    return subprocess.run([sys.executable, "-m", "pytest", "autograder", "-q", "-p", "no:cacheprovider", *args],
-                          cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "autograder", "-q", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
 
 
 # ----------------------------------------------------------------------------- plain data
@@ -77,12 +82,14 @@ def test_unreadable_submissions_are_refused_with_a_reason(tmp_path):
 def test_cli_exit_codes_and_results_json_for_unreadable(tmp_path):
     results = tmp_path / "results.json"
     proc = run_cli("--submission", str(tmp_path / "missing"), "--results-json", str(results))
-    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert proc.returncode == ExitCode.NOT_GRADED == 10, proc.stdout + proc.stderr
     assert "cannot grade this submission" in proc.stdout + proc.stderr
     data = json.loads(results.read_text())
     assert data["score"] == 0 and all(t["score"] == 0 for t in data["tests"]) and data["tests"]
     proc = run_cli()
-    assert proc.returncode == 4 and "--submission" in proc.stderr   # pytest's usage error
+    assert proc.returncode == ExitCode.USAGE == 12 and "--submission" in proc.stdout + proc.stderr
+    proc = run_cli("--help")
+    assert proc.returncode == 0 and "Week 5 ConvNets autograder" in proc.stdout and "--submission" in proc.stdout
 
 
 # ----------------------------------------------------------------------------- faults
@@ -99,8 +106,13 @@ def test_each_fault_costs_only_the_check_that_meets_it(tmp_path):
     example = hs.hostile("slow_faults", hs.with_faults(faults), set(faults))
     result = grade_submission(write_example(tmp_path, example), Limits(check_timeout=10, wall_seconds=240))
     scores = {t.name: t for t in result.tests}
-    expect = {hs.CONV: "time limit", hs.TRANS: "exited with code 3", hs.EQUIV: "killed by SIGKILL",
-              hs.PAD: "memory limit", hs.KERAS: "output limit"}
+    expect = {
+        hs.CONV: "time limit",
+        hs.TRANS: "exited with code 3",
+        hs.EQUIV: "killed by SIGKILL",
+        hs.PAD: "memory limit",
+        hs.KERAS: "output limit",
+    }
     assert set(expect) == set(faults)
     for grade_id, text in expect.items():
         assert scores[grade_id].score == 0 and text in scores[grade_id].output, (grade_id, scores[grade_id].output)
@@ -147,8 +159,11 @@ def test_a_folder_with_one_broken_notebook_grades_the_rest(tmp_path):
 def test_results_json_lists_manual_answers_as_awaiting(tmp_path):
     from autograder.grading import CheckResult, SubmissionResult
 
-    result = SubmissionResult(path="x", tests=[CheckResult("nb1_deep_net", NB1, 5.0, 5.0, "")],
-                              manual=[{"name": "nb1_why_shortcut", "notebook": NB1, "max_score": 3}])
+    result = SubmissionResult(
+        path="x",
+        tests=[CheckResult("nb1_deep_net", NB1, 5.0, 5.0, "")],
+        manual=[{"name": "nb1_why_shortcut", "notebook": NB1, "max_score": 3}],
+    )
     data = result.gradescope()
     assert data["score"] == 5.0 and [t["name"] for t in data["tests"]] == ["nb1_deep_net"]
     assert set(data["tests"][0]) == {"name", "score", "max_score", "output", "visibility"}
@@ -164,7 +179,14 @@ def test_the_pytest_command_gives_what_the_comparison_reported(full_scores, main
     results = tmp_path / "results.json"
     proc = run_cli("--submission", str(folder), "--results-json", str(results), cwd=main_job["clone"])
     assert proc.returncode == full_scores[example]["exit"] == 1, proc.stdout[-2000:]
-    by_cli = {t["name"]: (t["score"], t["output"]) for t in json.loads(results.read_text())["tests"]}
-    reported = {t["name"]: (t["score"], t["output"]) for t in full_scores[example]["results"]["tests"]
-                if t["name"].startswith("nb2_")}
+    by_cli = {
+        t["name"]: (t["score"], t["output"])
+        for t in json.loads(results.read_text())["tests"]
+        if t["name"].startswith("nb2_")
+    }
+    reported = {
+        t["name"]: (t["score"], t["output"])
+        for t in full_scores[example]["results"]["tests"]
+        if t["name"].startswith("nb2_")
+    }
     assert by_cli == reported

@@ -4,6 +4,7 @@ the hidden checks, and grading the same submission again gives the same result.
 The examples themselves (autograder/examples/hostile.py) are graded with the other examples by
 both runners (tests/test_examples.py), which checks that each fails exactly its checks.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import examples as ex
-from autograder.examples import hostile as hs
 from autograder import batch
+from autograder import examples as ex
 from autograder.confine import landlock_abi
 from autograder.core import ASSIGNMENT, REPO, registry
+from autograder.examples import hostile as hs
 
 THREATS = [e.name for e in hs.EXAMPLES]
 
@@ -65,10 +66,22 @@ def probe(tmp_path, confined: bool) -> dict:
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()
-        proc = subprocess.run([sys.executable, "-c", PROBE, str(scratch), str(secrets / "references.npz"),
-                               str(server.getsockname()[1]), "1" if confined else "0"],
-                              capture_output=True, text=True, timeout=60, cwd=scratch,
-                              env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                PROBE,
+                str(scratch),
+                str(secrets / "references.npz"),
+                str(server.getsockname()[1]),
+                "1" if confined else "0",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=scratch,
+            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -77,8 +90,15 @@ def probe(tmp_path, confined: bool) -> dict:
 def test_confinement_blocks_files_network_processes_and_signals(tmp_path):
     """The same probe, confined and not: what it can do without the sandbox, it cannot with it."""
     free, confined = probe(tmp_path, False), probe(tmp_path, True)
-    assert free == {"applied": [], "read_secret": "ok", "write_scratch": "ok", "write_outside": "ok",
-                    "connect": "ok", "fork": "ok", "signal_parent": "ok"}
+    assert free == {
+        "applied": [],
+        "read_secret": "ok",
+        "write_scratch": "ok",
+        "write_outside": "ok",
+        "connect": "ok",
+        "fork": "ok",
+        "signal_parent": "ok",
+    }
     assert confined["write_scratch"] == "ok"
     blocked = {k: v for k, v in confined.items() if k not in ("applied", "write_scratch")}
     assert all(v == "PermissionError" for v in blocked.values()), confined
@@ -98,7 +118,11 @@ def test_a_repository_under_a_readable_folder_stays_unreadable(tmp_path):
         folder.mkdir(parents=True)
     got = around([tmp_path / "opt", tmp_path / "usr", repo / ".venv", repo], repo)
     assert sorted(str(p.relative_to(tmp_path)) for p in got) == [
-        "opt/course/repo/.venv", "opt/course/x", "opt/other", "usr"]
+        "opt/course/repo/.venv",
+        "opt/course/x",
+        "opt/other",
+        "usr",
+    ]
 
 
 @pytest.mark.slow
@@ -135,8 +159,11 @@ def test_the_grader_files_are_as_they_were_after_the_hostile_examples(graded_by_
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(landlock_abi() < 4, reason="--require-isolation needs Landlock 4+ (Linux 6.7): this example "
-                    "writes to the grader's files wherever it is not confined")
+@pytest.mark.skipif(
+    landlock_abi() < 4,
+    reason="--require-isolation needs Landlock 4+ (Linux 6.7): this example "
+    "writes to the grader's files wherever it is not confined",
+)
 def test_pytest_runner_output_shows_failures_not_the_checks(tmp_path):
     """What a student reads from the pytest runner: which checks failed and why, not the
     checks' code, and not the fake 'PASSED' the submission printed."""
@@ -144,9 +171,25 @@ def test_pytest_runner_output_shows_failures_not_the_checks(tmp_path):
     ex.write_examples(tmp_path, [example.name])
     notebook = tmp_path / example.name / ASSIGNMENT / f"{hs.NB}.ipynb"
     # --require-isolation: this example writes to the grader's files wherever it is not confined
-    proc = subprocess.run([sys.executable, "-m", "pytest", "autograder", "-q", "-p", "no:cacheprovider",
-                           "--submission", str(notebook), "--results-json", str(tmp_path / "r.json"),
-                           "--require-isolation"], cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "autograder",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--submission",
+            str(notebook),
+            "--results-json",
+            str(tmp_path / "r.json"),
+            "--require-isolation",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
     assert hs.TRANS in out and "+2p instead of -2p" in out
@@ -158,7 +201,7 @@ def test_pytest_runner_output_shows_failures_not_the_checks(tmp_path):
 
 def test_require_isolation_refuses_a_machine_that_cannot_confine(tmp_path, monkeypatch, capsys):
     """--require-isolation: on a machine without Landlock (the probe simulated: only seccomp and
-    capabilities) the batch grader grades nobody, exit 6, and says what is missing; on this
+    capabilities) the batch grader grades nobody, exit 11, and says what is missing; on this
     machine, if it has Landlock 4+, nothing is missing."""
     from autograder import confine
 
@@ -166,12 +209,14 @@ def test_require_isolation_refuses_a_machine_that_cannot_confine(tmp_path, monke
         applied, failure = confine.probe()
         assert failure == "" and confine.missing(applied) == [], (applied, failure)
     assert [m.split()[0] for m in confine.missing(["landlock-failed:38", "no-capabilities", "seccomp:no-fork"])] == [
-        "files", "tcp"]
+        "files",
+        "tcp",
+    ]
     ex.write_examples(tmp_path / "submitted", ["blank"], notebooks=[hs.NB])
     monkeypatch.setattr(confine, "probe", lambda: (["no-capabilities", "seccomp:no-fork"], ""))
     code = batch.main(["grade", str(tmp_path / "submitted"), "--out", str(tmp_path / "out"), "--require-isolation"])
     err = capsys.readouterr().err
-    assert code == confine.EXIT_REFUSED == 6, code
+    assert code == confine.EXIT_REFUSED == 11, code
     assert "refusing to grade" in err and "applied ['no-capabilities', 'seccomp:no-fork']" in err, err
     assert "files (Landlock" in err and "tcp (" in err, err
     assert not (tmp_path / "out" / "students").exists(), "nobody is graded"
@@ -189,11 +234,20 @@ def test_require_isolation_rejects_an_unconfined_child_and_regrades_old_records(
     folder = tmp_path / "submitted" / "blank" / ASSIGNMENT
     record = batch.grade_student("blank", folder, Limits(confine=False), "print", require_isolation=True)
     assert record["status"] == batch.NOT_GRADED, record["status"]
-    assert "--require-isolation: graded without" in record["results"]["output"] and "files (" in record["results"]["output"]
+    assert (
+        "--require-isolation: graded without" in record["results"]["output"]
+        and "files (" in record["results"]["output"]
+    )
     version = batch.grader_version()
-    old = {"student": "blank", "fingerprint": batch.fingerprint(folder, version), "status": batch.GRADED,
-           "results": {"score": 0, "tests": [], "extra_data": {"isolation": {hs.NB: []}}}, "notebook_of": {},
-           "seconds": 1.0, "timestamp": ""}
+    old = {
+        "student": "blank",
+        "fingerprint": batch.fingerprint(folder, version),
+        "status": batch.GRADED,
+        "results": {"score": 0, "tests": [], "extra_data": {"isolation": {hs.NB: []}}},
+        "notebook_of": {},
+        "seconds": 1.0,
+        "timestamp": "",
+    }
     out = tmp_path / "out"
     batch._save(out, old)
     graded = []
@@ -248,15 +302,22 @@ I386_FORK = textwrap.dedent("""
 
 
 @pytest.mark.skipif(__import__("platform").machine() != "x86_64", reason="i386 and x32 system calls are x86_64's")
-@pytest.mark.parametrize("abi, number", [("int80", 2), ("int80", 120), ("x32", 57)], ids=["i386-fork", "i386-clone", "x32-fork"])
+@pytest.mark.parametrize(
+    "abi, number", [("int80", 2), ("int80", 120), ("x32", 57)], ids=["i386-fork", "i386-clone", "x32-fork"]
+)
 def test_another_abis_system_calls_kill_a_confined_process(tmp_path, abi, number):
     """A process of another ABI's numbering (i386's int 0x80: 2 is fork, 120 clone; x32's bit 30)
     gets past a filter that only knows x86_64's numbers: confined, the call kills the process
     (SIGSYS) and no process is made. Unconfined, the i386 fork does make one (the hole shown)."""
     script = tmp_path / "abi.py"
     script.write_text(I386_FORK)
-    run = lambda confined: subprocess.run([sys.executable, str(script), str(int(confined)), str(tmp_path), str(number),
-                                           abi], cwd=REPO, capture_output=True, text=True, timeout=60)
+    run = lambda confined: subprocess.run(
+        [sys.executable, str(script), str(int(confined)), str(tmp_path), str(number), abi],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if abi == "int80" and number == 2:
         assert "returned" in run(False).stdout, "unconfined, the i386 fork should make a process"
     confined = run(True)

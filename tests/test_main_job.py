@@ -1,6 +1,7 @@
 """The README's main job on a fresh clone, exactly as written: `bash run.sh`, then
 `bash run.sh --full`. Each exits 0, ends with a line that says what was shown, shows its
 progress, and leaves the checkout as it was (nothing committed is rewritten)."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,9 @@ import pytest
 @pytest.mark.parametrize("mode", ["quick", "full"])
 def test_main_job_succeeds_on_a_fresh_clone_and_leaves_it_clean(main_job, mode):
     run = main_job[mode]
-    assert run["code"] == 0, f"bash run.sh {' '.join(run['args'])} exited {run['code']}:\n{run['stdout'][-4000:]}\n{run['stderr'][-3000:]}"
+    assert run["code"] == 0, (
+        f"bash run.sh {' '.join(run['args'])} exited {run['code']}:\n{run['stdout'][-4000:]}\n{run['stderr'][-3000:]}"
+    )
     assert run["last"].startswith("OK ("), run["last"]
     assert run["status"] == "", f"bash run.sh {' '.join(run['args'])} changed the checkout:\n{run['status']}"
     assert re.search(r"\[#+\.*\] \d+/\d+ \d+% .* elapsed, about .* left", run["stderr"]), "no progress line"
@@ -45,9 +48,20 @@ def test_a_wrong_expectation_fails_the_comparison_with_the_reason_last(fresh_clo
     shutil.copy(fresh_clone / "build" / "full" / "submitted" / "solution" / "convnets" / f"{nb}.ipynb", folder)
     wrong = {"solution": {"notebooks": [nb], "fails": ["nb2_conv_output_size"], "nbgrader": ""}}
     (tmp_path / "examples.json").write_text(json.dumps(wrong))
-    proc = subprocess.run([sys.executable, "-m", "autograder.compare", str(tmp_path / "submitted"), "--expect",
-                           str(tmp_path / "examples.json"), "--no-nbgrader"], cwd=fresh_clone,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder.compare",
+            str(tmp_path / "submitted"),
+            "--expect",
+            str(tmp_path / "examples.json"),
+            "--no-nbgrader",
+        ],
+        cwd=fresh_clone,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("FAILED") and "solution" in last and "nb2_conv_output_size" in last, last

@@ -1,4 +1,5 @@
 """The instructor's nbgrader flow on our notebooks: autograde, generate_feedback, export."""
+
 from __future__ import annotations
 
 import csv
@@ -11,7 +12,7 @@ from autograder.core import registry
 
 @pytest.mark.slow
 def test_autograde_feedback_and_export(tmp_path):
-    name = list(registry())[1] if len(registry()) > 1 else list(registry())[0]   # a quick notebook
+    name = list(registry())[1] if len(registry()) > 1 else list(registry())[0]  # a quick notebook
     submitted = tmp_path / "submitted"
     ex.write_examples(submitted, ["solution", "blank"], notebooks=[name])
     from autograder.nbgrader_runner import autograde, scores_by_student
@@ -37,7 +38,7 @@ def test_autograde_feedback_and_export(tmp_path):
     rows = {r["student_id"]: r for r in csv.DictReader(export.open())}
     assert set(rows) == {"solution", "blank"}
     assert float(rows["blank"]["raw_score"]) == 0
-    assert float(rows["solution"]["raw_score"]) == full     # the written answer is not graded yet
+    assert float(rows["solution"]["raw_score"]) == full  # the written answer is not graded yet
     # The batch grader's grades.csv has nbgrader export's columns and the same scores.
     from autograder import batch
 
@@ -76,9 +77,9 @@ def test_damaged_metadata_is_repaired_or_dropped_not_fatal():
     or too new (SchemaTooOldError/SchemaTooNewError). DropDamagedMetadata puts the version back
     when that is all that is wrong (the tampered example's two cells keep their ids), and
     drops metadata that is still invalid (points that are not a number)."""
-    from autograder.examples import hostile as hs
     from nbgrader.nbgraderformat import MetadataValidator, SchemaTooNewError, SchemaTooOldError
 
+    from autograder.examples import hostile as hs
     from autograder.nbgrader_preprocessors import DropDamagedMetadata
 
     example = next(e for e in hs.EXAMPLES if e.name == "nb2_hostile_tampered_tests")
@@ -93,8 +94,9 @@ def test_damaged_metadata_is_repaired_or_dropped_not_fatal():
             damaged.append((cell.metadata["nbgrader"]["grade_id"], type(exc).__name__))
         except Exception:  # noqa: BLE001 - jsonschema's error for the garbled points
             damaged.append((cell.metadata["nbgrader"]["grade_id"], "invalid"))
-    assert sorted(damaged) == sorted([("conv_transpose2d_solution", "SchemaTooNewError"),
-                                      (hs.ARRAY, "SchemaTooOldError"), (hs.KERAS, "invalid")]), damaged
+    assert sorted(damaged) == sorted(
+        [("conv_transpose2d_solution", "SchemaTooNewError"), (hs.ARRAY, "SchemaTooOldError"), (hs.KERAS, "invalid")]
+    ), damaged
     nb, _ = DropDamagedMetadata().preprocess(nb, {})
     for cell in nb.cells:
         MetadataValidator().validate_cell(cell)

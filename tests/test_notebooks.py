@@ -1,4 +1,5 @@
 """The notebooks agree with the grader (ids, points), read well, and run top to bottom."""
+
 from __future__ import annotations
 
 import ast
@@ -7,7 +8,7 @@ import re
 import nbformat
 import pytest
 
-from autograder.core import REPO, RELEASE_DIR, SOURCE_DIR, registry
+from autograder.core import RELEASE_DIR, SOURCE_DIR, registry
 
 NAMES = list(registry())
 
@@ -23,11 +24,17 @@ def nbgrader_meta(cell):
 @pytest.mark.parametrize("name", NAMES)
 def test_test_cells_are_the_checks_with_the_same_points(name):
     spec = registry()[name]
-    tests = {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"] for c in cells(name)
-             if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
+    tests = {
+        nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"]
+        for c in cells(name)
+        if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")
+    }
     assert tests == {c.grade_id: c.points for c in spec.checks}
-    manual = {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"] for c in cells(name)
-              if nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("solution")}
+    manual = {
+        nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"]
+        for c in cells(name)
+        if nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("solution")
+    }
     assert manual == spec.manual
 
 
@@ -37,7 +44,9 @@ def test_each_test_cell_runs_its_own_hidden_check(name):
         meta = nbgrader_meta(cell)
         if meta.get("grade") and not meta.get("solution"):
             first = cell.source.strip().splitlines()[0]
-            assert first.startswith('"""'), f"{meta['grade_id']}: the first line should be a docstring saying what it checks"
+            assert first.startswith('"""'), (
+                f"{meta['grade_id']}: the first line should be a docstring saying what it checks"
+            )
             assert f'run_hidden_check("{meta["grade_id"]}", globals())' in cell.source
             assert cell.source.index("### BEGIN HIDDEN TESTS") > 0
 
@@ -89,7 +98,8 @@ def assert_ran_cleanly(name, nb):
             assert out.output_type != "error", f"{name}: {out.get('ename')}: {out.get('evalue')}"
             if nbgrader_meta(cell).get("grade"):
                 assert not (out.output_type == "stream" and out.name == "stderr"), (
-                    f"{name}/{nbgrader_meta(cell)['grade_id']} writes to stderr: {out.text[:300]}")
+                    f"{name}/{nbgrader_meta(cell)['grade_id']} writes to stderr: {out.text[:300]}"
+                )
 
 
 @pytest.mark.slow

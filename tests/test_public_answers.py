@@ -2,6 +2,7 @@
 public code, and plausible copies that break a clause. Their scores, on both runners, are checked
 with the rest of the example class (tests/test_examples.py: full marks for the correct ones,
 exactly the broken checks for the others)."""
+
 from __future__ import annotations
 
 from autograder.examples import public

@@ -1,4 +1,5 @@
 """release/ is what nbgrader makes of source/, and nothing in it gives an answer away."""
+
 from __future__ import annotations
 
 import json
@@ -7,10 +8,17 @@ import nbformat
 import pytest
 
 from autograder import build
-from autograder.core import REPO, RELEASE_DIR, SOURCE_DIR, registry
+from autograder.core import RELEASE_DIR, REPO, SOURCE_DIR, registry
 
-LEAK_MARKERS = ["### BEGIN SOLUTION", "### END SOLUTION", "BEGIN HIDDEN TESTS", "run_hidden_check",
-                "import autograder", "from autograder", "Model answer"]
+LEAK_MARKERS = [
+    "### BEGIN SOLUTION",
+    "### END SOLUTION",
+    "BEGIN HIDDEN TESTS",
+    "run_hidden_check",
+    "import autograder",
+    "from autograder",
+    "Model answer",
+]
 
 
 @pytest.mark.slow
@@ -42,8 +50,11 @@ def test_release_has_no_solution_or_hidden_test(name):
         inside, outside = split_regions(cell.source)
         secret.update(line for line in inside if len(line) > 12)
         public.update(outside)
-    released = {line.strip() for cell in nbformat.read(str(RELEASE_DIR / f"{name}.ipynb"), as_version=4).cells
-                for line in cell.source.split("\n")}
+    released = {
+        line.strip()
+        for cell in nbformat.read(str(RELEASE_DIR / f"{name}.ipynb"), as_version=4).cells
+        for line in cell.source.split("\n")
+    }
     leaked = sorted((secret - public) & released)
     assert not leaked, f"release/{name}.ipynb contains solution or hidden-test lines: {leaked[:5]}"
 
@@ -51,7 +62,9 @@ def test_release_has_no_solution_or_hidden_test(name):
 def test_release_ships_no_reference_outputs_or_grader():
     shipped = {p.relative_to(RELEASE_DIR).as_posix() for p in RELEASE_DIR.rglob("*") if p.is_file()}
     sums = {line.split()[1] for line in (REPO / "data" / "SHA256SUMS").read_text().splitlines()}
-    allowed = {f"{n}.ipynb" for n in registry()} | {"convnets_utils.py"} | {f"data/{n}" for n in sums}
+    allowed = (
+        {f"{n}.ipynb" for n in registry()} | {"convnets_utils.py", "requirements.txt"} | {f"data/{n}" for n in sums}
+    )
     assert shipped <= allowed, f"unexpected files in release/convnets: {sorted(shipped - allowed)}"
     assert not any("references" in s or s.endswith(".py") and s != "convnets_utils.py" for s in shipped)
 
@@ -82,17 +95,17 @@ def test_a_mirror_edited_by_hand_is_never_overwritten_silently(tmp_path, monkeyp
     monkeypatch.setattr(build, "TEXT_DIR", text)
     monkeypatch.setattr(build, "SYNC_FILE", text / "sync.json")
     monkeypatch.setattr(build, "REPO", tmp_path)
-    assert build.sync_mirrors([name]) == []                      # in sync: recorded
+    assert build.sync_mirrors([name]) == []  # in sync: recorded
     nb = nbformat.read(str(source / f"{name}.ipynb"), as_version=4)
     nb.cells[0].source += "\n\nA sentence added in Jupyter."
     nbformat.write(nb, str(source / f"{name}.ipynb"))
-    assert build.sync_mirrors([name]) == []                      # the notebook changed: the mirror follows
+    assert build.sync_mirrors([name]) == []  # the notebook changed: the mirror follows
     assert "A sentence added in Jupyter." in (text / f"{name}.py").read_text()
     mirror = text / f"{name}.py"
     mirror.write_text(mirror.read_text().replace("A sentence added in Jupyter.", "A sentence edited as text."))
     problems = build.sync_mirrors([name])
     assert len(problems) == 1 and "edited by hand" in problems[0] and "--from-text" in problems[0]
-    assert "A sentence edited as text." in mirror.read_text()   # not overwritten
+    assert "A sentence edited as text." in mirror.read_text()  # not overwritten
     assert build.sync_mirrors([name], "from-text") == []
     cells = nbformat.read(str(source / f"{name}.ipynb"), as_version=4).cells
     assert "A sentence edited as text." in cells[0].source and cells[0].id == nb.cells[0].id

@@ -1,4 +1,5 @@
 """Notebook 1's solutions against independent ground truth: Keras itself and the maths."""
+
 from __future__ import annotations
 
 import math
@@ -34,20 +35,31 @@ def test_needs_projection_says_true_exactly_when_keras_cannot_merge(ns):
                         fails = False
                     except ValueError:
                         fails = True
-                    assert ns["needs_projection"]((H, W, C), filters, strides, merge) is fails, (H, W, C, filters, strides, merge)
+                    assert ns["needs_projection"]((H, W, C), filters, strides, merge) is fails, (
+                        H,
+                        W,
+                        C,
+                        filters,
+                        strides,
+                        merge,
+                    )
 
 
 def test_residual_block_shapes_and_parameters_match_keras(ns):
     import keras
 
-    for (H, W, C), filters, strides, merge in [((9, 9, 8), 16, 2, "add"), ((8, 8, 8), 16, 1, "concat"),
-                                                ((7, 7, 4), 4, 3, "concat"), ((8, 8, 16), 16, 1, "add")]:
+    for (H, W, C), filters, strides, merge in [
+        ((9, 9, 8), 16, 2, "add"),
+        ((8, 8, 8), 16, 1, "concat"),
+        ((7, 7, 4), 4, 3, "concat"),
+        ((8, 8, 16), 16, 1, "add"),
+    ]:
         x = keras.Input((H, W, C))
         model = keras.Model(x, ns["residual_block"](x, filters, strides=strides, merge=merge))
         channels = filters if merge == "add" else filters + C
         assert tuple(model.output.shape) == (None, math.ceil(H / strides), math.ceil(W / strides), channels)
-        convs = [l for l in model.layers if isinstance(l, keras.layers.Conv2D)]
-        assert model.count_params() == sum(l.count_params() for l in convs)
+        convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+        assert model.count_params() == sum(layer.count_params() for layer in convs)
         projection = strides != 1 or (merge == "add" and C != filters)
         assert len(convs) == 2 + projection
 
@@ -99,4 +111,7 @@ def test_deep_net_parameter_count_matches_the_formula(ns):
     for depth, width, shape, classes in [(0, 4, (5, 5, 3), 4), (5, 16, (8, 8, 1), 10)]:
         model = ns["build_deep_net"](depth, residual=True, width=width, input_shape=shape, num_classes=classes)
         C = shape[-1]
-        assert model.count_params() == (9 * C * width + width) + depth * (9 * width * width + width) + width * classes + classes
+        assert (
+            model.count_params()
+            == (9 * C * width + width) + depth * (9 * width * width + width) + width * classes + classes
+        )

@@ -5,6 +5,7 @@ Values: conv_transpose2d equals Conv2DTranspose(use_bias=False) with the same ke
 valid output cropped by p on every side when p > 0; float32 layer vs float64 NumPy,
 rtol=1e-4, atol=1e-5.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,7 +48,9 @@ def test_transpose_size_is_keras_valid_with_output_padding(ns):
         if p:
             continue
         layer = layers.Conv2DTranspose(1, k, strides=s, padding="valid", output_padding=a)
-        assert layer(np.zeros((1, i, i, 1), dtype="float32")).shape[1] == ns["transpose_conv_output_size"](i, k, s, 0, a)
+        assert layer(np.zeros((1, i, i, 1), dtype="float32")).shape[1] == ns["transpose_conv_output_size"](
+            i, k, s, 0, a
+        )
 
 
 def test_output_padding_round_trip(ns):
@@ -67,7 +70,7 @@ def test_conv_transpose2d_equals_keras(ns, index):
     layer.build((1, H, W, cin))
     layer.set_weights([kernel.astype("float32")])
     full = np.asarray(layer(x[None].astype("float32")))[0]
-    expected = full[p:full.shape[0] - p, p:full.shape[1] - p]
+    expected = full[p : full.shape[0] - p, p : full.shape[1] - p]
     got = ns["conv_transpose2d"](x, kernel, s, p, a)
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
@@ -77,8 +80,9 @@ def test_d2l_example(ns):
     X = np.array([[0.0, 1.0], [2.0, 3.0]])[..., None]
     K = np.array([[0.0, 1.0], [2.0, 3.0]])[..., None, None]
     np.testing.assert_array_equal(ns["conv_transpose2d"](X, K, 1)[..., 0], [[0, 0, 1], [0, 4, 6], [4, 12, 9]])
-    np.testing.assert_array_equal(ns["conv_transpose2d"](X, K, 2)[..., 0],
-                                  [[0, 0, 0, 1], [0, 0, 2, 3], [0, 2, 0, 3], [4, 6, 6, 9]])
+    np.testing.assert_array_equal(
+        ns["conv_transpose2d"](X, K, 2)[..., 0], [[0, 0, 0, 1], [0, 0, 2, 3], [0, 2, 0, 3], [4, 6, 6, 9]]
+    )
 
 
 @pytest.mark.parametrize("index", range(len(checks.MATRIX_CASES)))
@@ -103,7 +107,7 @@ def test_conv_matrix_is_conv2d_and_its_transpose_is_conv2d_transpose(ns, index):
     back.build((1, o, o, 1))
     back.set_weights([kernel[..., None, None].astype("float32")])
     full = np.asarray(back(y[None, ..., None].astype("float32")))[0, ..., 0]
-    np.testing.assert_allclose((C.T @ y.ravel()).reshape(i, i), full[p:p + i, p:p + i], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose((C.T @ y.ravel()).reshape(i, i), full[p : p + i, p : p + i], rtol=1e-4, atol=1e-5)
 
 
 def test_decoder_output_paddings_give_the_sizes_back_in_keras(ns):

@@ -1,5 +1,6 @@
 """Notebook 3's solutions against independent ground truth: Keras layers, ``tf.image.psnr``,
 ``keras.metrics.MeanIoU``, Keras's own losses; and the targets its training reaches."""
+
 from __future__ import annotations
 
 import math
@@ -29,11 +30,17 @@ def test_encoder_decoder_equals_the_same_keras_layers_stacked(ns):
     for layer in model.layers[1:]:
         kinds.append((type(layer).__name__, layer.get_config().get("strides"), layer.get_config()["activation"]))
         h = layer(h)
-    assert kinds == [("Conv2D", (2, 2), "relu"), ("Conv2D", (2, 2), "relu"), ("Conv2DTranspose", (2, 2), "relu"),
-                     ("Conv2DTranspose", (2, 2), "relu"), ("Conv2D", (1, 1), "softmax")]
+    assert kinds == [
+        ("Conv2D", (2, 2), "relu"),
+        ("Conv2D", (2, 2), "relu"),
+        ("Conv2DTranspose", (2, 2), "relu"),
+        ("Conv2DTranspose", (2, 2), "relu"),
+        ("Conv2D", (1, 1), "softmax"),
+    ]
     np.testing.assert_allclose(model.predict(x, verbose=0), np.asarray(h), rtol=1e-5, atol=1e-6)
-    assert not any(isinstance(l, (layers.MaxPooling2D, layers.AveragePooling2D, layers.UpSampling2D))
-                   for l in model.layers)
+    assert not any(
+        isinstance(layer, (layers.MaxPooling2D, layers.AveragePooling2D, layers.UpSampling2D)) for layer in model.layers
+    )
     for shape, filters in [((32, 32, 1), (32, 64)), ((24, 40, 3), (4, 8, 16)), ((8, 8, 1), (2,))]:
         out = ns["build_encoder_decoder"](shape, 5, None, filters=filters).output.shape
         assert tuple(out) == (None, shape[0], shape[1], 5)
@@ -47,8 +54,7 @@ def test_psnr_equals_tf_image_psnr(ns):
     for max_val in (1.0, 255.0):
         a = g.uniform(0, max_val, (6, 9, 7, 3)).astype("float32")
         b = np.clip(a + g.normal(0, 0.05 * max_val, a.shape), 0, max_val).astype("float32")
-        np.testing.assert_allclose(ns["psnr"](a, b, max_val=max_val), tf.image.psnr(a, b, max_val=max_val),
-                                   rtol=1e-5)
+        np.testing.assert_allclose(ns["psnr"](a, b, max_val=max_val), tf.image.psnr(a, b, max_val=max_val), rtol=1e-5)
 
 
 @pytest.mark.parametrize("case", ["all present", "one class absent", "one class only in the truth"])
@@ -81,8 +87,8 @@ def test_worst_case_loss_value_gradient_and_mae_limit(ns):
     assert loss.shape == ()
     assert float(loss) == pytest.approx(np.sort(err, axis=1)[:, -k:].mean(), rel=1e-6)
     grad = tape.gradient(loss, p).numpy().reshape(3, -1)
-    assert ((grad != 0).sum(axis=1) == k).all()          # exactly the worst k values of each image
-    np.testing.assert_allclose(np.abs(grad).sum(axis=1), 1 / 3, rtol=1e-5)   # d mean / d |e|
+    assert ((grad != 0).sum(axis=1) == k).all()  # exactly the worst k values of each image
+    np.testing.assert_allclose(np.abs(grad).sum(axis=1), 1 / 3, rtol=1e-5)  # d mean / d |e|
     mae = float(keras.losses.MeanAbsoluteError()(y, p))
     assert float(ns["worst_case_loss"](y, p, q=1.0)) == pytest.approx(mae, rel=1e-6)
 

@@ -4,6 +4,7 @@ Grad-CAM's channel weights come from a gradient: it is checked against central f
 differences of the logit with respect to the conv activations (through a head model
 built from the layers after the conv layer), with rtol=5e-2, atol=1e-3 (float32, ReLU kinks).
 """
+
 from __future__ import annotations
 
 import math
@@ -32,13 +33,14 @@ def test_shipped_model_is_accurate_and_outputs_logits(ns):
 
 def _head_after(model, layer_name):
     """The layers after ``layer_name`` as a function of its activations (no softmax in the model)."""
-    names = [l.name for l in model.layers]
-    rest = model.layers[names.index(layer_name) + 1:]
+    names = [layer.name for layer in model.layers]
+    rest = model.layers[names.index(layer_name) + 1 :]
 
     def head(a):
         for layer in rest:
             a = layer(a)
         return a
+
     return head
 
 
@@ -60,8 +62,9 @@ def test_grad_cam_matches_finite_differences(ns, index, layer, cls):
         up, down = acts.copy(), acts.copy()
         up[pos] += eps
         down[pos] -= eps
-        grads[pos] = (np.asarray(head(up[None].astype("float32")))[0, c]
-                      - np.asarray(head(down[None].astype("float32")))[0, c]) / (2 * eps)
+        grads[pos] = (
+            np.asarray(head(up[None].astype("float32")))[0, c] - np.asarray(head(down[None].astype("float32")))[0, c]
+        ) / (2 * eps)
     import tensorflow as tf
 
     a = tf.constant(acts[None].astype("float32"))
@@ -93,7 +96,7 @@ def test_feature_map_grid_against_a_loop(ns):
     rows = math.ceil(10 / 3)
     assert grid.shape == (rows * 3, 3 * 4)
     for c in range(12):
-        tile = grid[(c // 3) * 3:(c // 3 + 1) * 3, (c % 3) * 4:(c % 3 + 1) * 4]
+        tile = grid[(c // 3) * 3 : (c // 3 + 1) * 3, (c % 3) * 4 : (c % 3 + 1) * 4]
         if c >= 10 or c == 4:
             assert np.all(tile == 0)
         else:
@@ -106,7 +109,7 @@ def test_activation_model_equals_the_layers_outputs(ns):
 
     model, x = ns["model"], ns["x_test"][:2]
     outs = ns["activation_model"](model)(x)
-    convs = [l for l in model.layers if isinstance(l, keras.layers.Conv2D)]
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     assert len(outs) == len(convs) == 5
     for out, layer in zip(outs, convs):
         np.testing.assert_allclose(out, keras.Model(model.input, layer.output)(x), rtol=1e-5, atol=1e-6)
@@ -116,9 +119,11 @@ def test_overlay_is_the_stated_blend(ns):
     import matplotlib
 
     image = np.random.default_rng(1).uniform(size=(6, 6, 3))
-    heat = np.random.default_rng(2).uniform(size=(6, 6))   # same size: the resize is the identity
+    heat = np.random.default_rng(2).uniform(size=(6, 6))  # same size: the resize is the identity
     out = ns["overlay_heatmap"](image, heat, alpha=0.3)
-    np.testing.assert_allclose(out, 0.7 * image + 0.3 * matplotlib.colormaps["jet"](heat)[..., :3], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        out, 0.7 * image + 0.3 * matplotlib.colormaps["jet"](heat)[..., :3], rtol=1e-5, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("index", [0, 3, 7, 11])

@@ -5,13 +5,15 @@ Every module ``nb<k>_<topic>.py`` in this folder is one notebook: it defines
 optionally ``DEMO_CELLS`` (locked training/plotting cells the pytest runner skips).
 A new notebook adds its module here; nothing else in the grader changes.
 """
+
 import importlib
 from pathlib import Path
 
 from autograder.core import NotebookSpec
 
-_MODULES = [importlib.import_module(f"autograder.checks.{p.stem}")
-            for p in sorted(Path(__file__).parent.glob("nb[0-9]*_*.py"))]
+_MODULES = [
+    importlib.import_module(f"autograder.checks.{p.stem}") for p in sorted(Path(__file__).parent.glob("nb[0-9]*_*.py"))
+]
 
 # What a check module reads before the child confines itself (``preload()``), and whether it may
 # reuse a stored result for a submission provably equal to the solution (``REUSE``).
@@ -25,6 +27,12 @@ def allow_reuse(allowed: bool) -> None:
             module.REUSE = allowed
 
 
-NOTEBOOKS = {m.NOTEBOOK: NotebookSpec(name=m.NOTEBOOK, checks=list(m.CHECKS), manual=dict(m.MANUAL),
-                                        demo_cells=frozenset(getattr(m, "DEMO_CELLS", ())))
-             for m in sorted(_MODULES, key=lambda m: m.NOTEBOOK)}
+NOTEBOOKS = {
+    m.NOTEBOOK: NotebookSpec(
+        name=m.NOTEBOOK,
+        checks=list(m.CHECKS),
+        manual=dict(m.MANUAL),
+        demo_cells=frozenset(getattr(m, "DEMO_CELLS", ())),
+    )
+    for m in sorted(_MODULES, key=lambda m: m.NOTEBOOK)
+}

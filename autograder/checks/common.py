@@ -19,6 +19,7 @@ gives (``mistake_case{i}_<name>`` in the references, computed by the check's ``m
 
 ``collect`` helpers import TensorFlow lazily: the grader's own process only judges plain data.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -73,12 +74,14 @@ def call_recording(fn, values: dict, key: str):
         return None
 
 
-def fail(message: str):
-    raise CheckFailed(message)
+def fail(message: str, mistake: str | None = None):
+    """Fail the check with ``message``; ``mistake`` names a known mistake (a short phrase)."""
+    raise CheckFailed(message, mistake)
 
 
 class Tol(NamedTuple):
     """A check's tolerance, as ``numpy.isclose`` reads it; stated in its messages."""
+
     rtol: float
     atol: float
 
@@ -160,12 +163,23 @@ def differing(received, expected, tol: Tol) -> str:
     if not bad.any():
         return ""
     where = np.unravel_index(np.argmax(np.where(bad, np.abs(np.nan_to_num(got - want, nan=np.inf)), -1.0)), want.shape)
-    return (f"{int(bad.sum())} of {want.size} values differ ({tol}); at {tuple(int(i) for i in where)} expected "
-            f"{want[where]:.6g}, received {got[where]:.6g}")
+    return (
+        f"{int(bad.sum())} of {want.size} values differ ({tol}); at {tuple(int(i) for i in where)} expected "
+        f"{want[where]:.6g}, received {got[where]:.6g}"
+    )
 
 
-def judge_values(got, want, call: str, tol: Tol, expected: dict | None = None, mistakes: dict | None = None,
-                 prefix: str = "", shape_rule: str = "", why: str = "") -> None:
+def judge_values(
+    got,
+    want,
+    call: str,
+    tol: Tol,
+    expected: dict | None = None,
+    mistakes: dict | None = None,
+    prefix: str = "",
+    shape_rule: str = "",
+    why: str = "",
+) -> None:
     """Shape, then values within ``tol``, then a known mistake's values, then the first difference.
     ``mistakes``: ``{name: explanation}`` for the stored ``mistake_<prefix><name>`` arrays."""
     got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
@@ -176,20 +190,40 @@ def judge_values(got, want, call: str, tol: Tol, expected: dict | None = None, m
     for name, explanation in (mistakes or {}).items():
         alternative = (expected or {}).get(f"mistake_{prefix}{name}")
         if alternative is not None and tol.close(got, alternative):
-            fail(f"{call}: {explanation}")
+            fail(f"{call}: {explanation}", mistake=name.replace("_", " "))
     if np.isnan(got).any() and not np.isnan(want).any():
-        fail(f"{call}: the result contains NaN at {tuple(int(i) for i in np.argwhere(np.isnan(got))[0])} "
-             f"(a division by zero?); expected finite values.")
+        fail(
+            f"{call}: the result contains NaN at {tuple(int(i) for i in np.argwhere(np.isnan(got))[0])} "
+            f"(a division by zero?); expected finite values.",
+            mistake="NaN",
+        )
     fail(f"{call}: {differing(got, want, tol)}." + (f" {why}" if why else ""))
 
 
-def judge_cases(received: dict, expected: dict, cases, describe: Callable, tol: Tol,
-                mistakes: dict | None = None, shape_rule: Callable | None = None, why: str = "",
-                what: str = "an array of numbers") -> None:
+def judge_cases(
+    received: dict,
+    expected: dict,
+    cases,
+    describe: Callable,
+    tol: Tol,
+    mistakes: dict | None = None,
+    shape_rule: Callable | None = None,
+    why: str = "",
+    what: str = "an array of numbers",
+) -> None:
     """The common judging loop: for each case, the error it raised, or its type, shape and values
     (see :func:`judge_values`); ``mistakes`` are looked up as ``mistake_case{i}_<name>``."""
     for i, case in enumerate(cases):
         call = describe(case)
         got = received_case(received, i, call, what)
-        judge_values(got, expected[f"case{i}"], call, tol, expected, mistakes, prefix=f"case{i}_",
-                     shape_rule=shape_rule(case) if shape_rule else "", why=why)
+        judge_values(
+            got,
+            expected[f"case{i}"],
+            call,
+            tol,
+            expected,
+            mistakes,
+            prefix=f"case{i}_",
+            shape_rule=shape_rule(case) if shape_rule else "",
+            why=why,
+        )

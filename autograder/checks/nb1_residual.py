@@ -5,14 +5,14 @@ on different CPUs differs in the last digits of float32 results, so forward
 outputs use ``FORWARD_TOL`` and gradient norms ``GRADIENT_TOL`` (with tiny ``atol``
 floors for values near zero); the visible tests use the same.
 """
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-from autograder.checks.common import (Tol, call_recording, expect_close, fail, fill_weights_by_shape,
-                                      numeric_array, rng)
+from autograder.checks.common import Tol, call_recording, expect_close, fail, fill_weights_by_shape, numeric_array, rng
 from autograder.core import Check, student_function
 
 NOTEBOOK = "1_residual_connections"
@@ -25,9 +25,15 @@ GRADIENT_TOL = Tol(rtol=1e-3, atol=1e-9)
 # --------------------------------------------------------------------------- needs_projection
 # (input_shape, filters, strides, merge): every branch, odd sizes, both merges.
 PROJECTION_CASES = [
-    ((32, 32, 32), 64, 1, "add"), ((32, 32, 64), 64, 1, "add"), ((32, 32, 64), 64, 2, "add"),
-    ((9, 9, 16), 16, 3, "add"), ((8, 8, 3), 8, 2, "add"), ((8, 8, 16), 32, 1, "concat"),
-    ((8, 8, 16), 16, 1, "concat"), ((8, 8, 16), 32, 2, "concat"), ((7, 7, 1), 1, 1, "add"),
+    ((32, 32, 32), 64, 1, "add"),
+    ((32, 32, 64), 64, 1, "add"),
+    ((32, 32, 64), 64, 2, "add"),
+    ((9, 9, 16), 16, 3, "add"),
+    ((8, 8, 3), 8, 2, "add"),
+    ((8, 8, 16), 32, 1, "concat"),
+    ((8, 8, 16), 16, 1, "concat"),
+    ((8, 8, 16), 32, 2, "concat"),
+    ((7, 7, 1), 1, 1, "add"),
     ((7, 7, 4), 4, 2, "concat"),
 ]
 
@@ -59,23 +65,31 @@ def judge_needs_projection(received, expected):
         if got != want:
             C = shape[-1]
             if want:
-                why = (f"the main path's stride {strides} makes its output "
-                       f"({math.ceil(shape[0] / strides)}, {math.ceil(shape[1] / strides)}) spatially "
-                       f"while x stays ({shape[0]}, {shape[1]}): the shortcut needs a strided 1x1 convolution"
-                       if strides != 1 else
-                       f"Add needs equal shapes, but x has C={C} channels and the main path {filters}")
+                why = (
+                    f"the main path's stride {strides} makes its output "
+                    f"({math.ceil(shape[0] / strides)}, {math.ceil(shape[1] / strides)}) spatially "
+                    f"while x stays ({shape[0]}, {shape[1]}): the shortcut needs a strided 1x1 convolution"
+                    if strides != 1
+                    else f"Add needs equal shapes, but x has C={C} channels and the main path {filters}"
+                )
                 fail(f"{call}: expected True, received False — a needed projection is missing: {why}.")
-            why = ("Concatenate joins along channels, so C and filters may differ; only the spatial "
-                   "size must match" if merge == "concat" else
-                   f"x already has the main path's shape ({C} channels, stride 1)")
+            why = (
+                "Concatenate joins along channels, so C and filters may differ; only the spatial size must match"
+                if merge == "concat"
+                else f"x already has the main path's shape ({C} channels, stride 1)"
+            )
             fail(f"{call}: expected False, received True — a projection added where none is needed: {why}.")
 
 
 # --------------------------------------------------------------------------- residual_block
 # (input_shape, filters, strides, merge)
 BLOCK_CASES = [
-    ((8, 8, 16), 16, 1, "add"), ((8, 8, 8), 16, 1, "add"), ((8, 8, 16), 16, 2, "add"),
-    ((9, 9, 8), 16, 2, "add"), ((8, 8, 8), 16, 1, "concat"), ((8, 8, 8), 16, 2, "concat"),
+    ((8, 8, 16), 16, 1, "add"),
+    ((8, 8, 8), 16, 1, "add"),
+    ((8, 8, 16), 16, 2, "add"),
+    ((9, 9, 8), 16, 2, "add"),
+    ((8, 8, 8), 16, 1, "concat"),
+    ((8, 8, 8), 16, 2, "concat"),
     ((7, 7, 4), 4, 1, "concat"),
 ]
 
@@ -120,22 +134,26 @@ def judge_block_shapes(received, expected):
             err = received[f"case{i}_error"]
             hint = ""
             if strides != 1:
-                hint = (f" With strides={strides} the main path gives ({math.ceil(H / strides)}, "
-                        f"{math.ceil(W / strides)}) spatially; a 1x1 projection without the same stride "
-                        f"keeps ({H}, {W}), and the merge fails.")
+                hint = (
+                    f" With strides={strides} the main path gives ({math.ceil(H / strides)}, "
+                    f"{math.ceil(W / strides)}) spatially; a 1x1 projection without the same stride "
+                    f"keeps ({H}, {W}), and the merge fails."
+                )
             elif merge == "add" and C != filters:
                 hint = f" Add needs equal shapes: {C} channels in x, {filters} in the main path."
             fail(f"{call} raised {err}.{hint}")
         want_shape, got_shape = tuple(expected[f"case{i}_shape"]), tuple(received[f"case{i}_shape"])
         if got_shape != want_shape:
-            Ho, Wo = math.ceil(H / strides), math.ceil(W / strides)
+            Ho, _Wo = math.ceil(H / strides), math.ceil(W / strides)
             hint = f"ceil({H}/{strides}) = {Ho}"
             if merge == "add" and got_shape[-1] == filters + C:
                 hint += f"; {filters} + {C} channels means Concatenate was used where Add was asked"
             elif merge == "concat" and got_shape[-1] == filters:
                 hint += f"; {filters} channels means Add was used where Concatenate was asked ({filters} + {C})"
-            fail(f"{call}: expected output shape (None, {', '.join(map(str, want_shape))}), received "
-                 f"(None, {', '.join(map(str, got_shape))}) ({hint}).")
+            fail(
+                f"{call}: expected output shape (None, {', '.join(map(str, want_shape))}), received "
+                f"(None, {', '.join(map(str, got_shape))}) ({hint})."
+            )
         want, got = int(expected[f"case{i}_params"]), int(received[f"case{i}_params"])
         if got != want:
             needs = _projection_truth(shape, filters, strides, merge)
@@ -147,11 +165,14 @@ def judge_block_shapes(received, expected):
             elif needs and got == without_p:
                 hint = "that is the count without the 1x1 projection this case needs"
             elif merge == "concat" and got == _params(shape, filters, strides, "add", True):
-                hint = (f"the projection maps to {filters} channels; with Concatenate it keeps x's "
-                        f"C={C} channels (Conv2D(C, 1))")
+                hint = (
+                    f"the projection maps to {filters} channels; with Concatenate it keeps x's "
+                    f"C={C} channels (Conv2D(C, 1))"
+                )
             else:
-                hint = (f"main path 9*{C}*{filters} + {filters} + 9*{filters}*{filters} + {filters} = {main}"
-                        + (f", plus the projection: {with_p - main}" if needs else ""))
+                hint = f"main path 9*{C}*{filters} + {filters} + 9*{filters}*{filters} + {filters} = {main}" + (
+                    f", plus the projection: {with_p - main}" if needs else ""
+                )
             fail(f"{call}: expected {want:,} trainable parameters, received {got:,} ({hint}).")
 
 
@@ -183,7 +204,8 @@ def _swap_concat(a, filters):
 
 def judge_block_shortcut(received, expected):
     for i, (shape, filters, strides, merge) in enumerate(BLOCK_CASES):
-        call = f"residual_block(x of shape (2, {', '.join(map(str, shape))}), {filters}, strides={strides}, merge={merge!r})"
+        dims = ", ".join(map(str, shape))
+        call = f"residual_block(x of shape (2, {dims}), {filters}, strides={strides}, merge={merge!r})"
         for part in ("", "_zero", "_full"):
             if f"case{i}{part}_error" in received:
                 fail(f"{call} raised {received[f'case{i}{part}_error']}")
@@ -196,27 +218,37 @@ def judge_block_shortcut(received, expected):
             fail(f"{call}: expected an output of shape {np.shape(want_zero)}, received {np.shape(got_zero)}.")
         if not any(FORWARD_TOL.close(got_zero, z) for z, _ in candidates):
             if np.allclose(got_zero, 0.0) and not np.allclose(want_zero, 0.0):
-                fail(f"{call}: with every 3x3 kernel and bias set to 0 the main path outputs 0, so the block "
-                     f"must return relu(shortcut); it returned all zeros: the shortcut is not merged "
-                     f"into the output.")
+                fail(
+                    f"{call}: with every 3x3 kernel and bias set to 0 the main path outputs 0, so the block "
+                    f"must return relu(shortcut); it returned all zeros: the shortcut is not merged "
+                    f"into the output."
+                )
             if np.min(got_zero) < 0:
-                fail(f"{call}: with the main path switched off the block returned negative values "
-                     f"(min {np.min(got_zero):.3g}): the ReLU after the merge is missing.")
-            fail(f"{call}: with every 3x3 kernel and bias set to 0 the block must return relu(shortcut), "
-                 f"where the shortcut is x or the 1x1 projection of x; the output differs "
-                 f"(largest difference {np.max(np.abs(got_zero - want_zero)):.3g}; {FORWARD_TOL}).")
+                fail(
+                    f"{call}: with the main path switched off the block returned negative values "
+                    f"(min {np.min(got_zero):.3g}): the ReLU after the merge is missing."
+                )
+            fail(
+                f"{call}: with every 3x3 kernel and bias set to 0 the block must return relu(shortcut), "
+                f"where the shortcut is x or the 1x1 projection of x; the output differs "
+                f"(largest difference {np.max(np.abs(got_zero - want_zero)):.3g}; {FORWARD_TOL})."
+            )
         if not any(FORWARD_TOL.close(got_full, full) for _, full in candidates):
-            fail(f"{call}: with fixed weights the output differs from the reference block "
-                 f"(largest difference {np.max(np.abs(got_full - want_full)):.3g}; {FORWARD_TOL}). Check the main path: "
-                 f"Conv2D(filters, 3, strides, padding='same', activation='relu'), then Conv2D(filters, 3, "
-                 f"padding='same') with no activation, then the merge, then ReLU.")
+            fail(
+                f"{call}: with fixed weights the output differs from the reference block "
+                f"(largest difference {np.max(np.abs(got_full - want_full)):.3g}; {FORWARD_TOL}). Check the main path: "
+                f"Conv2D(filters, 3, strides, padding='same', activation='relu'), then Conv2D(filters, 3, "
+                f"padding='same') with no activation, then the merge, then ReLU."
+            )
 
 
 # --------------------------------------------------------------------------- build_deep_net
 # (depth, residual, activation, width, input_shape, num_classes)
 NET_CASES = [
-    (3, False, "sigmoid", 4, (8, 8, 1), 10), (3, True, "sigmoid", 4, (8, 8, 1), 10),
-    (2, True, "relu", 6, (6, 5, 2), 3), (0, False, "tanh", 4, (5, 5, 3), 4),
+    (3, False, "sigmoid", 4, (8, 8, 1), 10),
+    (3, True, "sigmoid", 4, (8, 8, 1), 10),
+    (2, True, "relu", 6, (6, 5, 2), 3),
+    (0, False, "tanh", 4, (5, 5, 3), 4),
 ]
 
 
@@ -228,8 +260,11 @@ def collect_deep_net(ns):
     f = student_function(ns, "build_deep_net")
     out = {}
     for i, (depth, residual, activation, width, shape, classes) in enumerate(NET_CASES):
-        model = call_recording(lambda: f(depth, residual, activation=activation, width=width,
-                                         input_shape=shape, num_classes=classes), out, f"case{i}")
+        model = call_recording(
+            lambda: f(depth, residual, activation=activation, width=width, input_shape=shape, num_classes=classes),
+            out,
+            f"case{i}",
+        )
         # Called once first: a subclassed model has no weights until then (any kind of keras.Model counts).
         if model is None or call_recording(lambda: model(_net_input(i, shape)), out, f"case{i}_output") is None:
             continue
@@ -244,8 +279,10 @@ def collect_deep_net(ns):
 
 def judge_deep_net(received, expected):
     for i, (depth, residual, activation, width, shape, classes) in enumerate(NET_CASES):
-        call = (f"build_deep_net({depth}, residual={residual}, activation={activation!r}, width={width}, "
-                f"input_shape={shape}, num_classes={classes})")
+        call = (
+            f"build_deep_net({depth}, residual={residual}, activation={activation!r}, width={width}, "
+            f"input_shape={shape}, num_classes={classes})"
+        )
         for part in ("", "_output"):
             if f"case{i}{part}_error" in received:
                 fail(f"{call} raised {received[f'case{i}{part}_error']}")
@@ -255,23 +292,36 @@ def judge_deep_net(received, expected):
         want, got = int(expected[f"case{i}_params"]), int(received[f"case{i}_params"])
         if got != want:
             C = shape[-1]
-            arithmetic = (f"stem 9*{C}*{width} + {width}, {depth} x (9*{width}*{width} + {width}), "
-                          f"Dense {width}*{classes} + {classes} = {want:,}")
-            fail(f"{call}: expected {want:,} parameters, received {got:,} ({arithmetic}; global average "
-                 f"pooling has none, a Flatten would feed H*W*width values to the Dense layer).")
+            arithmetic = (
+                f"stem 9*{C}*{width} + {width}, {depth} x (9*{width}*{width} + {width}), "
+                f"Dense {width}*{classes} + {classes} = {want:,}"
+            )
+            fail(
+                f"{call}: expected {want:,} parameters, received {got:,} ({arithmetic}; global average "
+                f"pooling has none, a Flatten would feed H*W*width values to the Dense layer)."
+            )
         y_want, y_got = expected[f"case{i}_output"], received[f"case{i}_output"]
         if np.shape(y_got) != np.shape(y_want):
-            fail(f"{call}: expected an output of shape {np.shape(y_want)} for a batch of 3, "
-                 f"received {np.shape(y_got)}.")
+            fail(
+                f"{call}: expected an output of shape {np.shape(y_want)} for a batch of 3, received {np.shape(y_got)}."
+            )
         if not np.allclose(np.sum(y_got, axis=-1), 1.0, atol=1e-4):
-            fail(f"{call}: each output row should be class probabilities summing to 1 "
-                 f"(Dense(num_classes, activation='softmax')); the first row sums to {np.sum(y_got[0]):.4g}.")
+            fail(
+                f"{call}: each output row should be class probabilities summing to 1 "
+                f"(Dense(num_classes, activation='softmax')); the first row sums to {np.sum(y_got[0]):.4g}."
+            )
         if not PROBABILITY_TOL.close(y_got, y_want):
-            hint = ("each residual step is h = h + f(h)" if residual else
-                    "a plain net applies h = f(h), without adding h back")
-            fail(f"{call}: with fixed weights the probabilities differ from the reference net "
-                 f"(largest difference {np.max(np.abs(y_got - y_want)):.3g}; {PROBABILITY_TOL}); {hint}, every conv uses "
-                 f"activation={activation!r} and padding='same'.")
+            hint = (
+                "each residual step is h = h + f(h)"
+                if residual
+                else "a plain net applies h = f(h), without adding h back"
+            )
+            fail(
+                f"{call}: with fixed weights the probabilities differ from the reference net "
+                f"(largest difference {np.max(np.abs(y_got - y_want)):.3g}; {PROBABILITY_TOL}); {hint}, "
+                f"every conv uses "
+                f"activation={activation!r} and padding='same'."
+            )
 
 
 # --------------------------------------------------------------------------- layer_gradient_norms
@@ -331,7 +381,7 @@ def mistakes_gradient_norms():
     kernels = [c.kernel for c in convs]
     dense = model.layers[-1].kernel
     g_mean = tape.gradient(mean_loss, kernels + [c.bias for c in convs] + [dense])
-    k, b, d = g_mean[:len(convs)], g_mean[len(convs):2 * len(convs)], g_mean[-1]
+    k, b, d = g_mean[: len(convs)], g_mean[len(convs) : 2 * len(convs)], g_mean[-1]
     l2 = np.array([np.linalg.norm(g) for g in k])
     # Gradients with respect to each conv layer's activations (outputs).
     sub = keras.Model(model.input, [c.output for c in convs] + [model.output])
@@ -342,7 +392,7 @@ def mistakes_gradient_norms():
     return {
         "reversed": l2[::-1].copy(),
         "l1": np.array([np.abs(g).sum() for g in k]),
-        "squared": l2 ** 2,
+        "squared": l2**2,
         "max_abs": np.array([np.abs(g).max() for g in k]),
         "sum_loss": np.array([np.linalg.norm(g) for g in tape.gradient(sum_loss, kernels)]),
         "biases": np.array([np.linalg.norm(g) for g in b]),
@@ -371,30 +421,62 @@ def judge_gradient_norms(received, expected):
     for name, explanation in MISTAKE_NAMES.items():
         alt = expected.get(f"mistake_{name}")
         if alt is not None and GRADIENT_TOL.close(got, alt) and not GRADIENT_TOL.close(got, want):
-            fail(f"{what}: this looks like {explanation}. Expected {np.array2string(want, precision=4)}, "
-                 f"received {np.array2string(got, precision=4)}.")
+            fail(
+                f"{what}: this looks like {explanation}. Expected {np.array2string(want, precision=4)}, "
+                f"received {np.array2string(got, precision=4)}.",
+                mistake=name.replace("_", " "),
+            )
     if got.ndim != 1 or got.shape != want.shape:
-        fail(f"{what}: expected a 1-D array of shape {want.shape} (one norm per Conv2D layer), "
-             f"received shape {got.shape}.")
-    expect_close(got, want, what, rtol=GRADIENT_TOL.rtol, atol=GRADIENT_TOL.atol,
-                 why="Each entry is the L2 norm of d(mean sparse categorical cross-entropy)/d(kernel).")
+        fail(
+            f"{what}: expected a 1-D array of shape {want.shape} (one norm per Conv2D layer), "
+            f"received shape {got.shape}."
+        )
+    expect_close(
+        got,
+        want,
+        what,
+        rtol=GRADIENT_TOL.rtol,
+        atol=GRADIENT_TOL.atol,
+        why="Each entry is the L2 norm of d(mean sparse categorical cross-entropy)/d(kernel).",
+    )
 
 
 CHECKS = [
-    Check("nb1_needs_projection", NOTEBOOK, 3,
-          "needs_projection: when the shortcut needs a 1x1 convolution",
-          collect_needs_projection, judge_needs_projection),
-    Check("nb1_block_shapes", NOTEBOOK, 4,
-          "residual_block: output shapes and parameter counts",
-          collect_block_shapes, judge_block_shapes),
-    Check("nb1_block_shortcut", NOTEBOOK, 5,
-          "residual_block: the shortcut is merged and the main path is right",
-          collect_block_shortcut, judge_block_shortcut, tol=FORWARD_TOL),
-    Check("nb1_deep_net", NOTEBOOK, 5,
-          "build_deep_net: plain and residual nets",
-          collect_deep_net, judge_deep_net),
-    Check("nb1_gradient_norms", NOTEBOOK, 5,
-          "layer_gradient_norms: L2 norms of the kernel gradients",
-          collect_gradient_norms, judge_gradient_norms, mistakes=mistakes_gradient_norms, tol=GRADIENT_TOL),
+    Check(
+        "nb1_needs_projection",
+        NOTEBOOK,
+        3,
+        "needs_projection: when the shortcut needs a 1x1 convolution",
+        collect_needs_projection,
+        judge_needs_projection,
+    ),
+    Check(
+        "nb1_block_shapes",
+        NOTEBOOK,
+        4,
+        "residual_block: output shapes and parameter counts",
+        collect_block_shapes,
+        judge_block_shapes,
+    ),
+    Check(
+        "nb1_block_shortcut",
+        NOTEBOOK,
+        5,
+        "residual_block: the shortcut is merged and the main path is right",
+        collect_block_shortcut,
+        judge_block_shortcut,
+        tol=FORWARD_TOL,
+    ),
+    Check("nb1_deep_net", NOTEBOOK, 5, "build_deep_net: plain and residual nets", collect_deep_net, judge_deep_net),
+    Check(
+        "nb1_gradient_norms",
+        NOTEBOOK,
+        5,
+        "layer_gradient_norms: L2 norms of the kernel gradients",
+        collect_gradient_norms,
+        judge_gradient_norms,
+        mistakes=mistakes_gradient_norms,
+        tol=GRADIENT_TOL,
+    ),
 ]
 MANUAL = {"nb1_why_shortcut": 3}

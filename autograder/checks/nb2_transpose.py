@@ -9,28 +9,43 @@ case (the formulas are the judge's own, for wording only: the references decide)
 p >= k among them, within ``ARRAY_TOL`` (float32 arithmetic passes: the contract does not
 ask for float64); the solution is verified against Keras in tests/test_solution_nb2.py.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from autograder.core import Check, describe_error, student_function
 from autograder.checks.common import Tol, collect_cases, fail, judge_cases, rng
+from autograder.core import Check, describe_error, student_function
 
 NOTEBOOK = "2_transpose_convolution"
 # Locked cells that only draw or print for the student: the pytest runner skips them.
 DEMO_CELLS = frozenset({"partC_fig", "partE_table", "partG_try", "partH_try"})
 INT_TYPES = {"int", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "intc", "longlong"}
 
-CONV_GRID = [(i, k, s, p) for i in range(1, 12) for k in range(1, 6) for s in range(1, 6) for p in range(0, k)
-             if i + 2 * p >= k]
-TRANSPOSE_GRID = [(i, k, s, p, a) for i in range(1, 8) for k in range(1, 6) for s in range(1, 5)
-                  for p in range(0, k) for a in range(0, s) if s * (i - 1) + a + k - 2 * p >= 1]
+CONV_GRID = [
+    (i, k, s, p) for i in range(1, 12) for k in range(1, 6) for s in range(1, 6) for p in range(0, k) if i + 2 * p >= k
+]
+TRANSPOSE_GRID = [
+    (i, k, s, p, a)
+    for i in range(1, 8)
+    for k in range(1, 6)
+    for s in range(1, 5)
+    for p in range(0, k)
+    for a in range(0, s)
+    if s * (i - 1) + a + k - 2 * p >= 1
+]
 EQUIVALENT_GRID = [(k, s, p) for k in range(1, 7) for s in range(1, 6) for p in range(0, k + 1)]
 PADDING_GRID = [(i, k, s, p) for (i, k, s, p) in CONV_GRID]
-KERAS_GRID = [(i, k, s, padding, a) for i in range(1, 10) for k in range(1, 6) for s in range(1, 5)
-              for padding in ("valid", "same") for a in [None, *range(s)]
-              # TensorFlow itself fails on "same" with output_padding 0 and an even kernel.
-              if not (padding == "same" and a == 0 and k % 2 == 0)]
+KERAS_GRID = [
+    (i, k, s, padding, a)
+    for i in range(1, 10)
+    for k in range(1, 6)
+    for s in range(1, 5)
+    for padding in ("valid", "same")
+    for a in [None, *range(s)]
+    # TensorFlow itself fails on "same" with output_padding 0 and an even kernel.
+    if not (padding == "same" and a == 0 and k % 2 == 0)
+]
 
 
 def _sizes(f, cases):
@@ -40,15 +55,14 @@ def _sizes(f, cases):
         try:
             v = f(*case)
         except Exception as exc:  # noqa: BLE001
-            values.append(-10 ** 9)
+            values.append(-(10**9))
             types.append("error")
             error = error or f"{case}: {describe_error(exc)}"
             continue
         types.append(type(v).__name__)
-        values.append(int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else
-                      -10 ** 9 + 1)
+        values.append(int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else -(10**9) + 1)
         if types[-1] not in INT_TYPES:
-            values[-1] = float(v) if isinstance(v, (float, np.floating)) else -10 ** 9 + 1
+            values[-1] = float(v) if isinstance(v, (float, np.floating)) else -(10**9) + 1
     out = {"values": np.array(values, dtype=np.float64), "types": np.array(types, dtype=np.str_)}
     if error:
         out["error"] = error
@@ -64,15 +78,23 @@ def _judge_sizes(received, expected, cases, signature, formulas, slips):
     for index, case in enumerate(cases):
         call = f"{signature.split('(')[0]}{case}"
         if types[index] not in INT_TYPES:
-            fail(f"{call}: expected the int {int(want[index])}, received {got[index]!r} of type {types[index]} "
-                 f"(return an int: use // for the floor, not /).")
+            fail(
+                f"{call}: expected the int {int(want[index])}, received {got[index]!r} of type {types[index]} "
+                f"(return an int: use // for the floor, not /).",
+                mistake="not an int",
+            )
         if got[index] != want[index]:
             value = int(got[index])
-            named = [why for why, slip in slips.items()
-                     if all(_safe(slip, c) in (None, int(g)) for c, g in zip(cases, got))
-                     and _safe(slip, case) == value]
+            named = [
+                why
+                for why, slip in slips.items()
+                if all(_safe(slip, c) in (None, int(g)) for c, g in zip(cases, got)) and _safe(slip, case) == value
+            ]
             hint = f" This looks like {named[0]}." if named else ""
-            fail(f"{call}: expected {int(want[index])} = {formulas(case)}, received {value}.{hint}")
+            fail(
+                f"{call}: expected {int(want[index])} = {formulas(case)}, received {value}.{hint}",
+                mistake=named[0] if named else None,
+            )
 
 
 def _safe(fn, case):
@@ -88,14 +110,21 @@ def collect_conv_size(ns):
 
 
 def judge_conv_size(received, expected):
-    _judge_sizes(received, expected, CONV_GRID, "conv_output_size(i, k, s, p)",
-                 lambda c: f"floor(({c[0]} + 2*{c[3]} - {c[1]}) / {c[2]}) + 1",
-                 {"round() instead of floor": lambda i, k, s, p: round((i + 2 * p - k) / s) + 1,
-                  "ceil instead of floor": lambda i, k, s, p: -((k - i - 2 * p) // s) + 1,
-                  "the padding missing (+2p)": lambda i, k, s, p: (i - k) // s + 1,
-                  "p where 2p is needed (p pads each side: i + 2p)": lambda i, k, s, p: (i + p - k) // s + 1,
-                  "-2p instead of +2p": lambda i, k, s, p: (i - 2 * p - k) // s + 1,
-                  "the +1 missing": lambda i, k, s, p: (i + 2 * p - k) // s})
+    _judge_sizes(
+        received,
+        expected,
+        CONV_GRID,
+        "conv_output_size(i, k, s, p)",
+        lambda c: f"floor(({c[0]} + 2*{c[3]} - {c[1]}) / {c[2]}) + 1",
+        {
+            "round() instead of floor": lambda i, k, s, p: round((i + 2 * p - k) / s) + 1,
+            "ceil instead of floor": lambda i, k, s, p: -((k - i - 2 * p) // s) + 1,
+            "the padding missing (+2p)": lambda i, k, s, p: (i - k) // s + 1,
+            "p where 2p is needed (p pads each side: i + 2p)": lambda i, k, s, p: (i + p - k) // s + 1,
+            "-2p instead of +2p": lambda i, k, s, p: (i - 2 * p - k) // s + 1,
+            "the +1 missing": lambda i, k, s, p: (i + 2 * p - k) // s,
+        },
+    )
 
 
 # --------------------------------------------------------------------------- transpose_conv_output_size
@@ -104,13 +133,20 @@ def collect_transpose_size(ns):
 
 
 def judge_transpose_size(received, expected):
-    _judge_sizes(received, expected, TRANSPOSE_GRID, "transpose_conv_output_size(i, k, s, p, a)",
-                 lambda c: f"{c[2]}*({c[0]} - 1) + {c[4]} + {c[1]} - 2*{c[3]}",
-                 {"the -2p missing": lambda i, k, s, p, a: s * (i - 1) + a + k,
-                  "-p where -2p is needed (p pads each side)": lambda i, k, s, p, a: s * (i - 1) + a + k - p,
-                  "+2p instead of -2p": lambda i, k, s, p, a: s * (i - 1) + a + k + 2 * p,
-                  "a ignored": lambda i, k, s, p, a: s * (i - 1) + k - 2 * p,
-                  "s*i instead of s*(i - 1)": lambda i, k, s, p, a: s * i + a + k - 2 * p})
+    _judge_sizes(
+        received,
+        expected,
+        TRANSPOSE_GRID,
+        "transpose_conv_output_size(i, k, s, p, a)",
+        lambda c: f"{c[2]}*({c[0]} - 1) + {c[4]} + {c[1]} - 2*{c[3]}",
+        {
+            "the -2p missing": lambda i, k, s, p, a: s * (i - 1) + a + k,
+            "-p where -2p is needed (p pads each side)": lambda i, k, s, p, a: s * (i - 1) + a + k - p,
+            "+2p instead of -2p": lambda i, k, s, p, a: s * (i - 1) + a + k + 2 * p,
+            "a ignored": lambda i, k, s, p, a: s * (i - 1) + k - 2 * p,
+            "s*i instead of s*(i - 1)": lambda i, k, s, p, a: s * i + a + k - 2 * p,
+        },
+    )
 
 
 # --------------------------------------------------------------------------- transpose_conv_equivalent
@@ -128,7 +164,7 @@ def collect_equivalent(ns):
                 out["error"] = f"{case}: the dict has no key(s) {missing} (keys: {sorted(map(str, d))})"
                 return out
             for key in ("z", "p_prime", "s_prime"):
-                out[key].append(int(d[key]) if isinstance(d[key], (int, np.integer)) else -10 ** 9)
+                out[key].append(int(d[key]) if isinstance(d[key], (int, np.integer)) else -(10**9))
             out["types"].append(",".join(type(d[key]).__name__ for key in ("z", "p_prime", "s_prime")))
         except Exception as exc:  # noqa: BLE001
             out["error"] = f"{case}: {describe_error(exc)}"
@@ -144,14 +180,14 @@ def judge_equivalent(received, expected):
         if any(t not in INT_TYPES for t in received["types"][index].split(",")):
             fail(f"{call}: every value should be an int, received types {received['types'][index]}.")
         for key, formula, slips in (
-                ("z", f"s - 1 = {s} - 1", {s: "z = s (the zeros go *between* pixels: s - 1 of them)"}),
-                ("p_prime", f"k - p - 1 = {k} - {p} - 1", {k - p: "p' = k - p (the -1 is missing)",
-                                                           p: "p' = p"}),
-                ("s_prime", "1 (always)", {s: "s' = s (the transposed convolution slides with stride 1)"})):
+            ("z", f"s - 1 = {s} - 1", {s: "z = s (the zeros go *between* pixels: s - 1 of them)"}),
+            ("p_prime", f"k - p - 1 = {k} - {p} - 1", {k - p: "p' = k - p (the -1 is missing)", p: "p' = p"}),
+            ("s_prime", "1 (always)", {s: "s' = s (the transposed convolution slides with stride 1)"}),
+        ):
             want, got = int(expected[key][index]), int(received[key][index])
             if got != want:
                 hint = f" This looks like {slips[got]}." if got in slips else ""
-                fail(f"{call}[{key!r}]: expected {want} = {formula}, received {got}.{hint}")
+                fail(f"{call}[{key!r}]: expected {want} = {formula}, received {got}.{hint}", mistake=slips.get(got))
 
 
 # --------------------------------------------------------------------------- output_padding_for
@@ -160,11 +196,18 @@ def collect_output_padding(ns):
 
 
 def judge_output_padding(received, expected):
-    _judge_sizes(received, expected, PADDING_GRID, "output_padding_for(i, k, s, p)",
-                 lambda c: f"({c[0]} + 2*{c[3]} - {c[1]}) mod {c[2]}",
-                 {"the padding missing": lambda i, k, s, p: (i - k) % s,
-                  "always s - 1": lambda i, k, s, p: s - 1,
-                  "the quotient instead of the remainder": lambda i, k, s, p: (i + 2 * p - k) // s})
+    _judge_sizes(
+        received,
+        expected,
+        PADDING_GRID,
+        "output_padding_for(i, k, s, p)",
+        lambda c: f"({c[0]} + 2*{c[3]} - {c[1]}) mod {c[2]}",
+        {
+            "the padding missing": lambda i, k, s, p: (i - k) % s,
+            "always s - 1": lambda i, k, s, p: s - 1,
+            "the quotient instead of the remainder": lambda i, k, s, p: (i + 2 * p - k) // s,
+        },
+    )
 
 
 # --------------------------------------------------------------------------- keras_conv_transpose_output_size
@@ -183,25 +226,45 @@ def judge_keras_size(received, expected):
     def valid_rule(i, k, s, padding, a):
         return (i - 1) * s + (max(k, s) if a is None else k + a)
 
-    _judge_sizes(received, expected, KERAS_GRID, "keras_conv_transpose_output_size(i, k, s, padding, output_padding)",
-                 rule,
-                 {"the 'valid' rule used for 'same'": lambda i, k, s, padding, a:
-                     valid_rule(i, k, s, padding, a) if padding == "same" else None,
-                  "the 'same' rule used for 'valid'": lambda i, k, s, padding, a:
-                     (i * s if a is None else (i - 1) * s + k % 2 + a) if padding == "valid" else None,
-                  "output_padding ignored": lambda i, k, s, padding, a:
-                     ((i - 1) * s + max(k, s) if padding == "valid" else i * s) if a is not None else None,
-                  "max(k, s) forgotten (Keras pads k < s by itself)": lambda i, k, s, padding, a:
-                     (i - 1) * s + k if padding == "valid" and a is None else None})
+    _judge_sizes(
+        received,
+        expected,
+        KERAS_GRID,
+        "keras_conv_transpose_output_size(i, k, s, padding, output_padding)",
+        rule,
+        {
+            "the 'valid' rule used for 'same'": lambda i, k, s, padding, a: (
+                valid_rule(i, k, s, padding, a) if padding == "same" else None
+            ),
+            "the 'same' rule used for 'valid'": lambda i, k, s, padding, a: (
+                (i * s if a is None else (i - 1) * s + k % 2 + a) if padding == "valid" else None
+            ),
+            "output_padding ignored": lambda i, k, s, padding, a: (
+                ((i - 1) * s + max(k, s) if padding == "valid" else i * s) if a is not None else None
+            ),
+            "max(k, s) forgotten (Keras pads k < s by itself)": lambda i, k, s, padding, a: (
+                (i - 1) * s + k if padding == "valid" and a is None else None
+            ),
+        },
+    )
 
 
 # --------------------------------------------------------------------------- conv_transpose2d
 # (H, W, C_in, C_out, k, s, p, a): several channel counts, strides 1-3, kernels 1-5, odd sizes,
 # and paddings p >= k (p' = k - p - 1 < 0: the padded image is cropped instead).
 ARRAY_CASES = [
-    (3, 3, 1, 1, 2, 1, 0, 0), (4, 3, 2, 3, 3, 2, 0, 1), (5, 5, 3, 2, 3, 2, 1, 0), (2, 4, 1, 4, 1, 3, 0, 2),
-    (3, 3, 2, 2, 5, 1, 2, 0), (4, 4, 4, 1, 4, 3, 1, 1), (1, 1, 2, 3, 2, 2, 0, 1), (3, 5, 3, 3, 3, 3, 0, 0),
-    (5, 4, 2, 2, 4, 2, 3, 1), (5, 5, 2, 2, 2, 2, 2, 1), (6, 4, 1, 3, 3, 3, 3, 0), (4, 4, 2, 1, 1, 2, 1, 1),
+    (3, 3, 1, 1, 2, 1, 0, 0),
+    (4, 3, 2, 3, 3, 2, 0, 1),
+    (5, 5, 3, 2, 3, 2, 1, 0),
+    (2, 4, 1, 4, 1, 3, 0, 2),
+    (3, 3, 2, 2, 5, 1, 2, 0),
+    (4, 4, 4, 1, 4, 3, 1, 1),
+    (1, 1, 2, 3, 2, 2, 0, 1),
+    (3, 5, 3, 3, 3, 3, 0, 0),
+    (5, 4, 2, 2, 4, 2, 3, 1),
+    (5, 5, 2, 2, 2, 2, 2, 1),
+    (6, 4, 1, 3, 3, 3, 3, 0),
+    (4, 4, 2, 1, 1, 2, 1, 1),
 ]
 # Float32 arithmetic on these inputs (values of size 1 to 10) is within 1e-5 of the float64 result.
 ARRAY_TOL = Tol(rtol=1e-4, atol=1e-5)
@@ -222,9 +285,13 @@ def collect_conv_transpose2d(ns):
         return f(x.copy(), kernel.copy(), *case[5:])
 
     # Only NumPy arrays count: a TensorFlow tensor would hide the arithmetic the part asks for.
-    return collect_cases(call, list(enumerate(ARRAY_CASES)),
-                         convert=lambda y: np.array(y, dtype=np.float64)
-                         if isinstance(y, np.ndarray) and y.dtype.kind in "biuf" else None)
+    return collect_cases(
+        call,
+        list(enumerate(ARRAY_CASES)),
+        convert=lambda y: (
+            np.array(y, dtype=np.float64) if isinstance(y, np.ndarray) and y.dtype.kind in "biuf" else None
+        ),
+    )
 
 
 def mistakes_conv_transpose2d():
@@ -237,7 +304,7 @@ def mistakes_conv_transpose2d():
         z[::s, ::s] = x
         lo, hi = k - p - 1, k - p - 1 + a
         z = np.pad(z, ((max(0, lo), max(0, hi)), (max(0, lo), max(0, hi)), (0, 0)))
-        z = z[max(0, -lo):z.shape[0] - max(0, -hi), max(0, -lo):z.shape[1] - max(0, -hi)]
+        z = z[max(0, -lo) : z.shape[0] - max(0, -hi), max(0, -lo) : z.shape[1] - max(0, -hi)]
         kern = kernel[::-1, ::-1] if flip else kernel
         return np.einsum("hwcuv,uvoc->hwo", sliding_window_view(z, (k, k), axis=(0, 1)), kern)
 
@@ -253,32 +320,53 @@ def mistakes_conv_transpose2d():
 
 def _describe_array_case(indexed):
     _, (H, W, cin, cout, k, s, p, a) = indexed
-    return (f"conv_transpose2d(x of shape ({H}, {W}, {cin}), kernel of shape ({k}, {k}, {cout}, {cin}), "
-            f"s={s}, p={p}, a={a})")
+    return (
+        f"conv_transpose2d(x of shape ({H}, {W}, {cin}), kernel of shape ({k}, {k}, {cout}, {cin}), "
+        f"s={s}, p={p}, a={a})"
+    )
 
 
 def _array_shape_rule(indexed):
     _, (H, W, cin, cout, k, s, p, a) = indexed
-    return (f"H' = {s}*({H} - 1) + {a} + {k} - 2*{p} = {s * (H - 1) + a + k - 2 * p}, "
-            f"W' = {s}*({W} - 1) + {a} + {k} - 2*{p} = {s * (W - 1) + a + k - 2 * p}, C_out = {cout}"
-            + (f"; p' = {k} - {p} - 1 = {k - p - 1} < 0 means cropping" if k - p - 1 < 0 else ""))
+    return (
+        f"H' = {s}*({H} - 1) + {a} + {k} - 2*{p} = {s * (H - 1) + a + k - 2 * p}, "
+        f"W' = {s}*({W} - 1) + {a} + {k} - 2*{p} = {s * (W - 1) + a + k - 2 * p}, C_out = {cout}"
+        + (f"; p' = {k} - {p} - 1 = {k - p - 1} < 0 means cropping" if k - p - 1 < 0 else "")
+    )
 
 
 def judge_conv_transpose2d(received, expected):
-    judge_cases(received, expected, list(enumerate(ARRAY_CASES)), _describe_array_case, ARRAY_TOL,
-                mistakes={"unflipped": "the values are those of the kernel without the flip: a transposed "
-                                       "convolution is a direct convolution with the kernel flipped in both spatial "
-                                       "axes (kernel[::-1, ::-1]).",
-                          "layout": "the values are those of the kernel read as (k, k, C_in, C_out); Keras's "
-                                    "Conv2DTranspose stores it as (k, k, C_out, C_in)."},
-                shape_rule=_array_shape_rule, what="a NumPy array (NumPy only: no TensorFlow inside)")
+    judge_cases(
+        received,
+        expected,
+        list(enumerate(ARRAY_CASES)),
+        _describe_array_case,
+        ARRAY_TOL,
+        mistakes={
+            "unflipped": "the values are those of the kernel without the flip: a transposed "
+            "convolution is a direct convolution with the kernel flipped in both spatial "
+            "axes (kernel[::-1, ::-1]).",
+            "layout": "the values are those of the kernel read as (k, k, C_in, C_out); Keras's "
+            "Conv2DTranspose stores it as (k, k, C_out, C_in).",
+        },
+        shape_rule=_array_shape_rule,
+        what="a NumPy array (NumPy only: no TensorFlow inside)",
+    )
 
 
 # --------------------------------------------------------------------------- conv_matrix
 # (i, k, s, p): stride and padding alone and together, a kernel as large as the padded input.
-MATRIX_CASES = [(4, 3, 1, 0), (5, 3, 2, 1), (6, 2, 2, 0), (5, 1, 3, 0), (4, 3, 1, 2), (7, 5, 2, 2), (3, 3, 1, 0),
-                (6, 4, 3, 1)]
-MATRIX_TOL = Tol(rtol=1e-4, atol=1e-5)   # as the visible test, which compares with Keras in float32
+MATRIX_CASES = [
+    (4, 3, 1, 0),
+    (5, 3, 2, 1),
+    (6, 2, 2, 0),
+    (5, 1, 3, 0),
+    (4, 3, 1, 2),
+    (7, 5, 2, 2),
+    (3, 3, 1, 0),
+    (6, 4, 3, 1),
+]
+MATRIX_TOL = Tol(rtol=1e-4, atol=1e-5)  # as the visible test, which compares with Keras in float32
 
 
 def _matrix_kernel(index, k):
@@ -301,8 +389,10 @@ def _reference_matrix(kernel, i, s, p):
 
 def collect_conv_matrix(ns):
     f = student_function(ns, "conv_matrix")
-    return collect_cases(lambda indexed: f(_matrix_kernel(indexed[0], indexed[1][1]), indexed[1][0], s=indexed[1][2],
-                                           p=indexed[1][3]), list(enumerate(MATRIX_CASES)))
+    return collect_cases(
+        lambda indexed: f(_matrix_kernel(indexed[0], indexed[1][1]), indexed[1][0], s=indexed[1][2], p=indexed[1][3]),
+        list(enumerate(MATRIX_CASES)),
+    )
 
 
 def mistakes_conv_matrix():
@@ -331,12 +421,21 @@ def judge_conv_matrix(received, expected):
         o = (i + 2 * p - k) // s + 1
         return f"o = ({i} + 2*{p} - {k}) // {s} + 1 = {o}: (o*o, i*i) = ({o * o}, {i * i})"
 
-    judge_cases(received, expected, list(enumerate(MATRIX_CASES)), describe, MATRIX_TOL,
-                mistakes={"flipped": "these are the weights of the flipped kernel: Keras's Conv2D does not flip "
-                                     "(a cross-correlation), the flip belongs to the transposed convolution.",
-                          "stride_rows": "the windows do not move by the stride: output (r, c) starts at input "
-                                         "row r*s - p and column c*s - p."},
-                shape_rule=shape_rule, why="Row r*o + c holds kernel[u, v] at column (r*s - p + u)*i + (c*s - p + v).")
+    judge_cases(
+        received,
+        expected,
+        list(enumerate(MATRIX_CASES)),
+        describe,
+        MATRIX_TOL,
+        mistakes={
+            "flipped": "these are the weights of the flipped kernel: Keras's Conv2D does not flip "
+            "(a cross-correlation), the flip belongs to the transposed convolution.",
+            "stride_rows": "the windows do not move by the stride: output (r, c) starts at input "
+            "row r*s - p and column c*s - p.",
+        },
+        shape_rule=shape_rule,
+        why="Row r*o + c holds kernel[u, v] at column (r*s - p + u)*i + (c*s - p + v).",
+    )
 
 
 # --------------------------------------------------------------------------- decoder_output_paddings
@@ -347,9 +446,15 @@ def _valid_sizes(i, depth, k, s):
     return sizes
 
 
-DECODER_GRID = [(i, depth, k, s, padding) for padding in ("same", "valid") for s in (2, 3) for k in (1, 3, 5)
-                for depth in (1, 2, 3) for i in range(1, 41)
-                if padding == "same" or all(size >= k for size in _valid_sizes(i, depth, k, s)[:-1])]
+DECODER_GRID = [
+    (i, depth, k, s, padding)
+    for padding in ("same", "valid")
+    for s in (2, 3)
+    for k in (1, 3, 5)
+    for depth in (1, 2, 3)
+    for i in range(1, 41)
+    if padding == "same" or all(size >= k for size in _valid_sizes(i, depth, k, s)[:-1])
+]
 
 
 def collect_decoder_paddings(ns):
@@ -358,8 +463,7 @@ def collect_decoder_paddings(ns):
     for case in DECODER_GRID:
         try:
             got = f(*case[:2], k=case[2], s=case[3], padding=case[4])
-            values = [int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else -10 ** 6
-                      for v in got]
+            values = [int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else -(10**6) for v in got]
         except Exception as exc:  # noqa: BLE001
             out["error"] = f"{case}: {describe_error(exc)}"
             break
@@ -378,13 +482,18 @@ def judge_decoder_paddings(received, expected):
         call = f"decoder_output_paddings({i}, {depth}, k={k}, s={s}, padding={padding!r})"
         sizes = _same_sizes(i, depth, s) if padding == "same" else _valid_sizes(i, depth, k, s)
         hint = ""
+        mistake = None
         if got == ",".join(want.split(",")[::-1]):
+            mistake = "the encoder's order"
             hint = " These are the right paddings in the encoder's order; the decoder starts from the smallest size."
         elif "-1000000" in got:
             hint = " Each padding should be an int."
-        fail(f"{call}: expected [{want}], received [{got}]. The encoder's sizes are {' -> '.join(map(str, sizes))}; "
-             f"each decoder step must give the size back ('same': (o - 1)*s + k mod 2 + a; 'valid': (o - 1)*s + k + a)."
-             + hint)
+        fail(
+            f"{call}: expected [{want}], received [{got}]. The encoder's sizes are {' -> '.join(map(str, sizes))}; "
+            f"each decoder step must give the size back ('same': (o - 1)*s + k mod 2 + a; 'valid': (o - 1)*s + k + a)."
+            + hint,
+            mistake=mistake,
+        )
 
 
 def _same_sizes(i, depth, s):
@@ -396,17 +505,46 @@ def _same_sizes(i, depth, s):
 
 CHECKS = [
     Check("nb2_conv_output_size", NOTEBOOK, 2, "conv_output_size", collect_conv_size, judge_conv_size),
-    Check("nb2_transpose_conv_output_size", NOTEBOOK, 2, "transpose_conv_output_size",
-          collect_transpose_size, judge_transpose_size),
+    Check(
+        "nb2_transpose_conv_output_size",
+        NOTEBOOK,
+        2,
+        "transpose_conv_output_size",
+        collect_transpose_size,
+        judge_transpose_size,
+    ),
     Check("nb2_equivalent", NOTEBOOK, 2, "transpose_conv_equivalent", collect_equivalent, judge_equivalent),
     Check("nb2_output_padding", NOTEBOOK, 2, "output_padding_for", collect_output_padding, judge_output_padding),
-    Check("nb2_keras_output_size", NOTEBOOK, 3, "keras_conv_transpose_output_size",
-          collect_keras_size, judge_keras_size),
-    Check("nb2_conv_transpose2d", NOTEBOOK, 5, "conv_transpose2d", collect_conv_transpose2d,
-          judge_conv_transpose2d, mistakes=mistakes_conv_transpose2d, tol=ARRAY_TOL),
-    Check("nb2_conv_matrix", NOTEBOOK, 4, "conv_matrix", collect_conv_matrix, judge_conv_matrix,
-          mistakes=mistakes_conv_matrix, tol=MATRIX_TOL),
-    Check("nb2_decoder_output_paddings", NOTEBOOK, 2, "decoder_output_paddings", collect_decoder_paddings,
-          judge_decoder_paddings),
+    Check(
+        "nb2_keras_output_size", NOTEBOOK, 3, "keras_conv_transpose_output_size", collect_keras_size, judge_keras_size
+    ),
+    Check(
+        "nb2_conv_transpose2d",
+        NOTEBOOK,
+        5,
+        "conv_transpose2d",
+        collect_conv_transpose2d,
+        judge_conv_transpose2d,
+        mistakes=mistakes_conv_transpose2d,
+        tol=ARRAY_TOL,
+    ),
+    Check(
+        "nb2_conv_matrix",
+        NOTEBOOK,
+        4,
+        "conv_matrix",
+        collect_conv_matrix,
+        judge_conv_matrix,
+        mistakes=mistakes_conv_matrix,
+        tol=MATRIX_TOL,
+    ),
+    Check(
+        "nb2_decoder_output_paddings",
+        NOTEBOOK,
+        2,
+        "decoder_output_paddings",
+        collect_decoder_paddings,
+        judge_decoder_paddings,
+    ),
 ]
 MANUAL = {"nb2_why_output_padding": 3}

@@ -15,6 +15,7 @@ below bicubic (-2.7 to +0.02 dB), and a linear output trains but predicts negati
 The notebook's own training and plotting cells (``DEMO_CELLS``, locked) are not run by
 the pytest runner: nothing graded uses them, and the retraining replaces them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,18 @@ from pathlib import Path
 import numpy as np
 
 from autograder import hidden
-from autograder.checks.common import (Tol, close, collect_cases, expect_close, fail, judge_values, numeric_array,
-                                      received_case, rng, shipped)
+from autograder.checks.common import (
+    Tol,
+    close,
+    collect_cases,
+    expect_close,
+    fail,
+    judge_values,
+    numeric_array,
+    received_case,
+    rng,
+    shipped,
+)
 from autograder.core import Check, describe_error, student_function, student_value, utils
 
 NOTEBOOK = "3_image_to_image"
@@ -37,8 +48,10 @@ SEG_FRACTION, SR_FRACTION = 0.5, 0.5
 RETRAIN_SEG = dict(epochs=2, batch=16, lr=3e-3, filters=(32, 64, 128))
 RETRAIN_SR = dict(epochs=1, batch=16, lr=2e-3, filters=(32, 64))
 # Locked cells that only train and plot for the student: the pytest runner skips them.
-DEMO_CELLS = frozenset({"partE_seg", "partE_seg_plot", "partE_sr", "partE_sr_plot", "partE_mse", "partE_compare",
-                        "partE_err"})
+DEMO_CELLS = frozenset(
+    {"partE_seg", "partE_seg_plot", "partE_sr", "partE_sr_plot", "partE_mse", "partE_compare", "partE_err"}
+)
+
 
 def load(name: str) -> dict:
     with np.load(shipped(name), allow_pickle=False) as f:
@@ -59,8 +72,12 @@ def _shown(value) -> str:
 
 
 # --------------------------------------------------------------------------- encoder-decoder
-SHAPE_CASES = [((32, 32, 1), 4, "softmax", (32, 64)), ((16, 24, 3), 3, "sigmoid", (8,)),
-               ((64, 32, 2), 2, None, (8, 16, 32)), ((8, 8, 3), 5, "relu", (4, 4))]
+SHAPE_CASES = [
+    ((32, 32, 1), 4, "softmax", (32, 64)),
+    ((16, 24, 3), 3, "sigmoid", (8,)),
+    ((64, 32, 2), 2, None, (8, 16, 32)),
+    ((8, 8, 3), 5, "relu", (4, 4)),
+]
 
 
 def _layer_summary(model) -> list[str]:
@@ -106,10 +123,12 @@ def judge_shapes(received, expected):
             fail(f"{call} raised {received[f'case{i}_error']}")
         want, got = tuple(expected[f"case{i}"]), tuple(received[f"case{i}"])
         if got != want:
-            steps = " -> ".join(str(shape[0] // 2 ** k) for k in range(len(filters) + 1))
-            fail(f"{call}: expected output shape (None, {', '.join(map(str, want))}), received (None, "
-                 f"{', '.join(map(str, got))}). Height: {steps} and back up; use padding='same' on every "
-                 f"convolution and transposed convolution, and {n} channels in the head.")
+            steps = " -> ".join(str(shape[0] // 2**k) for k in range(len(filters) + 1))
+            fail(
+                f"{call}: expected output shape (None, {', '.join(map(str, want))}), received (None, "
+                f"{', '.join(map(str, got))}). Height: {steps} and back up; use padding='same' on every "
+                f"convolution and transposed convolution, and {n} channels in the head."
+            )
 
 
 def collect_layers(ns):
@@ -125,22 +144,33 @@ def judge_layers(received, expected):
         kinds = [r[0] for r in rows]
         pools = [k for k in kinds if "Pool" in k]
         if pools:
-            fail(f"{call}: it uses {pools[0]}; downsample with stride-2 convolutions instead (the lecture: pooling "
-                 f"spreads the attention over the whole image, strides keep it on local parts).")
+            fail(
+                f"{call}: it uses {pools[0]}; downsample with stride-2 convolutions instead (they learn how to "
+                f"summarise each patch and keep where each feature was; pooling keeps the strongest response and "
+                f"throws its position away).",
+                mistake="pooling",
+            )
         ups = [k for k in kinds if "UpSampling" in k]
         if ups:
-            fail(f"{call}: it uses {ups[0]}; upsample with stride-2 Conv2DTranspose layers, which learn how to.")
+            fail(
+                f"{call}: it uses {ups[0]}; upsample with stride-2 Conv2DTranspose layers, which learn how to.",
+                mistake="UpSampling2D",
+            )
         down = [int(r[1]) for r in rows if r[0] == "Conv2D" and r[2] == "2"]
         up = [int(r[1]) for r in rows if r[0] == "Conv2DTranspose" and r[2] == "2"]
         if down != list(filters):
             fail(f"{call}: expected stride-2 Conv2D layers with filters {list(filters)}, found {down}.")
         if up != list(reversed(filters)):
-            fail(f"{call}: expected stride-2 Conv2DTranspose layers with filters {list(reversed(filters))} "
-                 f"(the mirror of the way down), found {up}.")
+            fail(
+                f"{call}: expected stride-2 Conv2DTranspose layers with filters {list(reversed(filters))} "
+                f"(the mirror of the way down), found {up}."
+            )
         want_head = expected[f"case{i}"][-1].split("|")
         if rows[-1][0] != "Conv2D" or rows[-1][1] != want_head[1] or rows[-1][3] != want_head[3]:
-            fail(f"{call}: the last layer should be Conv2D({n}, ..., activation={act!r}), found "
-                 f"{rows[-1][0]} with filters={rows[-1][1]}, activation={rows[-1][3]}.")
+            fail(
+                f"{call}: the last layer should be Conv2D({n}, ..., activation={act!r}), found "
+                f"{rows[-1][0]} with filters={rows[-1][1]}, activation={rows[-1][3]}."
+            )
 
 
 # --------------------------------------------------------------------------- segmentation choice
@@ -178,17 +208,26 @@ def judge_segmentation_choice(received, expected):
         fail(f"SEGMENTATION_ACTIVATION = {act} is not an activation Keras knows: {received['activation_error']}")
     sums = np.asarray(received["probs"]).sum(axis=-1)
     if not np.allclose(sums, 1.0, atol=1e-4) or not close(received["probs"], expected["probs"], 1e-4, 1e-6):
-        fail(f"SEGMENTATION_ACTIVATION = {act}: every pixel needs a probability distribution over the 4 classes "
-             f"(non-negative, summing to 1 over the channels); its outputs sum to {sums.ravel()[0]:.3f} for "
-             f"one pixel. A sigmoid scores each class on its own, a linear head gives no probabilities.")
+        fail(
+            f"SEGMENTATION_ACTIVATION = {act}: every pixel needs a probability distribution over the 4 classes "
+            f"(non-negative, summing to 1 over the channels); its outputs sum to {sums.ravel()[0]:.3f} for "
+            f"one pixel. A sigmoid scores each class on its own, a linear head gives no probabilities.",
+            mistake="no per-pixel softmax",
+        )
     if "loss_error" in received:
-        fail(f"SEGMENTATION_LOSS = {loss} fails on integer masks of shape (2, 3, 3) and predictions of shape "
-             f"(2, 3, 3, 4): {received['loss_error']}. With integer masks, use the *sparse* categorical "
-             f"cross-entropy (categorical_crossentropy expects one-hot masks).")
+        fail(
+            f"SEGMENTATION_LOSS = {loss} fails on integer masks of shape (2, 3, 3) and predictions of shape "
+            f"(2, 3, 3, 4): {received['loss_error']}. With integer masks, use the *sparse* categorical "
+            f"cross-entropy (categorical_crossentropy expects one-hot masks).",
+            mistake="a loss for one-hot masks",
+        )
     if not np.isclose(received["loss"], expected["loss"], rtol=1e-4):
-        fail(f"SEGMENTATION_LOSS = {loss}: on a probe it gives {received['loss']:.4f} where the per-pixel "
-             f"cross-entropy -mean(log p[true class]) gives {expected['loss']:.4f}. MSE or another loss treats "
-             f"class indices as numbers.")
+        fail(
+            f"SEGMENTATION_LOSS = {loss}: on a probe it gives {received['loss']:.4f} where the per-pixel "
+            f"cross-entropy -mean(log p[true class]) gives {expected['loss']:.4f}. MSE or another loss treats "
+            f"class indices as numbers.",
+            mistake="not the cross-entropy",
+        )
 
 
 # --------------------------------------------------------------------------- metrics
@@ -197,7 +236,7 @@ IOU_CASES = [((4, 6, 6), 3, 0.6), ((2, 8, 8), 5, 0.8), ((3, 5, 5), 4, 0.3), ((1,
 
 def _iou_masks(i, shape, classes, agree):
     g = rng("iou", i)
-    high = classes - 1 if i == 1 else classes       # case 1: the last class absent from both
+    high = classes - 1 if i == 1 else classes  # case 1: the last class absent from both
     t = g.integers(0, high, shape)
     p = np.where(g.uniform(size=shape) < agree, t, g.integers(0, high, shape))
     return t, p
@@ -208,8 +247,9 @@ IOU_TOL = Tol(rtol=1e-4, atol=1e-6)
 
 def collect_mean_iou(ns):
     f = student_function(ns, "mean_iou")
-    return collect_cases(lambda indexed: f(*_iou_masks(indexed[0], *indexed[1])[:2], indexed[1][1]),
-                         list(enumerate(IOU_CASES)))
+    return collect_cases(
+        lambda indexed: f(*_iou_masks(indexed[0], *indexed[1])[:2], indexed[1][1]), list(enumerate(IOU_CASES))
+    )
 
 
 def mistakes_mean_iou():
@@ -222,8 +262,11 @@ def mistakes_mean_iou():
         per_image = []
         for j in range(shape[0]):
             tj, pj = t[j], p[j]
-            scores = [np.sum((tj == c) & (pj == c)) / np.sum((tj == c) | (pj == c)) for c in range(classes)
-                      if np.sum((tj == c) | (pj == c))]
+            scores = [
+                np.sum((tj == c) & (pj == c)) / np.sum((tj == c) | (pj == c))
+                for c in range(classes)
+                if np.sum((tj == c) | (pj == c))
+            ]
             per_image.append(np.mean(scores))
         out[f"case{i}_per_image"] = float(np.mean(per_image))
     return out
@@ -231,11 +274,11 @@ def mistakes_mean_iou():
 
 IOU_MISTAKES = {
     "pixel_accuracy": "this is the fraction of pixels that agree: IoU is averaged over classes (per class "
-                      "|T and P| / |T or P|), not over pixels.",
+    "|T and P| / |T or P|), not over pixels.",
     "absent_as_zero": "a class absent from both masks counts as 0 in your mean; leave it out, as "
-                      "keras.metrics.MeanIoU does.",
+    "keras.metrics.MeanIoU does.",
     "per_image": "this is the mean of each image's own mean IoU; the contract counts the pixels of the whole set "
-                 "of masks first (one intersection and one union per class), then averages over classes.",
+    "of masks first (one intersection and one union per class), then averages over classes.",
 }
 
 
@@ -244,8 +287,9 @@ def judge_mean_iou(received, expected):
         call = f"mean_iou(masks of shape {shape}, ..., num_classes={classes})"
         got = received_case(received, i, call, "a number")
         if np.shape(got) != ():
-            fail(f"{call}: expected one number (the mean over the classes), received an array of shape "
-                 f"{np.shape(got)}.")
+            fail(
+                f"{call}: expected one number (the mean over the classes), received an array of shape {np.shape(got)}."
+            )
         judge_values(got, expected[f"case{i}"], call, IOU_TOL, expected, IOU_MISTAKES, prefix=f"case{i}_")
 
 
@@ -263,8 +307,9 @@ PSNR_TOL = Tol(rtol=1e-4, atol=1e-6)
 
 def collect_psnr(ns):
     f = student_function(ns, "psnr")
-    return collect_cases(lambda indexed: f(*_psnr_pair(indexed[0], *indexed[1]), max_val=indexed[1][1]),
-                         list(enumerate(PSNR_CASES)))
+    return collect_cases(
+        lambda indexed: f(*_psnr_pair(indexed[0], *indexed[1]), max_val=indexed[1][1]), list(enumerate(PSNR_CASES))
+    )
 
 
 def judge_psnr(received, expected):
@@ -272,15 +317,23 @@ def judge_psnr(received, expected):
         call = f"psnr(images of shape {shape}, ..., max_val={max_val})"
         got, want = received_case(received, i, call, "one number per image"), expected[f"case{i}"]
         if np.shape(got) != np.shape(want):
-            fail(f"{call}: expected one value per image, an array of shape {np.shape(want)}; received "
-                 + ("one number for the whole batch" if np.shape(got) == () else f"shape {np.shape(got)}")
-                 + ": take the mean squared error over each image's pixels (axes 1, 2, 3), not over the batch.")
+            fail(
+                f"{call}: expected one value per image, an array of shape {np.shape(want)}; received "
+                + ("one number for the whole batch" if np.shape(got) == () else f"shape {np.shape(got)}")
+                + ": take the mean squared error over each image's pixels (axes 1, 2, 3), not over the batch."
+            )
         if PSNR_TOL.close(got, want):
             continue
         if PSNR_TOL.close(got / np.log(10), want):
-            fail(f"{call}: the values are 10 ln(...) instead of 10 log10(...): use log base 10 for decibels.")
+            fail(
+                f"{call}: the values are 10 ln(...) instead of 10 log10(...): use log base 10 for decibels.",
+                mistake="natural log",
+            )
         if max_val != 1.0 and PSNR_TOL.close(got, want - 20 * np.log10(max_val)):
-            fail(f"{call}: max_val is ignored (the values are those for max_val=1): 10 log10(max_val**2 / MSE).")
+            fail(
+                f"{call}: max_val is ignored (the values are those for max_val=1): 10 log10(max_val**2 / MSE).",
+                mistake="max_val ignored",
+            )
         judge_values(got, want, call, PSNR_TOL, why="10 * log10(max_val**2 / mean((y_true - y_pred)**2)) per image.")
 
 
@@ -301,32 +354,45 @@ def judge_superres_activation(received, expected):
     unchanged (relu, relu6, or a clip to [0, 1])."""
     values, name = np.asarray(received["values"], dtype=np.float64), received["name"]
     if values.shape != ACT_PROBE.shape:
-        fail(f"SUPERRES_ACTIVATION = {name} should act on each value on its own; for {len(ACT_PROBE)} values it "
-             f"returned shape {values.shape}.")
+        fail(
+            f"SUPERRES_ACTIVATION = {name} should act on each value on its own; for {len(ACT_PROBE)} values it "
+            f"returned shape {values.shape}."
+        )
     if values.min() < 0:
-        fail(f"SUPERRES_ACTIVATION = {name} gives {values.min():.3f} for an input of "
-             f"{ACT_PROBE[np.argmin(values)]:g}: it is applied to the final image, and intensities are never "
-             f"negative (relu is not).")
+        fail(
+            f"SUPERRES_ACTIVATION = {name} gives {values.min():.3f} for an input of "
+            f"{ACT_PROBE[np.argmin(values)]:g}: it is applied to the final image, and intensities are never "
+            f"negative (relu is not).",
+            mistake="negative values",
+        )
     changed = INTENSITIES & ~np.isclose(values, ACT_PROBE, rtol=0, atol=1e-6)
     if changed.any():
         v = float(ACT_PROBE[changed][0])
-        fail(f"SUPERRES_ACTIVATION = {name} turns the intensity {v:g} into {values[changed][0]:.3f}: it is applied "
-             f"to the final image x + core(x), so a valid intensity (0 to 1) must come out unchanged, and only "
-             f"impossible negative values be removed (relu does that; a sigmoid would squash the whole image "
-             f"into [0.5, 0.73]).")
+        fail(
+            f"SUPERRES_ACTIVATION = {name} turns the intensity {v:g} into {values[changed][0]:.3f}: it is applied "
+            f"to the final image x + core(x), so a valid intensity (0 to 1) must come out unchanged, and only "
+            f"impossible negative values be removed (relu does that; a sigmoid would squash the whole image "
+            f"into [0.5, 0.73]).",
+            mistake="changes valid intensities",
+        )
 
 
 # (shape, q); ceil(q * n) is computed exactly in floating point for each (0.07 * 100 would not be).
 # The last case is mostly exact predictions: zeros among each image's worst errors.
-WORST_CASES = [((2, 4, 4, 3), 0.1), ((3, 5, 5, 1), 0.25), ((2, 3, 3, 2), 1.0), ((1, 6, 6, 3), 0.05),
-               ((3, 4, 5, 1), 0.3)]
+WORST_CASES = [
+    ((2, 4, 4, 3), 0.1),
+    ((3, 5, 5, 1), 0.25),
+    ((2, 3, 3, 2), 1.0),
+    ((1, 6, 6, 3), 0.05),
+    ((3, 4, 5, 1), 0.3),
+]
 WORST_TOL = Tol(rtol=1e-4, atol=1e-7)
 
 
 def _worst_pair(i, shape):
     g = rng("worst", i)
     y, p = g.uniform(size=shape).astype("float32"), g.uniform(size=shape).astype("float32")
-    if i == 4:   # two wrong values per image, the rest exact: the worst 30% hold zeros
+    if i == 4:  # two wrong values per image, the rest exact: the worst 30% hold zeros
         exact = np.ones(shape, dtype=bool)
         exact.reshape(shape[0], -1)[:, :2] = False
         p = np.where(exact, y, p)
@@ -364,7 +430,7 @@ def mistakes_worst_case():
         err = np.abs(y - p).reshape(shape[0], -1).astype(np.float64)
         k = math.ceil(q * err.shape[1])
         out[f"case{i}_mean"] = float(err.mean())
-        out[f"case{i}_max_batch"] = float(np.sort(err.ravel())[-k * shape[0]:].mean())
+        out[f"case{i}_max_batch"] = float(np.sort(err.ravel())[-k * shape[0] :].mean())
         out[f"case{i}_max"] = float(err.max())
         top = np.sort(err, axis=1)[:, -k:]
         nonzero = np.maximum((top > 0).sum(axis=1), 1)
@@ -377,26 +443,51 @@ def judge_worst_case(received, expected):
         n = int(np.prod(shape[1:]))
         call = f"worst_case_loss(y_true, y_pred of shape {shape}, q={q})"
         if received[f"case{i}_shape"] != "()":
-            fail(f"{call}: expected a scalar (shape ()), received shape {received[f'case{i}_shape']}: "
-                 f"average over the batch too.")
+            fail(
+                f"{call}: expected a scalar (shape ()), received shape {received[f'case{i}_shape']}: "
+                f"average over the batch too."
+            )
         got, want = received[f"case{i}"], expected[f"case{i}"]
         if not np.isclose(got, want, rtol=WORST_TOL.rtol, atol=WORST_TOL.atol):
-            for key, why in (("mean", "the mean of all errors (that is MAE, not the worst ones)"),
-                             ("max_batch", "the worst errors of the whole batch, not of each image"),
-                             ("max", "the single largest error"),
-                             ("nonzero", "each image's worst errors divided by how many of them are not zero "
-                                         "(as DeepLab's top-k loss does); the contract divides by ceil(q * n)")):
+            for key, why in (
+                ("mean", "the mean of all errors (that is MAE, not the worst ones)"),
+                ("max_batch", "the worst errors of the whole batch, not of each image"),
+                ("max", "the single largest error"),
+                (
+                    "nonzero",
+                    "each image's worst errors divided by how many of them are not zero "
+                    "(as DeepLab's top-k loss does); the contract divides by ceil(q * n)",
+                ),
+            ):
                 if np.isclose(got, expected[f"mistake_case{i}_{key}"], rtol=1e-5) and not np.isclose(
-                        expected[f"mistake_case{i}_{key}"], want, rtol=1e-5):
-                    fail(f"{call}: expected {want:.5f}, received {got:.5f}: this is {why}; take each image's "
-                         f"ceil({q} * {n}) = {math.ceil(q * n)} largest |errors|, their mean, then the batch mean.")
-            fail(f"{call}: expected {want:.5f}, received {got:.5f} ({WORST_TOL}; each image's ceil({q} * {n}) = "
-                 f"{math.ceil(q * n)} largest |errors|, their mean, then the mean over the batch).")
+                    expected[f"mistake_case{i}_{key}"], want, rtol=1e-5
+                ):
+                    fail(
+                        f"{call}: expected {want:.5f}, received {got:.5f}: this is {why}; take each image's "
+                        f"ceil({q} * {n}) = {math.ceil(q * n)} largest |errors|, their mean, then the batch mean.",
+                        mistake={
+                            "mean": "the mean of all errors",
+                            "max_batch": "the worst of the whole batch",
+                            "max": "the single largest error",
+                            "nonzero": "divided by the non-zero count",
+                        }[key],
+                    )
+            fail(
+                f"{call}: expected {want:.5f}, received {got:.5f} ({WORST_TOL}; each image's ceil({q} * {n}) = "
+                f"{math.ceil(q * n)} largest |errors|, their mean, then the mean over the batch)."
+            )
         if f"case{i}_grad_error" in received:
-            fail(f"{call}: TensorFlow cannot differentiate it ({received[f'case{i}_grad_error']}): compute it with "
-                 f"TensorFlow operations on the tensors (tf.math.top_k), not NumPy.")
-        expect_close(received[f"case{i}_grad"], expected[f"case{i}_grad"], f"the gradient of {call}",
-                     WORST_TOL.rtol, WORST_TOL.atol)
+            fail(
+                f"{call}: TensorFlow cannot differentiate it ({received[f'case{i}_grad_error']}): compute it with "
+                f"TensorFlow operations on the tensors (tf.math.top_k), not NumPy."
+            )
+        expect_close(
+            received[f"case{i}_grad"],
+            expected[f"case{i}_grad"],
+            f"the gradient of {call}",
+            WORST_TOL.rtol,
+            WORST_TOL.atol,
+        )
 
 
 BICUBIC_CASES = [((2, 8, 8, 3), 2), ((1, 5, 7, 3), 3), ((3, 4, 6, 1), 2)]
@@ -407,8 +498,10 @@ BICUBIC_TOL = Tol(rtol=1e-4, atol=1e-5)
 
 def collect_bicubic(ns):
     f = student_function(ns, "bicubic_upscale")
-    return collect_cases(lambda indexed: f(rng("bicubic", indexed[0]).uniform(size=indexed[1][0]).astype("float32"),
-                                           indexed[1][1]), list(enumerate(BICUBIC_CASES)))
+    return collect_cases(
+        lambda indexed: f(rng("bicubic", indexed[0]).uniform(size=indexed[1][0]).astype("float32"), indexed[1][1]),
+        list(enumerate(BICUBIC_CASES)),
+    )
 
 
 def judge_bicubic(received, expected):
@@ -416,10 +509,19 @@ def judge_bicubic(received, expected):
         call = f"bicubic_upscale(images of shape {shape}, {scale})"
         got, want = received_case(received, i, call), expected[f"case{i}"]
         if got.shape == want.shape and (got.min() < 0 or got.max() > 1):
-            fail(f"{call}: values must be clipped to [0, 1] (bicubic overshoots near edges); received "
-                 f"[{got.min():.3f}, {got.max():.3f}].")
-        judge_values(got, want, call, BICUBIC_TOL, shape_rule=f"{scale} times the height and width",
-                     why="tf.image.resize(images, size, method='bicubic'), then clip.")
+            fail(
+                f"{call}: values must be clipped to [0, 1] (bicubic overshoots near edges); received "
+                f"[{got.min():.3f}, {got.max():.3f}].",
+                mistake="not clipped",
+            )
+        judge_values(
+            got,
+            want,
+            call,
+            BICUBIC_TOL,
+            shape_rule=f"{scale} times the height and width",
+            why="tf.image.resize(images, size, method='bicubic'), then clip.",
+        )
 
 
 # --------------------------------------------------------------------------- retraining
@@ -472,15 +574,18 @@ def _model_fingerprint(model, input_shape):
     import keras
 
     try:
-        layers = [(type(layer).__name__, {k: v for k, v in layer.get_config().items() if k != "name"})
-                  for layer in utils().model_layers(model)]
+        layers = [
+            (type(layer).__name__, {k: v for k, v in layer.get_config().items() if k != "name"})
+            for layer in utils().model_layers(model)
+        ]
         probe = rng("fingerprint-probe", tuple(input_shape)).uniform(size=(2, *input_shape)).astype("float32")
         out = np.asarray(model(probe), dtype=np.float32)
     except Exception:  # noqa: BLE001 - a model that cannot be described is simply retrained
         return None
     weights = b"".join(np.asarray(w, dtype=np.float32).tobytes() for w in model.weights)
-    return _digest(layers, weights, keras.__version__, keras.config.floatx(),
-                   keras.mixed_precision.global_policy().name), out
+    return _digest(
+        layers, weights, keras.__version__, keras.config.floatx(), keras.mixed_precision.global_policy().name
+    ), out
 
 
 def _is_keras_sparse_ce(loss) -> bool:
@@ -493,8 +598,10 @@ def _is_keras_sparse_ce(loss) -> bool:
             return False
     if loss is keras.losses.sparse_categorical_crossentropy:
         return True
-    return (type(loss) is keras.losses.SparseCategoricalCrossentropy
-            and loss.get_config() == keras.losses.SparseCategoricalCrossentropy().get_config())
+    return (
+        type(loss) is keras.losses.SparseCategoricalCrossentropy
+        and loss.get_config() == keras.losses.SparseCategoricalCrossentropy().get_config()
+    )
 
 
 def _reference_worst(y_true, y_pred, q=0.1):
@@ -515,10 +622,10 @@ def _worst_is_the_reference(worst, hr, x) -> bool:
     g = rng("worst-probe")
     probes = []
     for k in range(4):
-        y = hr[16 * k:16 * (k + 1)].astype("float32")
-        p = np.clip(x[16 * k:16 * (k + 1)] + g.normal(0, 0.02 * k, y.shape), 0, 1).astype("float32")
+        y = hr[16 * k : 16 * (k + 1)].astype("float32")
+        p = np.clip(x[16 * k : 16 * (k + 1)] + g.normal(0, 0.02 * k, y.shape), 0, 1).astype("float32")
         if k == 3:
-            p = np.where(g.uniform(size=y.shape) < 0.9, y, p).astype("float32")   # mostly exact: zeros
+            p = np.where(g.uniform(size=y.shape) < 0.9, y, p).astype("float32")  # mostly exact: zeros
         probes.append((y, p))
     try:
         for y, p in probes:
@@ -583,7 +690,7 @@ def summary_trained_segmentation(values):
     if pred.shape != truth.shape:
         fail(f"the retrained model's predictions have shape {pred.shape}; expected {truth.shape}")
     pred = np.clip(pred.astype(np.int64), 0, classes - 1).ravel()
-    confusion = np.bincount(classes * t + pred, minlength=classes ** 2).reshape(classes, classes)
+    confusion = np.bincount(classes * t + pred, minlength=classes**2).reshape(classes, classes)
     inter = np.diag(confusion)
     union = confusion.sum(0) + confusion.sum(1) - inter
     return {"iou": float(np.mean(inter[union > 0] / union[union > 0])), **kept}
@@ -594,8 +701,12 @@ def _result(received: dict, expected: dict, key: str) -> float:
     are the solution's (its fingerprint and probe outputs: checked again here, where the judge runs)."""
     if key in received:
         return float(received[key])
-    if (received.get("reused") and received.get("fingerprint") == expected.get("fingerprint")
-            and "probe" in received and PROBE_TOL.close(received["probe"], expected["probe"])):
+    if (
+        received.get("reused")
+        and received.get("fingerprint") == expected.get("fingerprint")
+        and "probe" in received
+        and PROBE_TOL.close(received["probe"], expected["probe"])
+    ):
         return float(expected[key])
     fail("the retraining was skipped, but the model is not the solution's: the grader cannot judge it")
 
@@ -604,10 +715,13 @@ def judge_trained_segmentation(received, expected):
     need = SEG_FRACTION * SEG_TARGET
     iou = _result(received, expected, "iou")
     if iou < need:
-        fail(f"retrained for {RETRAIN_SEG['epochs']} epochs with your "
-             f"build_encoder_decoder, SEGMENTATION_ACTIVATION and SEGMENTATION_LOSS, the model reaches a test mean "
-             f"IoU of {iou:.3f} on the grader's own scenes; at least {SEG_FRACTION} x {SEG_TARGET} = {need:.2f} is needed (the "
-             f"solution reaches {expected['iou']:.3f}).")
+        fail(
+            f"retrained for {RETRAIN_SEG['epochs']} epochs with your "
+            f"build_encoder_decoder, SEGMENTATION_ACTIVATION and SEGMENTATION_LOSS, the model reaches a test mean "
+            f"IoU of {iou:.3f} on the grader's own scenes; at least {SEG_FRACTION} x {SEG_TARGET} = {need:.2f} "
+            f"is needed (the "
+            f"solution reaches {expected['iou']:.3f})."
+        )
 
 
 def collect_trained_superres(ns):
@@ -618,12 +732,13 @@ def collect_trained_superres(ns):
     act, worst = student_value(ns, "SUPERRES_ACTIVATION"), student_function(ns, "worst_case_loss")
     data, cfg = load("superres.npz"), RETRAIN_SR
 
-    def upscale(images):   # the grader's own bicubic baseline, not the student's
+    def upscale(images):  # the grader's own bicubic baseline, not the student's
         images = tf.convert_to_tensor(images, tf.float32)
-        return tf.clip_by_value(tf.image.resize(images, (images.shape[1] * 2, images.shape[2] * 2),
-                                                method="bicubic"), 0.0, 1.0).numpy()
+        return tf.clip_by_value(
+            tf.image.resize(images, (images.shape[1] * 2, images.shape[2] * 2), method="bicubic"), 0.0, 1.0
+        ).numpy()
 
-    def loss(y_true, y_pred):   # the notebook's superres_loss, with the student's worst_case_loss
+    def loss(y_true, y_pred):  # the notebook's superres_loss, with the student's worst_case_loss
         return keras.ops.mean(keras.ops.square(y_true - y_pred)) + worst(y_true, y_pred)
 
     keras.utils.set_random_seed(0)
@@ -636,11 +751,19 @@ def collect_trained_superres(ns):
     if _reused("nb3_trained_superres", fingerprint):
         return {"reused": True, **_fingerprint_values(fingerprint)}
     model.compile(keras.optimizers.Adam(cfg["lr"]), loss=loss)
-    model.fit(utils().dihedral(x), utils().dihedral(data["hr_train"]), batch_size=cfg["batch"],
-              epochs=cfg["epochs"], verbose=0)
+    model.fit(
+        utils().dihedral(x),
+        utils().dihedral(data["hr_train"]),
+        batch_size=cfg["batch"],
+        epochs=cfg["epochs"],
+        verbose=0,
+    )
     x_test = upscale(hidden.inputs()["sr_lr"])
-    return {"pred": np.asarray(model.predict(x_test, verbose=0), dtype=np.float32), "bicubic": x_test,
-            **_fingerprint_values(fingerprint)}
+    return {
+        "pred": np.asarray(model.predict(x_test, verbose=0), dtype=np.float32),
+        "bicubic": x_test,
+        **_fingerprint_values(fingerprint),
+    }
 
 
 def summary_trained_superres(values):
@@ -656,10 +779,13 @@ def summary_trained_superres(values):
         images = np.asarray(images, dtype=np.float64)
         if images.shape != hr.shape:
             fail(f"the retrained model's {what} have shape {images.shape}; expected {hr.shape}")
-        return float(np.mean(10 * np.log10(1.0 / np.maximum(np.mean((hr - images) ** 2, axis=(1, 2, 3)),
-                                                             1e-12))))
-    return {"pred_db": db(values["pred"], "predictions"), "bicubic_db": db(values["bicubic"], "bicubic patches"),
-            **kept}
+        return float(np.mean(10 * np.log10(1.0 / np.maximum(np.mean((hr - images) ** 2, axis=(1, 2, 3)), 1e-12))))
+
+    return {
+        "pred_db": db(values["pred"], "predictions"),
+        "bicubic_db": db(values["bicubic"], "bicubic patches"),
+        **kept,
+    }
 
 
 def judge_trained_superres(received, expected):
@@ -667,29 +793,82 @@ def judge_trained_superres(received, expected):
     gain = _result(received, expected, "pred_db") - expected["bicubic_db"]
     solution = expected["pred_db"] - expected["bicubic_db"]
     if gain < need:
-        fail(f"retrained for {RETRAIN_SR['epochs']} epoch(s) with your build_encoder_decoder, SUPERRES_ACTIVATION and "
-             f"worst_case_loss, the model is {gain:+.2f} dB above bicubic on the grader's own patches; at least "
-             f"{SR_FRACTION} x {SR_TARGET} = {need:.2f} dB is needed (the solution reaches {solution:+.2f} dB).")
+        fail(
+            f"retrained for {RETRAIN_SR['epochs']} epoch(s) with your build_encoder_decoder, SUPERRES_ACTIVATION and "
+            f"worst_case_loss, the model is {gain:+.2f} dB above bicubic on the grader's own patches; at least "
+            f"{SR_FRACTION} x {SR_TARGET} = {need:.2f} dB is needed (the solution reaches {solution:+.2f} dB)."
+        )
 
 
 CHECKS = [
-    Check("nb3_encoder_decoder_shapes", NOTEBOOK, 3, "build_encoder_decoder: output shapes", collect_shapes, judge_shapes),
-    Check("nb3_encoder_decoder_layers", NOTEBOOK, 3, "build_encoder_decoder: strided convolutions down, "
-          "transposed convolutions up", collect_layers, judge_layers),
-    Check("nb3_segmentation_choice", NOTEBOOK, 3, "SEGMENTATION_ACTIVATION and SEGMENTATION_LOSS",
-          collect_segmentation_choice, judge_segmentation_choice),
-    Check("nb3_mean_iou", NOTEBOOK, 2, "mean_iou", collect_mean_iou, judge_mean_iou, mistakes=mistakes_mean_iou,
-          tol=IOU_TOL),
+    Check(
+        "nb3_encoder_decoder_shapes", NOTEBOOK, 3, "build_encoder_decoder: output shapes", collect_shapes, judge_shapes
+    ),
+    Check(
+        "nb3_encoder_decoder_layers",
+        NOTEBOOK,
+        3,
+        "build_encoder_decoder: strided convolutions down, transposed convolutions up",
+        collect_layers,
+        judge_layers,
+    ),
+    Check(
+        "nb3_segmentation_choice",
+        NOTEBOOK,
+        3,
+        "SEGMENTATION_ACTIVATION and SEGMENTATION_LOSS",
+        collect_segmentation_choice,
+        judge_segmentation_choice,
+    ),
+    Check(
+        "nb3_mean_iou",
+        NOTEBOOK,
+        2,
+        "mean_iou",
+        collect_mean_iou,
+        judge_mean_iou,
+        mistakes=mistakes_mean_iou,
+        tol=IOU_TOL,
+    ),
     Check("nb3_psnr", NOTEBOOK, 2, "psnr", collect_psnr, judge_psnr, tol=PSNR_TOL),
-    Check("nb3_superres_activation", NOTEBOOK, 2, "SUPERRES_ACTIVATION", collect_superres_activation,
-          judge_superres_activation),
-    Check("nb3_worst_case_loss", NOTEBOOK, 3, "worst_case_loss", collect_worst_case, judge_worst_case,
-          mistakes=mistakes_worst_case, tol=WORST_TOL),
+    Check(
+        "nb3_superres_activation",
+        NOTEBOOK,
+        2,
+        "SUPERRES_ACTIVATION",
+        collect_superres_activation,
+        judge_superres_activation,
+    ),
+    Check(
+        "nb3_worst_case_loss",
+        NOTEBOOK,
+        3,
+        "worst_case_loss",
+        collect_worst_case,
+        judge_worst_case,
+        mistakes=mistakes_worst_case,
+        tol=WORST_TOL,
+    ),
     Check("nb3_bicubic", NOTEBOOK, 1, "bicubic_upscale", collect_bicubic, judge_bicubic, tol=BICUBIC_TOL),
-    Check("nb3_trained_segmentation", NOTEBOOK, 3, "segmentation retrained from your choices",
-          collect_trained_segmentation, judge_trained_segmentation, time_limit=240,
-          summary=summary_trained_segmentation),
-    Check("nb3_trained_superres", NOTEBOOK, 2, "super-resolution retrained from your choices",
-          collect_trained_superres, judge_trained_superres, time_limit=240, summary=summary_trained_superres),
+    Check(
+        "nb3_trained_segmentation",
+        NOTEBOOK,
+        3,
+        "segmentation retrained from your choices",
+        collect_trained_segmentation,
+        judge_trained_segmentation,
+        time_limit=240,
+        summary=summary_trained_segmentation,
+    ),
+    Check(
+        "nb3_trained_superres",
+        NOTEBOOK,
+        2,
+        "super-resolution retrained from your choices",
+        collect_trained_superres,
+        judge_trained_superres,
+        time_limit=240,
+        summary=summary_trained_superres,
+    ),
 ]
 MANUAL = {"nb3_segmentation_question": 3, "nb3_superres_question": 3}

@@ -9,24 +9,40 @@ ReLU, no normalisation), computed by the grader's own code. The pointing game is
 also played on boxes drawn just around each peak (inside, one pixel outside, on the
 exclusive edge), so that a hit means what the contract says and nothing looser.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks.common import (Tol, close, collect_cases, expect_close, fail, judge_cases, judge_values,
-                                      received_case, rng, shipped)
+from autograder.checks.common import (
+    Tol,
+    close,
+    collect_cases,
+    fail,
+    judge_cases,
+    judge_values,
+    received_case,
+    rng,
+    shipped,
+)
 from autograder.core import Check, student_function
 
 NOTEBOOK = "4_visualizing_convnets"
 # Locked cells that only plot or measure for the student: the pytest runner skips them.
 DEMO_CELLS = frozenset({"partA_plot", "partC_plot", "partD_try", "partD_wrong", "partCAM_try"})
 GRAD_CASES = [  # (test image index, layer, class_index or None)
-    (0, "conv5", None), (1, "conv5", None), (2, "conv5", None), (3, "conv5", 0), (4, "conv5", 3),
-    (5, "conv3", None), (6, "conv4", 2), (7, "conv5", 1),
+    (0, "conv5", None),
+    (1, "conv5", None),
+    (2, "conv5", None),
+    (3, "conv5", 0),
+    (4, "conv5", 3),
+    (5, "conv3", None),
+    (6, "conv4", 2),
+    (7, "conv5", 1),
 ]
 POINTING_IMAGES = 40
-MAP_TOL = Tol(rtol=1e-4, atol=1e-5)      # heatmaps, grids, overlays: values in [0, 1]
-ACT_TOL = Tol(rtol=1e-4, atol=1e-6)      # layer activations
+MAP_TOL = Tol(rtol=1e-4, atol=1e-5)  # heatmaps, grids, overlays: values in [0, 1]
+ACT_TOL = Tol(rtol=1e-4, atol=1e-6)  # layer activations
 _CACHE: dict = {}
 
 
@@ -64,20 +80,29 @@ def collect_activation_model(ns):
 
 
 def judge_activation_model(received, expected):
-    for key, call in (("all", "activation_model(model)"), ("named", "activation_model(model, ['conv5', 'conv2'])"),
-                      ("one", "activation_model(model, ['conv3'])")):
+    for key, call in (
+        ("all", "activation_model(model)"),
+        ("named", "activation_model(model, ['conv5', 'conv2'])"),
+        ("one", "activation_model(model, ['conv3'])"),
+    ):
         want, got = int(expected[f"{key}_count"]), int(received[f"{key}_count"])
         if got != want:
-            fail(f"{call}: expected {want} outputs ({'one per Conv2D layer' if key == 'all' else 'one per name'}), "
-                 f"received {got}.")
+            fail(
+                f"{call}: expected {want} outputs ({'one per Conv2D layer' if key == 'all' else 'one per name'}), "
+                f"received {got}."
+            )
         for j in range(want):
             w_shape, g_shape = tuple(expected[f"{key}_{j}_shape"]), tuple(received[f"{key}_{j}_shape"])
             if w_shape != g_shape:
-                fail(f"{call}: output {j} should have shape {w_shape} for 2 images, received {g_shape} "
-                     f"(outputs follow the order of the layers or of layer_names).")
+                fail(
+                    f"{call}: output {j} should have shape {w_shape} for 2 images, received {g_shape} "
+                    f"(outputs follow the order of the layers or of layer_names)."
+                )
             if not ACT_TOL.close(received[f"{key}_{j}_means"], expected[f"{key}_{j}_means"]):
-                fail(f"{call}: output {j} has the right shape but not the values of that layer's activations "
-                     f"({ACT_TOL}; the output of model.get_layer(name), for the model's own input).")
+                fail(
+                    f"{call}: output {j} has the right shape but not the values of that layer's activations "
+                    f"({ACT_TOL}; the output of model.get_layer(name), for the model's own input)."
+                )
 
 
 # --------------------------------------------------------------------------- feature_map_grid
@@ -86,15 +111,16 @@ GRID_CASES = [((5, 4, 11), 4), ((3, 3, 8), 8), ((6, 6, 3), 2), ((2, 5, 7), 3)]
 
 def _activation(index, shape):
     a = rng("grid", index).normal(0.0, 2.0, shape)
-    a[..., 1] = 3.0            # a constant channel
-    a[..., 0] *= 100.0         # a strong channel next to weak ones
+    a[..., 1] = 3.0  # a constant channel
+    a[..., 0] *= 100.0  # a strong channel next to weak ones
     return a
 
 
 def collect_grid(ns):
     f = student_function(ns, "feature_map_grid")
-    return collect_cases(lambda indexed: f(_activation(indexed[0], indexed[1][0]), n_cols=indexed[1][1]),
-                         list(enumerate(GRID_CASES)))
+    return collect_cases(
+        lambda indexed: f(_activation(indexed[0], indexed[1][0]), n_cols=indexed[1][1]), list(enumerate(GRID_CASES))
+    )
 
 
 def mistakes_grid():
@@ -124,12 +150,21 @@ def judge_grid(received, expected):
         rows = -(-C // n)
         return f"(ceil({C}/{n}) * {H}, {n} * {W}) = ({rows * H}, {n * W})"
 
-    judge_cases(received, expected, list(enumerate(GRID_CASES)), describe, MAP_TOL,
-                mistakes={"joint": "the channels were scaled together (by the min and max of the whole activation); "
-                                   "scale each channel by its own min and range.",
-                          "column_major": "the tiles are in column-major order; channel c goes to row c // n_cols, "
-                                          "column c % n_cols."},
-                shape_rule=shape_rule, why="A constant channel (range 0) becomes 0, not 0/0.")
+    judge_cases(
+        received,
+        expected,
+        list(enumerate(GRID_CASES)),
+        describe,
+        MAP_TOL,
+        mistakes={
+            "joint": "the channels were scaled together (by the min and max of the whole activation); "
+            "scale each channel by its own min and range.",
+            "column_major": "the tiles are in column-major order; channel c goes to row c // n_cols, "
+            "column c % n_cols.",
+        },
+        shape_rule=shape_rule,
+        why="A constant channel (range 0) becomes 0, not 0/0.",
+    )
 
 
 # --------------------------------------------------------------------------- grad_cam
@@ -155,8 +190,12 @@ def collect_grad_cam(ns):
     model, x, _, _ = model_and_data()
     out = collect_cases(lambda case: f(model, x[case[0]], case[1], case[2]), GRAD_CASES)
     zmodel, zimage = _zero_gradient_model()
-    out.update({k.replace("case0", "zero"): v for k, v in
-                collect_cases(lambda case: f(zmodel, zimage, "conv", 0), [None]).items()})
+    out.update(
+        {
+            k.replace("case0", "zero"): v
+            for k, v in collect_cases(lambda case: f(zmodel, zimage, "conv", 0), [None]).items()
+        }
+    )
     return out
 
 
@@ -169,7 +208,7 @@ def mistakes_grad_cam():
     for i, (index, layer, cls) in enumerate(GRAD_CASES):
         sub = keras.Model(model.input, [model.get_layer(layer).output, model.output])
         with tf.GradientTape(persistent=True) as tape:
-            maps, logits = sub(x[index:index + 1])
+            maps, logits = sub(x[index : index + 1])
             c = int(tf.argmax(logits[0])) if cls is None else cls
             score, prob = logits[0, c], tf.nn.softmax(logits)[0, c]
         g, gp = tape.gradient(score, maps)[0].numpy(), tape.gradient(prob, maps)[0].numpy()
@@ -197,24 +236,40 @@ def judge_grad_cam(received, expected):
     for i, (index, layer, cls) in enumerate(GRAD_CASES):
         call = f"grad_cam(model, x_test[{index}], {layer!r}, class_index={cls})"
         got, want = received_case(received, i, call), expected[f"case{i}"]
-        if got.shape == want.shape and not MAP_TOL.close(got, want) and cls is not None and not any(
-                close(got, expected[f"mistake_case{i}_{name}"], 1e-3, 1e-4) for name in GRAD_MISTAKES):
-            fail(f"{call}: the map differs from the reference ({MAP_TOL}; largest difference "
-                 f"{np.max(np.abs(got - want)):.3g}); is class_index={cls} the class whose logit you differentiate?")
-        judge_values(got, want, call, MAP_TOL, expected,
-                     {name: f"this looks like {explanation}." for name, explanation in GRAD_MISTAKES.items()},
-                     prefix=f"case{i}_", shape_rule=f"{layer}'s spatial size")
+        if (
+            got.shape == want.shape
+            and not MAP_TOL.close(got, want)
+            and cls is not None
+            and not any(close(got, expected[f"mistake_case{i}_{name}"], 1e-3, 1e-4) for name in GRAD_MISTAKES)
+        ):
+            fail(
+                f"{call}: the map differs from the reference ({MAP_TOL}; largest difference "
+                f"{np.max(np.abs(got - want)):.3g}); is class_index={cls} the class whose logit you differentiate?"
+            )
+        judge_values(
+            got,
+            want,
+            call,
+            MAP_TOL,
+            expected,
+            {name: f"this looks like {explanation}." for name, explanation in GRAD_MISTAKES.items()},
+            prefix=f"case{i}_",
+            shape_rule=f"{layer}'s spatial size",
+        )
     zero_call = "grad_cam on a model whose class-0 logit does not depend on the conv layer (every w_c = 0)"
-    got = received_case({k.replace("zero", "case0"): v for k, v in received.items() if k.startswith("zero")}, 0,
-                        zero_call)
+    got = received_case(
+        {k.replace("zero", "case0"): v for k, v in received.items() if k.startswith("zero")}, 0, zero_call
+    )
     if np.isnan(got).any():
-        fail(f"{zero_call}: the map is 0 everywhere, so dividing by its maximum gives NaN; return all zeros "
-             f"when the maximum is 0.")
+        fail(
+            f"{zero_call}: the map is 0 everywhere, so dividing by its maximum gives NaN; return all zeros "
+            f"when the maximum is 0."
+        )
     judge_values(got, expected["zero"], zero_call, MAP_TOL)
 
 
 # --------------------------------------------------------------------------- class activation map
-CAM_CASES = [(0, None), (1, None), (2, 3), (4, 0), (5, 2), (7, None)]   # (test image index, class_index)
+CAM_CASES = [(0, None), (1, None), (2, 3), (4, 0), (5, 2), (7, None)]  # (test image index, class_index)
 
 
 def collect_cam(ns):
@@ -222,8 +277,12 @@ def collect_cam(ns):
     model, x, _, _ = model_and_data()
     out = collect_cases(lambda case: f(model, x[case[0]], case[1]), CAM_CASES)
     zmodel, zimage = _zero_gradient_model()
-    out.update({k.replace("case0", "zero"): v for k, v in
-                collect_cases(lambda case: f(zmodel, zimage, 0, "conv", "logits"), [None]).items()})
+    out.update(
+        {
+            k.replace("case0", "zero"): v
+            for k, v in collect_cases(lambda case: f(zmodel, zimage, 0, "conv", "logits"), [None]).items()
+        }
+    )
     return out
 
 
@@ -236,7 +295,7 @@ def mistakes_cam():
     kernel, bias = model.get_layer("logits").get_weights()
     out = {}
     for i, (index, cls) in enumerate(CAM_CASES):
-        maps, logits = sub(x[index:index + 1])
+        maps, logits = sub(x[index : index + 1])
         k = int(np.argmax(logits[0])) if cls is None else cls
         raw = np.asarray(maps[0]) @ kernel[:, k]
         with_bias = np.maximum(raw + bias[k], 0)
@@ -248,18 +307,30 @@ def mistakes_cam():
 def judge_cam(received, expected):
     for i, (index, cls) in enumerate(CAM_CASES):
         call = f"class_activation_map(model, x_test[{index}], class_index={cls})"
-        judge_values(received_case(received, i, call), expected[f"case{i}"], call, MAP_TOL, expected,
-                     {"bias": "the Dense layer's bias is added: it shifts every position by the same number "
-                              "and changes what the ReLU keeps; the CAM is relu(sum_c W[c, k] A_c) alone.",
-                      "no_relu": "the map without the ReLU (negative evidence kept)."},
-                     prefix=f"case{i}_", shape_rule="conv5's spatial size",
-                     why="relu(A @ W[:, k]) divided by its maximum, W the Dense kernel of shape (C, num_classes).")
+        judge_values(
+            received_case(received, i, call),
+            expected[f"case{i}"],
+            call,
+            MAP_TOL,
+            expected,
+            {
+                "bias": "the Dense layer's bias is added: it shifts every position by the same number "
+                "and changes what the ReLU keeps; the CAM is relu(sum_c W[c, k] A_c) alone.",
+                "no_relu": "the map without the ReLU (negative evidence kept).",
+            },
+            prefix=f"case{i}_",
+            shape_rule="conv5's spatial size",
+            why="relu(A @ W[:, k]) divided by its maximum, W the Dense kernel of shape (C, num_classes).",
+        )
     zero_call = "class_activation_map on a model whose class-0 weights are all 0"
-    got = received_case({k.replace("zero", "case0"): v for k, v in received.items() if k.startswith("zero")}, 0,
-                        zero_call)
+    got = received_case(
+        {k.replace("zero", "case0"): v for k, v in received.items() if k.startswith("zero")}, 0, zero_call
+    )
     if np.isnan(got).any():
-        fail(f"{zero_call}: the map is 0 everywhere, so dividing by its maximum gives NaN; return all zeros "
-             f"when the maximum is 0.")
+        fail(
+            f"{zero_call}: the map is 0 everywhere, so dividing by its maximum gives NaN; return all zeros "
+            f"when the maximum is 0."
+        )
     judge_values(got, expected["zero"], zero_call, MAP_TOL)
 
 
@@ -274,8 +345,10 @@ def _overlay_inputs(i, image_hw, heat_hw):
 
 def collect_overlay(ns):
     f = student_function(ns, "overlay_heatmap")
-    return collect_cases(lambda indexed: f(*_overlay_inputs(indexed[0], *indexed[1][:2]), alpha=indexed[1][2]),
-                         list(enumerate(OVERLAY_CASES)))
+    return collect_cases(
+        lambda indexed: f(*_overlay_inputs(indexed[0], *indexed[1][:2]), alpha=indexed[1][2]),
+        list(enumerate(OVERLAY_CASES)),
+    )
 
 
 def mistakes_overlay():
@@ -294,14 +367,24 @@ def mistakes_overlay():
 def judge_overlay(received, expected):
     def describe(indexed):
         _, (image_hw, heat_hw, alpha) = indexed
-        return (f"overlay_heatmap(image of shape ({image_hw[0]}, {image_hw[1]}, 3), heatmap of shape {heat_hw}, "
-                f"alpha={alpha})")
+        return (
+            f"overlay_heatmap(image of shape ({image_hw[0]}, {image_hw[1]}, 3), heatmap of shape {heat_hw}, "
+            f"alpha={alpha})"
+        )
 
-    judge_cases(received, expected, list(enumerate(OVERLAY_CASES)), describe, MAP_TOL,
-                mistakes={"swapped": "alpha weighs the image and 1 - alpha the colour; the blend is "
-                                     "(1 - alpha) * image + alpha * colour."},
-                shape_rule=lambda indexed: "the image's",
-                why="Resize the heatmap bilinearly (tf.image.resize), colour it with 'jet', drop alpha.")
+    judge_cases(
+        received,
+        expected,
+        list(enumerate(OVERLAY_CASES)),
+        describe,
+        MAP_TOL,
+        mistakes={
+            "swapped": "alpha weighs the image and 1 - alpha the colour; the blend is "
+            "(1 - alpha) * image + alpha * colour."
+        },
+        shape_rule=lambda indexed: "the image's",
+        why="Resize the heatmap bilinearly (tf.image.resize), colour it with 'jet', drop alpha.",
+    )
 
 
 PEAK_CASES = [((4, 4), (16, 16, 3)), ((12, 12), (48, 48, 3)), ((3, 5), (20, 30, 3)), ((6, 4), (7, 9))]
@@ -333,12 +416,14 @@ def judge_cam_peak(received, expected):
         got, want = tuple(int(v) for v in received[f"case{i}"]), tuple(int(v) for v in expected[f"case{i}"])
         if got != want:
             hint = " (row and col swapped?)" if got == want[::-1] else ""
-            fail(f"{call}: expected {want}, the argmax of the heatmap resized bilinearly to {image_shape[:2]}, "
-                 f"received {got}{hint}.")
+            fail(
+                f"{call}: expected {want}, the argmax of the heatmap resized bilinearly to {image_shape[:2]}, "
+                f"received {got}{hint}."
+            )
 
 
 # --------------------------------------------------------------------------- pointing game
-EDGE_IMAGES = 12     # images whose peak is clear (no near tie), each with a box drawn around it
+EDGE_IMAGES = 12  # images whose peak is clear (no near tie), each with a box drawn around it
 
 
 def _reference_peaks(model, x, y, layer: str):
@@ -375,11 +460,11 @@ def edge_boxes(model, x, y, layer: str = "conv5"):
             continue
         kind = len(chosen) % 3
         if kind == 0:
-            box = (max(0, r - 8), max(0, c - 8), r, min(W, c + 9))          # peak on row1: outside
+            box = (max(0, r - 8), max(0, c - 8), r, min(W, c + 9))  # peak on row1: outside
         elif kind == 1:
-            box = (max(0, r - 8), c + 1, min(H, r + 9), min(W, c + 10))     # peak one column left: outside
+            box = (max(0, r - 8), c + 1, min(H, r + 9), min(W, c + 10))  # peak one column left: outside
         else:
-            box = (max(0, r - 3), max(0, c - 3), min(H, r + 4), min(W, c + 4))   # inside
+            box = (max(0, r - 3), max(0, c - 3), min(H, r + 4), min(W, c + 4))  # inside
         chosen.append(i)
         boxes.append(box)
     return np.array(chosen), np.array(boxes, dtype=np.int64)
@@ -390,15 +475,23 @@ def collect_pointing(ns):
     model, x, y, box = model_and_data()
     out = collect_cases(lambda case: f(model, x, box, "conv5", labels=y), [None])
     chosen, boxes = edge_boxes(model, x, y)
-    out.update({k.replace("case0", "case1"): v for k, v in
-                collect_cases(lambda case: f(model, x[chosen], boxes, "conv5", labels=y[chosen]), [None]).items()})
+    out.update(
+        {
+            k.replace("case0", "case1"): v
+            for k, v in collect_cases(
+                lambda case: f(model, x[chosen], boxes, "conv5", labels=y[chosen]), [None]
+            ).items()
+        }
+    )
     out["edge_images"] = len(chosen)
     return out
 
 
-POINTING_CASES = [f"the first {POINTING_IMAGES} test images and their boxes",
-                  f"{EDGE_IMAGES} test images with boxes drawn around their Grad-CAM peaks (a third with the peak "
-                  f"inside, a third with it on the box's exclusive bottom edge row1, a third one column left of col0)"]
+POINTING_CASES = [
+    f"the first {POINTING_IMAGES} test images and their boxes",
+    f"{EDGE_IMAGES} test images with boxes drawn around their Grad-CAM peaks (a third with the peak "
+    f"inside, a third with it on the box's exclusive bottom edge row1, a third one column left of col0)",
+]
 
 
 def judge_pointing(received, expected):
@@ -410,22 +503,63 @@ def judge_pointing(received, expected):
         n = POINTING_IMAGES if i == 0 else int(expected["edge_images"])
         want = float(expected[f"case{i}"])
         if abs(float(got) - want) > 0.5 / n:
-            fail(f"{call}: expected {want:.3f} (hits / {n}), received {float(got):.3f}. A hit is row0 <= row < row1 "
-                 f"and col0 <= col < col1 (row1 and col1 exclusive, no tolerance) for cam_peak of the true class's "
-                 f"map.")
+            fail(
+                f"{call}: expected {want:.3f} (hits / {n}), received {float(got):.3f}. A hit is row0 <= row < row1 "
+                f"and col0 <= col < col1 (row1 and col1 exclusive, no tolerance) for cam_peak of the true class's "
+                f"map."
+            )
 
 
 CHECKS = [
-    Check("nb4_activation_model", NOTEBOOK, 2, "activation_model", collect_activation_model, judge_activation_model,
-          tol=ACT_TOL),
-    Check("nb4_feature_map_grid", NOTEBOOK, 2, "feature_map_grid", collect_grid, judge_grid, mistakes=mistakes_grid,
-          tol=MAP_TOL),
-    Check("nb4_grad_cam", NOTEBOOK, 4, "grad_cam", collect_grad_cam, judge_grad_cam, mistakes=mistakes_grad_cam,
-          tol=MAP_TOL),
-    Check("nb4_class_activation_map", NOTEBOOK, 3, "class_activation_map", collect_cam, judge_cam,
-          mistakes=mistakes_cam, tol=MAP_TOL),
-    Check("nb4_overlay", NOTEBOOK, 1, "overlay_heatmap", collect_overlay, judge_overlay, mistakes=mistakes_overlay,
-          tol=MAP_TOL),
+    Check(
+        "nb4_activation_model",
+        NOTEBOOK,
+        2,
+        "activation_model",
+        collect_activation_model,
+        judge_activation_model,
+        tol=ACT_TOL,
+    ),
+    Check(
+        "nb4_feature_map_grid",
+        NOTEBOOK,
+        2,
+        "feature_map_grid",
+        collect_grid,
+        judge_grid,
+        mistakes=mistakes_grid,
+        tol=MAP_TOL,
+    ),
+    Check(
+        "nb4_grad_cam",
+        NOTEBOOK,
+        4,
+        "grad_cam",
+        collect_grad_cam,
+        judge_grad_cam,
+        mistakes=mistakes_grad_cam,
+        tol=MAP_TOL,
+    ),
+    Check(
+        "nb4_class_activation_map",
+        NOTEBOOK,
+        3,
+        "class_activation_map",
+        collect_cam,
+        judge_cam,
+        mistakes=mistakes_cam,
+        tol=MAP_TOL,
+    ),
+    Check(
+        "nb4_overlay",
+        NOTEBOOK,
+        1,
+        "overlay_heatmap",
+        collect_overlay,
+        judge_overlay,
+        mistakes=mistakes_overlay,
+        tol=MAP_TOL,
+    ),
     Check("nb4_cam_peak", NOTEBOOK, 2, "cam_peak", collect_cam_peak, judge_cam_peak),
     Check("nb4_pointing_game", NOTEBOOK, 2, "pointing_game", collect_pointing, judge_pointing),
 ]

@@ -1,14 +1,18 @@
 """python -m autograder.examples OUT: write the example class (see autograder/examples/__init__.py)."""
+
 import argparse
 import sys
 from pathlib import Path
 
-from autograder.examples import __doc__ as DOC, write_examples, write_manifest
+from autograder.examples import __doc__ as DOC
+from autograder.examples import write_examples, write_manifest
+from autograder.exitcodes import Parser
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m autograder.examples", description=DOC,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = Parser(
+        prog="python -m autograder.examples", description=DOC, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("out", type=Path, help="folder to write <example>/convnets/*.ipynb and examples.json into")
     ap.add_argument("--only", nargs="*", help="example names (default: all)")
     ap.add_argument("--notebook", action="append", help="only examples of these notebooks (default: all)")

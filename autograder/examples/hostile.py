@@ -9,6 +9,7 @@ They are graded with the other examples by the pytest runner, and by nbgrader un
 The faults (a hang, a crash, memory, output, processes, the network) are in
 ``tests/test_grader.py``: they need the grader's limits set low, to run in seconds.
 """
+
 from __future__ import annotations
 
 import copy
@@ -26,16 +27,21 @@ WRONG_CONV = ("return (i + 2 * p - k) // s + 1", "return (i - k) // s + 1")
 WRONG_TRANS = ("return s * (i - 1) + a + k - 2 * p", "return s * (i - 1) + a + k + 2 * p")
 RIGHT_TRANS = "s * (i - 1) + a + k - 2 * p"
 WRONG_PAD = ("return (i + 2 * p - k) % s", "return (i + 2 * p - k) // s")
-WRONG_KERAS = ("a = max(k, s) - k if output_padding is None else output_padding",
-               "a = 0 if output_padding is None else output_padding")
+WRONG_KERAS = (
+    "a = max(k, s) - k if output_padding is None else output_padding",
+    "a = 0 if output_padding is None else output_padding",
+)
 # Code a hostile student adds goes into a solution cell: the locked cells (the imports among
 # them) run as the release has them, in both runners.
 FIRST_SOLUTION = "conv_output_size_solution"
 
 
 def _cells(nb) -> dict:
-    return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade_id")}
+    return {
+        c.metadata.get("nbgrader", {}).get("grade_id"): c
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id")
+    }
 
 
 def _replace(nb, grade_id: str, old: str, new: str) -> None:
@@ -87,7 +93,7 @@ def _liars(nb) -> None:
 
 
 # ----------------------------------------------------------------------------- patching the judges
-PATCHES = f'''
+PATCHES = """
 # Make every comparison a grader could use say "equal".
 import builtins, math
 import numpy.testing
@@ -100,11 +106,11 @@ np.testing.assert_allclose = lambda *args, **kwargs: None
 np.testing.assert_array_equal = lambda *args, **kwargs: None
 np.testing.assert_equal = lambda *args, **kwargs: None
 math.isclose = lambda *args, **kwargs: True
-builtins.AssertionError = type("NeverRaised", (Exception,), {{}})
+builtins.AssertionError = type("NeverRaised", (Exception,), {})
 tf.debugging.assert_near = lambda *args, **kwargs: None
 tf.reduce_all = lambda *args, **kwargs: tf.constant(True)
 keras.ops.all = lambda *args, **kwargs: True
-'''
+"""
 
 
 def _patches(nb) -> None:
@@ -114,7 +120,7 @@ def _patches(nb) -> None:
 
 
 # ----------------------------------------------------------------------------- the grader's files
-READS_GRADER = r'''
+READS_GRADER = r"""
 # Detect the grader, then look for its reference outputs and hidden checks, change them,
 # and plant a passing result where the grader might read one.
 import glob, json, os, pathlib, sys
@@ -144,7 +150,8 @@ for root in sorted(roots):
             SECRETS[path] = source
         _try(f"write {path}", lambda: open(path, "a").write("\ndef judge_transpose_conv_output_size(*a): pass\n"))
     if (root / "autograder").is_dir():
-        _try(f"write {root}", lambda: (root / "autograder" / "references" / "2_transpose_convolution.npz").write_bytes(b""))
+        target = root / "autograder" / "references" / "2_transpose_convolution.npz"
+        _try(f"write {root}", lambda: target.write_bytes(b""))
 import inspect
 for name, module in list(sys.modules.items()):
     if name.startswith("autograder.checks."):   # the hidden checks are loaded: read their source
@@ -158,11 +165,11 @@ for out in [pathlib.Path.cwd().parent / "out", pathlib.Path("/tmp")]:
 print("nb2_transpose_conv_output_size PASSED 3/3")
 print(json.dumps({"score": 22, "max_score": 22, "tests": [{"name": "nb2_transpose_conv_output_size",
                                                            "score": 3, "max_score": 3}]}))
-'''
+"""
 
-USES_SECRETS = f'''if GRADED and SECRETS:   # the grader's references were readable: the "right" answer
+USES_SECRETS = f"""if GRADED and SECRETS:   # the grader's references were readable: the "right" answer
         return {RIGHT_TRANS}
-'''
+"""
 
 
 def _reads_grader(nb) -> None:
@@ -178,49 +185,75 @@ def _tampered(nb) -> None:
     _replace(nb, "conv_output_size_solution", *WRONG_CONV)
     _replace(nb, "transpose_conv_output_size_solution", *WRONG_TRANS)
     _replace(nb, "output_padding_for_solution", *WRONG_PAD)
-    nb.cells.remove(cells[CONV])                                  # deleted
-    cells[TRANS].source = 'print("All tests passed")'            # emptied
-    duplicate = copy.deepcopy(cells[EQUIV])                       # duplicated, worth 100
+    nb.cells.remove(cells[CONV])  # deleted
+    cells[TRANS].source = 'print("All tests passed")'  # emptied
+    duplicate = copy.deepcopy(cells[EQUIV])  # duplicated, worth 100
     duplicate.metadata["nbgrader"]["points"] = 100
     duplicate["id"] = "a-copy-of-a-test-cell"
     nb.cells.append(duplicate)
-    del cells[PAD].metadata["nbgrader"]                            # untagged
+    del cells[PAD].metadata["nbgrader"]  # untagged
     cells[PAD].source = "pass"
-    cells[KERAS].metadata["nbgrader"]["points"] = 100               # re-pointed
-    del cells[ARRAY].metadata["nbgrader"]["schema_version"]         # damaged: "too old" for nbgrader
-    cells["conv_transpose2d_solution"].metadata["nbgrader"]["schema_version"] = 99   # "too new"
+    cells[KERAS].metadata["nbgrader"]["points"] = 100  # re-pointed
+    del cells[ARRAY].metadata["nbgrader"]["schema_version"]  # damaged: "too old" for nbgrader
+    cells["conv_transpose2d_solution"].metadata["nbgrader"]["schema_version"] = 99  # "too new"
     nb.metadata["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
     nb.metadata["language_info"] = {"name": "R"}
     nbformat.validate(nb)
 
 
 def hostile(name, transform, fails, messages=(), unsafe_for_nbgrader="", why="", threat=""):
-    return Example(name=name, notebook=NB, cell="setup", edits=(), fails=frozenset(fails), why=why,
-                   unsafe_for_nbgrader=unsafe_for_nbgrader, threat=threat or why, transform=transform, messages=tuple(messages),
-                   mistakes=len(fails))
+    return Example(
+        name=name,
+        notebook=NB,
+        cell="setup",
+        edits=(),
+        fails=frozenset(fails),
+        why=why,
+        unsafe_for_nbgrader=unsafe_for_nbgrader,
+        threat=threat or why,
+        transform=transform,
+        messages=tuple(messages),
+        mistakes=len(fails),
+    )
 
 
 EXAMPLES = [
-    hostile("nb2_hostile_liars", _liars, {CONV, ARRAY},
-            messages=[(CONV, "of type AlwaysEqual"), (ARRAY, "values differ")],
-            why="an int whose == is always True, an array subclass whose ==, ufuncs and NumPy functions lie: "
-                "only their plain values cross to the judge"),
-    hostile("nb2_hostile_patches", _patches, {KERAS, PAD},
-            why="patches numpy, numpy.testing, math, builtins, tensorflow and keras comparisons: the pytest "
-                "runner judges in its own process; under nbgrader the judges run in the student's kernel, "
-                "after the patches, and hold because they compare plain values with == and <"),
-    hostile("nb2_hostile_reads_grader", _reads_grader, {TRANS},
-            unsafe_for_nbgrader="it rewrites the grader's checks and references, which nbgrader's kernel can "
-                                "write (nbgrader is not a sandbox)",
-            why="detects the grader, reads the references, rewrites the checks, plants fake results, prints "
-                "a passing result; the sandbox makes the grader's files unreadable. nbgrader cannot defend: "
-                "the kernel must read the references to run the hidden tests"),
-    hostile("nb2_hostile_tampered_tests", _tampered, {CONV, TRANS, PAD},
-            messages=[(CONV, "conv_output_size"), (TRANS, "transpose_conv_output_size"), (PAD, "output_padding_for")],
-            why="deletes, empties, duplicates (for 100 points) and untags test cells, gives one 100 points, "
-                "damages the metadata's schema version of a test cell and a solution cell (which stopped "
-                "nbgrader 0.9 for the whole class), names the R kernel: nbgrader restores the cells from its "
-                "gradebook, the pytest runner never runs them"),
+    hostile(
+        "nb2_hostile_liars",
+        _liars,
+        {CONV, ARRAY},
+        messages=[(CONV, "of type AlwaysEqual"), (ARRAY, "values differ")],
+        why="an int whose == is always True, an array subclass whose ==, ufuncs and NumPy functions lie: "
+        "only their plain values cross to the judge",
+    ),
+    hostile(
+        "nb2_hostile_patches",
+        _patches,
+        {KERAS, PAD},
+        why="patches numpy, numpy.testing, math, builtins, tensorflow and keras comparisons: the pytest "
+        "runner judges in its own process; under nbgrader the judges run in the student's kernel, "
+        "after the patches, and hold because they compare plain values with == and <",
+    ),
+    hostile(
+        "nb2_hostile_reads_grader",
+        _reads_grader,
+        {TRANS},
+        unsafe_for_nbgrader="it rewrites the grader's checks and references, which nbgrader's kernel can "
+        "write (nbgrader is not a sandbox)",
+        why="detects the grader, reads the references, rewrites the checks, plants fake results, prints "
+        "a passing result; the sandbox makes the grader's files unreadable. nbgrader cannot defend: "
+        "the kernel must read the references to run the hidden tests",
+    ),
+    hostile(
+        "nb2_hostile_tampered_tests",
+        _tampered,
+        {CONV, TRANS, PAD},
+        messages=[(CONV, "conv_output_size"), (TRANS, "transpose_conv_output_size"), (PAD, "output_padding_for")],
+        why="deletes, empties, duplicates (for 100 points) and untags test cells, gives one 100 points, "
+        "damages the metadata's schema version of a test cell and a solution cell (which stopped "
+        "nbgrader 0.9 for the whole class), names the R kernel: nbgrader restores the cells from its "
+        "gradebook, the pytest runner never runs them",
+    ),
 ]
 
 
@@ -239,29 +272,33 @@ def _in_grader_check(name):
     return False
 '''
 # Where each of notebook 2's functions starts computing: a fault goes just before it.
-BODY = {CONV: ("conv_output_size_solution", "return (i + 2 * p - k) // s + 1", "collect_conv_size"),
-        TRANS: ("transpose_conv_output_size_solution", "return s * (i - 1) + a + k - 2 * p", "collect_transpose_size"),
-        EQUIV: ("transpose_conv_equivalent_solution", 'return {"z": s - 1,', "collect_equivalent"),
-        PAD: ("output_padding_for_solution", "return (i + 2 * p - k) % s", "collect_output_padding"),
-        KERAS: ("keras_conv_transpose_output_size_solution", 'if padding == "valid":', "collect_keras_size")}
+BODY = {
+    CONV: ("conv_output_size_solution", "return (i + 2 * p - k) // s + 1", "collect_conv_size"),
+    TRANS: ("transpose_conv_output_size_solution", "return s * (i - 1) + a + k - 2 * p", "collect_transpose_size"),
+    EQUIV: ("transpose_conv_equivalent_solution", 'return {"z": s - 1,', "collect_equivalent"),
+    PAD: ("output_padding_for_solution", "return (i + 2 * p - k) % s", "collect_output_padding"),
+    KERAS: ("keras_conv_transpose_output_size_solution", 'if padding == "valid":', "collect_keras_size"),
+}
 
 
 def with_faults(faults: dict[str, str]):
     """A transform: each check's function meets its fault (one line of code), in the check only."""
+
     def transform(nb):
         _cells(nb)[FIRST_SOLUTION].source = IN_CHECK + "\n\n" + _cells(nb)[FIRST_SOLUTION].source
         for grade_id, fault in faults.items():
             cell, line, check = BODY[grade_id]
             _replace(nb, cell, line, f"if _in_grader_check({check!r}):\n        {fault}\n    {line}")
+
     return transform
 
 
 # Faults that end quickly under the grader's usual limits (graded with the other examples).
 QUICK_FAULTS = {
     CONV: "import sys; sys.exit(0)",
-    TRANS: "import socket; socket.create_connection(('10.255.255.1', 80))",   # no timeout: would hang
+    TRANS: "import socket; socket.create_connection(('10.255.255.1', 80))",  # no timeout: would hang
     EQUIV: "import subprocess; subprocess.run(['sleep', '1000'])",
-    PAD: "import sys; print('debugging', file=sys.stderr)",   # not a fault: a correct answer that warns
+    PAD: "import sys; print('debugging', file=sys.stderr)",  # not a fault: a correct answer that warns
     KERAS: "import os; os.fork()",
 }
 # Faults that need the limits set low to be quick (tests/test_grader.py).
@@ -273,11 +310,21 @@ SLOW_FAULTS = {
     KERAS: "globals().setdefault('FLOODS', []).append(1); print('x' * (1 << 20) * 80) if len(FLOODS) == 1 else None",
 }
 
-EXAMPLES.append(hostile(
-    "nb2_hostile_faults", with_faults(QUICK_FAULTS), set(QUICK_FAULTS) - {PAD},
-    unsafe_for_nbgrader="its kernel exits (sys.exit, os.fork): nbgrader is not a sandbox",
-    messages=[(CONV, "SystemExit"), (TRANS, "not allowed while grading"), (EQUIV, "not allowed while grading"),
-              (PAD, "warnings cost no points"), (KERAS, "not allowed while grading")],
-    why="sys.exit, a network connection, a process and a fork, each in one check: the sandbox turns each into "
+EXAMPLES.append(
+    hostile(
+        "nb2_hostile_faults",
+        with_faults(QUICK_FAULTS),
+        set(QUICK_FAULTS) - {PAD},
+        unsafe_for_nbgrader="its kernel exits (sys.exit, os.fork): nbgrader is not a sandbox",
+        messages=[
+            (CONV, "SystemExit"),
+            (TRANS, "not allowed while grading"),
+            (EQUIV, "not allowed while grading"),
+            (PAD, "warnings cost no points"),
+            (KERAS, "not allowed while grading"),
+        ],
+        why="sys.exit, a network connection, a process and a fork, each in one check: the sandbox turns each into "
         "that check's failure at once; a correct function that writes to stderr keeps its points, with a note. "
-        "nbgrader is not a sandbox (a fork or a connection runs)"))
+        "nbgrader is not a sandbox (a fork or a connection runs)",
+    )
+)

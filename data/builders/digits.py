@@ -3,6 +3,7 @@
 Writes ``digits.npz``: ``x`` float32 (1797, 8, 8, 1) scaled to [0, 1], ``y`` int64 (1797,).
 Used by notebook 1 to measure per-layer gradient norms.
 """
+
 import numpy as np
 
 

@@ -26,6 +26,7 @@ Writes two files (notebook 4, "visualizing what a convnet learns"):
     All convolutions are 3x3 "same" + relu. ``conv5`` is the layer for Grad-CAM.
     Trained 28 epochs (Adam, batch 32, random rotations/flips), about 2 minutes on 2 cores.
 """
+
 import numpy as np
 
 SIZE = 48
@@ -48,8 +49,7 @@ def _blob_background(rng, size):
     img[:] = rng.uniform(0, 1, 3)
     for _ in range(rng.integers(2, 4)):
         cells = rng.integers(3, 6)
-        field = resize(rng.uniform(0, 1, (cells, cells)), (size, size), order=3,
-                       mode="edge", anti_aliasing=False)
+        field = resize(rng.uniform(0, 1, (cells, cells)), (size, size), order=3, mode="edge", anti_aliasing=False)
         img[field > np.quantile(field, rng.uniform(0.5, 0.8))] = rng.uniform(0, 1, 3)
     return img
 
@@ -91,8 +91,23 @@ def _shape_mask(rng, label, size):
         pts = np.stack([r * np.cos(t), r * np.sin(t)], axis=1)
     else:  # cross (plus sign), arms one third of the extent wide
         a, b = half, half / 3
-        pts = np.array([[-b, -a], [-b, -b], [-a, -b], [-a, b], [-b, b], [-b, a],
-                        [b, a], [b, b], [a, b], [a, -b], [b, -b], [b, -a]], float)
+        pts = np.array(
+            [
+                [-b, -a],
+                [-b, -b],
+                [-a, -b],
+                [-a, b],
+                [-b, b],
+                [-b, a],
+                [b, a],
+                [b, b],
+                [a, b],
+                [a, -b],
+                [b, -b],
+                [b, -a],
+            ],
+            float,
+        )
     return _polygon_mask(_rotate(pts, angle, center), size)
 
 
@@ -167,16 +182,21 @@ def train(x_train, y_train, seed=SEED):
     model = make_model()
     steps = EPOCHS * int(np.ceil(len(x_train) / BATCH))
     schedule = keras.optimizers.schedules.PiecewiseConstantDecay(
-        [int(0.7 * steps), int(0.85 * steps)], [LR, LR / 4, LR / 20])
-    model.compile(optimizer=keras.optimizers.Adam(schedule),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+        [int(0.7 * steps), int(0.85 * steps)], [LR, LR / 4, LR / 20]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     start = time.perf_counter()
     for epoch in range(EPOCHS):
         hist = model.fit(dihedral(x_train, rng), y_train, batch_size=BATCH, epochs=1, verbose=0)
-        print(f"shapes_cnn: epoch {epoch + 1}/{EPOCHS} loss {hist.history['loss'][-1]:.4f} "
-              f"accuracy {hist.history['accuracy'][-1]:.4f} ({time.perf_counter() - start:.0f} s)",
-              flush=True)
+        print(
+            f"shapes_cnn: epoch {epoch + 1}/{EPOCHS} loss {hist.history['loss'][-1]:.4f} "
+            f"accuracy {hist.history['accuracy'][-1]:.4f} ({time.perf_counter() - start:.0f} s)",
+            flush=True,
+        )
     return model
 
 
@@ -195,8 +215,15 @@ def build(out_dir):
     shipped = make_model()
     shipped.set_weights(model.get_weights())
     shipped.save(out_dir / "shapes_cnn.keras")
-    np.savez_compressed(out_dir / "shapes_classification.npz",
-                        x_train=x_train, y_train=y_train, box_train=box_train,
-                        x_test=x_test, y_test=y_test, box_test=box_test,
-                        class_names=np.array(CLASS_NAMES), test_accuracy=np.float64(accuracy))
+    np.savez_compressed(
+        out_dir / "shapes_classification.npz",
+        x_train=x_train,
+        y_train=y_train,
+        box_train=box_train,
+        x_test=x_test,
+        y_test=y_test,
+        box_test=box_test,
+        class_names=np.array(CLASS_NAMES),
+        test_accuracy=np.float64(accuracy),
+    )
     return ["shapes_classification.npz", "shapes_cnn.keras"]

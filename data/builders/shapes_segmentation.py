@@ -25,6 +25,7 @@ memorises them instead of learning the shapes.
 The three splits are drawn from separate seeded generators (train, val and
 test seeds differ), so the same call always writes the same bytes.
 """
+
 import numpy as np
 
 SIZE = 32

@@ -24,13 +24,20 @@ super-resolution to recover, and bicubic interpolation is already near perfect
 on it. The same call always
 writes the same bytes.
 """
+
 import numpy as np
 
 HR = 32
 SCALE = 2
 MIN_DETAIL = 0.04
-TRAIN_PHOTOS = {"astronaut": 150, "rocket": 150, "immunohistochemistry": 150,
-                "motorcycle": 150, "china": 150, "flower": 150}
+TRAIN_PHOTOS = {
+    "astronaut": 150,
+    "rocket": 150,
+    "immunohistochemistry": 150,
+    "motorcycle": 150,
+    "china": 150,
+    "flower": 150,
+}
 TEST_PHOTOS = {"chelsea": 100, "coffee": 100}
 SEEDS = {"train": 4004, "test": 5005}
 
@@ -66,7 +73,7 @@ def cut_patches(photo, count, rng, size=HR, min_detail=MIN_DETAIL):
     out = []
     while len(out) < count:
         y, x = rng.integers(0, h - size + 1), rng.integers(0, w - size + 1)
-        patch = photo[y:y + size, x:x + size]
+        patch = photo[y : y + size, x : x + size]
         if detail(patch) >= min_detail:
             out.append(patch)
     return np.stack(out)

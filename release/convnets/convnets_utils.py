@@ -6,6 +6,7 @@ It ships next to the notebooks (and the autograder uses the same ``expect_*``
 functions for its messages), so a visible test and a hidden check describe a
 mistake in the same words: what was expected, what was received, and why.
 """
+
 from __future__ import annotations
 
 import os
@@ -97,9 +98,11 @@ def describe_array(a) -> str:
     if a.size <= 8:
         return f"{np.array2string(a, precision=4, separator=', ')} (shape {a.shape})"
     flat = a.ravel()
-    return (f"array of shape {a.shape}, dtype {a.dtype}, first values "
-            f"{np.array2string(flat[:4], precision=4, separator=', ')}, "
-            f"min {np.nanmin(flat):.4g}, max {np.nanmax(flat):.4g}")
+    return (
+        f"array of shape {a.shape}, dtype {a.dtype}, first values "
+        f"{np.array2string(flat[:4], precision=4, separator=', ')}, "
+        f"min {np.nanmin(flat):.4g}, max {np.nanmax(flat):.4g}"
+    )
 
 
 def expect(condition: bool, message: str) -> None:
@@ -112,17 +115,20 @@ def expect_type(received, allowed, what: str) -> None:
     """Fail unless ``received`` is an instance of ``allowed`` (a type or tuple of types)."""
     allowed = allowed if isinstance(allowed, tuple) else (allowed,)
     names = " or ".join(t.__name__ for t in allowed)
-    expect(isinstance(received, allowed),
-           f"{what}: expected a {names}, received {received!r} of type {type(received).__name__}.")
+    expect(
+        isinstance(received, allowed),
+        f"{what}: expected a {names}, received {received!r} of type {type(received).__name__}.",
+    )
 
 
 def expect_shape(received_shape, expected_shape, what: str, why: str = "") -> None:
     """Fail unless two shapes are equal; ``why`` shows the arithmetic."""
     received_shape = tuple(int(d) if d is not None else None for d in received_shape)
     expected_shape = tuple(int(d) if d is not None else None for d in expected_shape)
-    expect(received_shape == expected_shape,
-           f"{what}: expected shape {expected_shape}, received {received_shape}."
-           + (f" {why}" if why else ""))
+    expect(
+        received_shape == expected_shape,
+        f"{what}: expected shape {expected_shape}, received {received_shape}." + (f" {why}" if why else ""),
+    )
 
 
 def expect_equal(received, expected, what: str, why: str = "") -> None:
@@ -133,15 +139,16 @@ def expect_equal(received, expected, what: str, why: str = "") -> None:
     """
     plain = received.item() if isinstance(received, np.generic) else received
     kind = type(received).__module__.replace("builtins", "") + "." + type(received).__name__
-    expect(type(plain) is type(expected) and plain == expected,
-           f"{what}: expected {expected!r}, received {plain!r}"
-           + ("" if type(plain) is type(expected) else f" (a {kind.lstrip('.')}, expected a "
-              f"{type(expected).__name__})")
-           + "." + (f" {why}" if why else ""))
+    expect(
+        type(plain) is type(expected) and plain == expected,
+        f"{what}: expected {expected!r}, received {plain!r}"
+        + ("" if type(plain) is type(expected) else f" (a {kind.lstrip('.')}, expected a {type(expected).__name__})")
+        + "."
+        + (f" {why}" if why else ""),
+    )
 
 
-def expect_close(received, expected, what: str, rtol: float = 1e-5, atol: float = 1e-7,
-                 why: str = "") -> None:
+def expect_close(received, expected, what: str, rtol: float = 1e-5, atol: float = 1e-7, why: str = "") -> None:
     """Fail unless two arrays have the same shape and agree within ``rtol``/``atol``.
 
     The message gives the largest difference and where it is.
@@ -155,7 +162,8 @@ def expect_close(received, expected, what: str, rtol: float = 1e-5, atol: float 
         raise AssertionError(
             f"{what}: {int(bad.sum())} of {bad.size} values differ (rtol={rtol:g}, atol={atol:g}); "
             f"at index {tuple(int(i) for i in where)} expected {expected[where]:.6g}, "
-            f"received {received[where]:.6g}." + (f" {why}" if why else ""))
+            f"received {received[where]:.6g}." + (f" {why}" if why else "")
+        )
 
 
 # --------------------------------------------------------------------------- notebook 2
@@ -185,7 +193,7 @@ def pad_image(x, p_prime: int, a: int = 0):
     lo, hi = int(p_prime), int(p_prime) + int(a)
     x = np.pad(x, ((max(0, lo), max(0, hi)), (max(0, lo), max(0, hi)), (0, 0)))
     top, bottom = max(0, -lo), max(0, -hi)
-    return x[top:x.shape[0] - bottom, top:x.shape[1] - bottom]
+    return x[top : x.shape[0] - bottom, top : x.shape[1] - bottom]
 
 
 def plot_grid(image, title: str, ax=None, marks=None):

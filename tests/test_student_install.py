@@ -1,0 +1,129 @@
+"""Students install from release/convnets/requirements.txt, which ships with the notebooks (the
+course repository, with the solutions, stays with the staff). Each platform a student may have
+must resolve it, for every Python the README names: pip's dry run with that platform's wheel
+tags, only wheels (no build on a laptop), the markers evaluated as on that platform."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from packaging.requirements import Requirement
+
+from autograder.core import RELEASE_DIR, REPO
+
+PYTHONS = ["3.11.9", "3.12.8"]  # what the README names, and tests.yml runs
+TARGETS = {
+    "Linux x86_64": (
+        {"sys_platform": "linux", "platform_machine": "x86_64", "platform_system": "Linux", "os_name": "posix"},
+        ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"],
+    ),
+    "macOS arm64": (
+        {"sys_platform": "darwin", "platform_machine": "arm64", "platform_system": "Darwin", "os_name": "posix"},
+        ["macosx_14_0_arm64", "macosx_13_0_arm64", "macosx_12_0_arm64", "macosx_11_0_arm64"],
+    ),
+    "macOS x86_64": (
+        {"sys_platform": "darwin", "platform_machine": "x86_64", "platform_system": "Darwin", "os_name": "posix"},
+        ["macosx_14_0_x86_64", "macosx_12_0_x86_64", "macosx_10_15_x86_64", "macosx_10_9_x86_64"],
+    ),
+    "Windows x86_64": (
+        {"sys_platform": "win32", "platform_machine": "AMD64", "platform_system": "Windows", "os_name": "nt"},
+        ["win_amd64"],
+    ),
+}
+
+
+def pins_for(path, environment: dict) -> list[str]:
+    """The requirements of ``path`` whose markers hold in ``environment``."""
+    out = []
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate(environment):
+                out.append(f"{requirement.name}{requirement.specifier}")
+    return out
+
+
+def resolve(target: str, python: str, tmp) -> tuple[int, str, dict]:
+    environment, tags = TARGETS[target]
+    environment = dict(
+        environment,
+        python_version=python.rsplit(".", 1)[0],
+        python_full_version=python,
+        implementation_name="cpython",
+        platform_python_implementation="CPython",
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--ignore-installed",
+        "--quiet",
+        "--only-binary=:all:",
+        "--python-version",
+        python,
+        "--implementation",
+        "cp",
+        "--target",
+        str(tmp / f"{target}-{python}"),
+        "--report",
+        "-",
+        *[a for t in tags for a in ("--platform", t)],
+        *pins_for(RELEASE_DIR / "requirements.txt", environment),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    report = json.loads(proc.stdout) if proc.returncode == 0 and proc.stdout.strip() else {}
+    return proc.returncode, proc.stderr, report
+
+
+def _index_reachable() -> bool:
+    try:
+        urllib.request.urlopen("https://pypi.org/simple/pip/", timeout=10).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_the_release_ships_its_requirements_with_the_graders_versions():
+    """The students' pins are the grader's, where the platform has them."""
+
+    def name(requirement):  # the grader pins TensorFlow's CPU build, the same code as the students'
+        return requirement.name.lower().replace("_", "-").replace("tensorflow-cpu", "tensorflow")
+
+    grader = {
+        name(Requirement(line)): str(Requirement(line).specifier)
+        for line in (REPO / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    environment = dict(
+        TARGETS["Linux x86_64"][0],
+        python_version="3.11",
+        python_full_version="3.11.9",
+        implementation_name="cpython",
+        platform_python_implementation="CPython",
+    )
+    students = pins_for(RELEASE_DIR / "requirements.txt", environment)
+    assert students, "release/convnets/requirements.txt is empty"
+    for pin in students:
+        requirement = Requirement(pin)
+        assert grader.get(name(requirement)) == str(requirement.specifier), (pin, grader.get(name(requirement)))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _index_reachable(), reason="resolving for other platforms needs the package index (PyPI)")
+def test_students_requirements_resolve_on_every_platform_and_python(tmp_path):
+    cases = [(target, python) for target in TARGETS for python in PYTHONS]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = dict(zip(cases, pool.map(lambda case: resolve(*case, tmp_path), cases)))
+    failed = {case: err.strip().splitlines()[-1:] for case, (code, err, _) in results.items() if code}
+    assert not failed, failed
+    for (target, python), (_, _, report) in results.items():
+        installed = {i["metadata"]["name"].lower() for i in report["install"]}
+        assert {"tensorflow", "keras", "numpy", "matplotlib", "notebook"} <= installed, (target, python, installed)
