@@ -37,6 +37,7 @@ QUICK = [
     "nb4_softmax_not_logit",
     "nb2_hostile_liars",
     "nb2_hostile_faults",
+    "nb2_hostile_processes",
 ]
 OUT = REPO / "build"
 

@@ -47,7 +47,7 @@ from autograder.core import ASSIGNMENT, REFERENCES_DIR, printable, registry, wri
 from autograder.exitcodes import ExitCode, Parser, usage_error
 from autograder.grading import SubmissionError, grade_submission, unreadable_result
 from autograder.progress import ProgressBar
-from autograder.sandbox import Limits
+from autograder.sandbox import Limits, remove_stale_scratch
 
 CSV_COLUMNS = [
     "assignment",
@@ -161,6 +161,44 @@ def _unconfined_record(record: dict) -> bool:
     return record.get("status") == GRADED and bool(graded_without(isolation))
 
 
+class OutputError(RuntimeError):
+    """The results cannot be written (a read-only folder, a full disk): graded records are kept,
+    the rest of the class waits for the same command to be run again."""
+
+
+RECORD_ROOM = 1 << 20  # bytes a run must be able to write before it grades anyone (a record is 10-50 KB)
+
+
+def check_writable(out: Path) -> None:
+    """Raise :class:`OutputError` unless ``out`` takes a file of RECORD_ROOM bytes (before any work)."""
+    probe = out / "students" / f".room-{os.getpid()}.tmp"
+    try:
+        probe.parent.mkdir(parents=True, exist_ok=True)
+        with open(probe, "wb") as f:
+            f.write(bytes(RECORD_ROOM))
+            f.flush()
+            os.fsync(f.fileno())  # a full disk shows here, not later
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the results under {out}: {exc.strerror or exc}; expected a writable folder "
+            f"with room for {RECORD_ROOM >> 10} KiB: nothing was graded"
+        ) from None
+    finally:
+        try:
+            probe.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Temporary files of a run that was killed while it wrote a record (the record itself is whole
+    or absent: :func:`autograder.core.write_atomic`)."""
+    for tmp in [*out.glob("students/.*.tmp"), *out.glob("results/*/.*.tmp")]:
+        pid = tmp.name.rsplit(".", 3)[-3] if tmp.name.count(".") >= 4 else ""
+        if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+            tmp.unlink(missing_ok=True)
+
+
 def grade_class(
     submitted: Path,
     out: Path,
@@ -173,10 +211,15 @@ def grade_class(
 ) -> dict[str, dict]:
     """Grade every student of the shard who has no up-to-date record in ``out`` (with
     ``require_isolation``, a record graded without full isolation is not up to date);
-    return all records."""
-    out.mkdir(parents=True, exist_ok=True)
-    version = grader_version()
+    return all records. A run killed at any moment and started again gives the same records
+    as one that was not: each record is written whole or not at all when its student is done.
+    Raises :class:`OutputError` when ``out`` cannot be written, before grading anyone, or as
+    soon as a record cannot be saved (the students graded until then are kept)."""
     students = students_of(submitted, shard)
+    check_writable(out)
+    _remove_leftovers(out)
+    stale = remove_stale_scratch()
+    version = grader_version()
     records = load_records(out)
     prints = {s: fingerprint(submitted / s / ASSIGNMENT, version) for s in students}
     todo = [
@@ -190,22 +233,43 @@ def grade_class(
     if not quiet:
         print(
             f"{len(students)} submissions in shard {shard[0]}/{shard[1]}: {len(students) - len(todo)} already "
-            f"graded and unchanged, {len(todo)} to grade with {jobs} jobs",
+            f"graded and unchanged, {len(todo)} to grade with {jobs} jobs"
+            + (f" (removed {stale} scratch folders a stopped grader left)" if stale else ""),
             file=sys.stderr,
         )
     bar = ProgressBar(len(todo), stream=sys.stderr if not quiet else io.StringIO())
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    failure, saved = None, 0
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
         futures = [
             pool.submit(grade_student, s, submitted / s / ASSIGNMENT, limits, prints[s], require_isolation)
             for s in todo
         ]
         for future in as_completed(futures):
+            if future.cancelled():
+                continue
             record = future.result()
-            _save(out, record)
+            try:
+                _save(out, record)
+            except OSError as exc:
+                failure = failure or f"could not save {record['student']}'s record: {exc.strerror or exc}"
+                for other in futures:
+                    other.cancel()  # those not started yet
+                continue
+            saved += 1
             records[record["student"]] = record
             bar.step(
                 f"{record['student']}: {record['results']['score']:g} ({record['status']}, {record['seconds']:g} s)"
             )
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    if failure:
+        left = len(todo) - saved
+        raise OutputError(
+            f"stopped grading: {failure}. {saved} records were saved under {out / 'students'}; {left} students are "
+            f"left. Free some space (or make the folder writable) and run the same command again: it grades only "
+            f"those left."
+        )
     return {s: records[s] for s in students if s in records}
 
 
@@ -516,19 +580,31 @@ def main(argv=None) -> int:
             limits.wall_seconds = args.time_limit
         if args.memory_limit:
             limits.memory_bytes = int(args.memory_limit * 2**30)
-        records = grade_class(
-            args.submitted,
-            args.out,
-            args.jobs,
-            parse_shard(args.shard),
-            args.force,
-            limits,
-            require_isolation=args.require_isolation,
+    try:
+        if args.command == "grade":
+            records = grade_class(
+                args.submitted,
+                args.out,
+                args.jobs,
+                parse_shard(args.shard),
+                args.force,
+                limits,
+                require_isolation=args.require_isolation,
+            )
+            return write_outputs(records, args.out)
+        if args.command == "merge":
+            return write_outputs(merge(args.parts, args.out), args.out)
+        return write_outputs(load_records(args.out), args.out)
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitCode.NOT_GRADED
+    except OSError as exc:  # writing the class's outputs (grades.csv, report.html, ...)
+        print(
+            f"error: cannot write the class's outputs under {args.out}: {exc}. The students' records are kept; "
+            f"`python -m autograder.batch report {args.out}` writes the outputs again once there is room.",
+            file=sys.stderr,
         )
-        return write_outputs(records, args.out)
-    if args.command == "merge":
-        return write_outputs(merge(args.parts, args.out), args.out)
-    return write_outputs(load_records(args.out), args.out)
+        return ExitCode.NOT_GRADED
 
 
 if __name__ == "__main__":

@@ -15,7 +15,13 @@ Three kernel features, each applied to the child process and inherited by anythi
 * **seccomp**: ``fork``, ``vfork`` and ``clone`` without ``CLONE_THREAD`` fail with
   ``EPERM`` (threads still start, processes do not): no fork bomb, no process that
   outlives its check. Student code that starts a process gets an ``OSError``. Signals
-  reach only the child itself (on kernels older than Landlock's signal scope too).
+  reach only the child itself (on kernels older than Landlock's signal scope too). A system
+  call of another ABI (i386's ``int 0x80``, x32, 32-bit ARM), whose numbers the filter
+  does not know, kills the child.
+
+A fourth layer sits outside the child: its parent, the zygote (:mod:`autograder.zygote`), is
+its subreaper and kills any process the child leaves behind, before the child's end is reported
+(``reaper:no-orphans``), so that a process made past the filter cannot outlive its notebook.
 
 :func:`confine` reports what it could apply; the grader records it with each result
 (``isolation``). ``--require-isolation`` (batch grader, pytest runner) first asks a
@@ -269,11 +275,12 @@ def around(paths: list[Path], secret: Path) -> list[Path]:
     return out
 
 
-def confine(scratch: Path, read_only: list[Path]) -> list[str]:
+def confine(scratch: Path, read_only: list[Path], processes: bool = False) -> list[str]:
     """Confine this process; return the names of what was applied (see the module's text).
 
     ``scratch`` becomes the only writable folder; ``read_only`` are the extra folders
-    or files the child may read (the release's shipped data)."""
+    or files the child may read (the release's shipped data). ``processes=True`` leaves out the
+    seccomp filter (the tests use it to show that the reaper alone leaves no process behind)."""
     applied = []
     abi = landlock_abi()
     if abi:
@@ -287,7 +294,7 @@ def confine(scratch: Path, read_only: list[Path]) -> list[str]:
             applied.append(f"landlock-failed:{exc.errno}")
     if _drop_capabilities():
         applied.append("no-capabilities")
-    if _no_processes():
+    if not processes and _no_processes():
         applied.append("seccomp:no-fork")
     return applied
 
@@ -300,6 +307,7 @@ REQUIRED = {
     "tcp": "Landlock's TCP rules, Linux 6.7+",
     "no-fork": "the seccomp filter, Linux on x86_64 or aarch64",
     "no-capabilities": "capset",
+    "no-orphans": "the zygote's subreaper, Linux 3.4+",
 }
 from autograder.exitcodes import ExitCode  # noqa: E402
 
@@ -319,7 +327,8 @@ def probe() -> tuple[list[str] | None, str]:
     ``(None, why)`` when the child failed."""
     code = (
         "import json, sys; from pathlib import Path; from autograder.confine import confine; "
-        "print(json.dumps(confine(Path(sys.argv[1]), [])))"
+        "from autograder.zygote import become_reaper; reaper = become_reaper(); "
+        "print(json.dumps(confine(Path(sys.argv[1]), []) + (['reaper:no-orphans'] if reaper else [])))"
     )
     with tempfile.TemporaryDirectory(prefix="convnets-probe-") as scratch:
         try:

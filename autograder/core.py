@@ -23,6 +23,8 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -246,9 +248,15 @@ def decode(data: bytes | Path) -> dict:
 
 
 def write_atomic(path: Path, payload: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(payload)
-    tmp.replace(path)
+    """Write ``path`` whole or not at all: a reader (or a grader killed halfway) sees the old file
+    or the new one, never half of one. A failed write (a full disk) leaves no temporary file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_bytes(payload)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 # --------------------------------------------------------------------------- references

@@ -124,7 +124,8 @@ def readable(notebook: Path) -> str | None:
     try:
         nb = nbformat.read(str(notebook), as_version=nbformat.NO_CONVERT)
     except Exception as exc:  # noqa: BLE001 - any parse error means unreadable
-        return f"unreadable notebook {notebook.name}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+        first = (str(exc).strip().splitlines() or ["(no message)"])[0][:200]
+        return f"unreadable notebook {notebook.name}: {type(exc).__name__}: {first}"
     if nb.get("nbformat") != 4:
         return f"unreadable notebook {notebook.name}: nbformat {nb.get('nbformat')} (expected 4)"
     return None
@@ -137,8 +138,11 @@ def kernel_note(notebook: Path) -> str | None:
     import nbformat
 
     meta = nbformat.read(str(notebook), as_version=4).get("metadata", {})
+    meta = meta if isinstance(meta, dict) else {}
     spec = meta.get("kernelspec", {}) or {}
-    language = spec.get("language") or (meta.get("language_info", {}) or {}).get("name") or "python"
+    spec = spec if isinstance(spec, dict) else {}
+    info = meta.get("language_info", {}) or {}
+    language = spec.get("language") or (info.get("name") if isinstance(info, dict) else None) or "python"
     if str(language).lower() != "python" or not str(spec.get("name", "python3")).lower().startswith("python"):
         return (
             f"{notebook.name} says its kernel is {spec.get('name', '?')!r} ({language}): "

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.core import RELEASE_DIR, REPO, SHIPPED_DATA, decode, registry
-from autograder.zygote import ZygoteGone, shared
+from autograder.zygote import Zygote, ZygoteGone, shared
 
 GiB = 1 << 30
 
@@ -41,8 +41,10 @@ class Limits:
     check_timeout: float = 600.0  # caps every check's own time_limit (tests set it low)
     restarts: int = 3
     confine: bool = True  # Landlock, no capabilities, no new processes (autograder.confine)
-    # Fork the child from a process that has imported TensorFlow once (autograder.zygote), instead
-    # of starting a new Python that imports it again (about 4 s of CPU per notebook).
+    no_fork: bool = True  # the seccomp filter; off only in the tests that show the reaper alone
+    # Fork every child from one process that has imported TensorFlow once (autograder.zygote),
+    # instead of a zygote per notebook that imports it again (about 4 s of CPU per notebook). On
+    # Linux a child always comes from a zygote, which kills what the child leaves behind.
     zygote: bool = sys.platform == "linux"
     # A check may reuse the solution's stored result for a submission provably equal to it
     # (notebook 3's retrainings); reference generation turns this off.
@@ -66,7 +68,8 @@ class NotebookRun:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     cell_errors: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # time limit, crash: one line each
-    isolation: list[str] = field(default_factory=list)  # what autograder.confine applied
+    isolation: list[str] = field(default_factory=list)  # what autograder.confine applied, and the reaper
+    reaped: bool = False  # the child's parent killed whatever it left behind (autograder.zygote)
     seconds: float = 0.0
 
 
@@ -112,9 +115,45 @@ def child_environment(home: Path) -> dict:
     }
 
 
+SCRATCH_PREFIX = "convnets-grade-"
+
+
+def _started(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, from /proc), or None if there is no
+    such process: with the pid, it names one process even after pids are reused."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _owner_tag() -> str:
+    """``<pid>.<start time>`` of this grading process, in its scratch folders' names: a student's
+    code cannot change the name (it may write only inside the folder)."""
+    return f"{os.getpid()}.{_started(os.getpid()) or 0}"
+
+
+def remove_stale_scratch() -> int:
+    """Remove the scratch folders of grading processes that no longer run (a grader killed before
+    it could clean up); return how many. Another grader's live folders are left alone."""
+    removed = 0
+    if sys.platform != "linux":
+        return 0  # no /proc to tell a live grader from a dead one
+    for folder in Path(tempfile.gettempdir()).glob(SCRATCH_PREFIX + "*"):
+        tag = folder.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
+        pid, _, started = tag.partition(".")
+        if not pid.isdigit() or not started:
+            continue  # not named by this grader
+        if _started(int(pid)) == started:
+            continue  # its grader is still running
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
+
+
 def prepare_scratch(notebook: Path, name: str) -> Path:
     """A private folder with the release's shipped files and the submitted notebook."""
-    scratch = Path(tempfile.mkdtemp(prefix="convnets-grade-"))
+    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{_owner_tag()}-"))
     work = scratch / "work"
     shutil.copytree(RELEASE_DIR, work, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
     shutil.copyfile(notebook, work / f"{name}.ipynb")
@@ -135,9 +174,12 @@ def _kill_group(proc: subprocess.Popen) -> None:
 def _describe_exit(code: int) -> str:
     if code < 0:
         try:
-            return f"killed by {signal.Signals(-code).name}"
+            name = signal.Signals(-code).name
         except ValueError:
             return f"killed by signal {-code}"
+        if name == "SIGSYS":  # the seccomp filter's answer to another ABI's system call
+            return "killed by SIGSYS (a system call the grader does not allow while grading)"
+        return f"killed by {name}"
     return f"exited with code {code}"
 
 
@@ -190,11 +232,15 @@ def _run_child(scratch: Path, name: str, limits: Limits, run: NotebookRun) -> No
         cmd += ["--scratch", str(scratch), "--read", str(SHIPPED_DATA)]
     if not limits.reuse:
         cmd.append("--no-reuse")
+    if not limits.no_fork:
+        cmd.append("--allow-processes")
     env = child_environment(scratch / "home")
-    ending = _start_and_wait(cmd, scratch, env, limits)
+    ending = _start_and_wait(cmd, scratch, env, limits, run)
 
     progress = _read_progress(out)
     run.isolation = progress.get("isolation", run.isolation)
+    if run.reaped and "reaper:no-orphans" not in run.isolation:
+        run.isolation = [*run.isolation, "reaper:no-orphans"]
     run.cell_errors = progress.get("cell_errors", run.cell_errors)
     for path in sorted(out.glob("*.npz")):
         grade_id = path.stem
@@ -228,13 +274,22 @@ def _run_child(scratch: Path, name: str, limits: Limits, run: NotebookRun) -> No
             run.outcomes.setdefault(check.grade_id, Outcome(error=f"not graded: {msg}"))
 
 
-def _start_and_wait(cmd: list[str], scratch: Path, env: dict, limits: Limits) -> str | None:
+def _start_and_wait(cmd: list[str], scratch: Path, env: dict, limits: Limits, run: NotebookRun) -> str | None:
     """Run the child to its end or its wall-clock limit; None if it exited 0, else how it ended.
-    Whatever it left in its process group is killed."""
-    if limits.zygote:
+    Whatever it left in its process group is killed; on Linux the zygote also kills whatever it
+    left anywhere else (it is the children's subreaper: :mod:`autograder.zygote`)."""
+    if sys.platform == "linux":
+        base = {k: v for k, v in env.items() if k not in PER_CHILD}
         try:
-            zygote = shared({k: v for k, v in env.items() if k not in PER_CHILD})
-            pid = zygote.spawn(cmd[3:], scratch / "work", env, scratch / "child.log", _rlimits(limits))
+            zygote = shared(base) if limits.zygote else Zygote(base)  # a zygote of its own: one import
+        except ZygoteGone:
+            zygote = None
+        try:
+            pid = (
+                zygote.spawn(cmd[3:], scratch / "work", env, scratch / "child.log", _rlimits(limits))
+                if zygote
+                else None
+            )
         except ZygoteGone:
             pid = None
         if pid is not None:
@@ -252,7 +307,15 @@ def _start_and_wait(cmd: list[str], scratch: Path, env: dict, limits: Limits) ->
                 _kill_group_of(pid)
                 ending = "the grader's zygote process died while this notebook ran"
             _kill_group_of(pid)
+            if zygote.reaper:
+                run.reaped = True
+            if strays := zygote.left_behind(pid):
+                run.problems.append(f"the notebook left {strays} process(es) running: they were killed")
+            if not limits.zygote:
+                zygote.close()
             return ending
+        if zygote is not None and not limits.zygote:
+            zygote.close()
     with open(scratch / "child.log", "wb") as log:
         proc = subprocess.Popen(
             cmd,

@@ -9,11 +9,20 @@ own, which nothing of another notebook has touched: the zygote never runs a cell
 model or starts a TensorFlow thread pool (forking after that would not be safe), and it holds
 nothing a child may not see (the checks' inputs, not the reference outputs).
 
+The zygote is also the notebooks' **reaper**, a layer of its own beside the seccomp filter that
+refuses new processes (:mod:`autograder.confine`): it is the children's *subreaper*
+(``PR_SET_CHILD_SUBREAPER``, Linux 3.4+), so that any process a notebook makes and leaves
+behind (a double fork, a ``setsid``, a call the filter did not know) becomes the zygote's child
+when its parent ends, instead of init's. The zygote kills every child of its own that is not a
+notebook it started, as soon as it sees one, and always before it reports a notebook's end: no
+process a notebook made outlives it, whatever the filter missed.
+
 The zygote is single-threaded (a fork from a process with other threads can inherit a lock
 that nobody will release) and speaks JSON lines: a request ``{"id", "argv", "cwd", "env",
-"log", "limits"}`` on its stdin; on its stdout ``{"id", "pid"}`` when the child started and
-``{"pid", "status"}`` (as ``os.waitpid`` gives it) when the child ended. The grader side is
-:class:`Zygote`: one per grading process, shared by its threads, restarted if it dies.
+"log", "limits"}`` on its stdin; on its stdout ``{"ready": pid, "reaper": bool}`` once, then
+``{"id", "pid"}`` when a child started and ``{"pid", "status", "strays"}`` (the status as
+``os.waitpid`` gives it; the number of left-behind processes killed) when it ended. The grader
+side is :class:`Zygote`: one per grading process, shared by its threads, restarted if it dies.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import json
 import os
 import resource
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -82,32 +92,107 @@ def _run_child(request: dict) -> None:
         os._exit(code)
 
 
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_reaper() -> bool:
+    """Make this process the subreaper of its descendants (Linux 3.4+): orphans come to it."""
+    if sys.platform != "linux":
+        return False
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def children() -> set[int]:
+    """The pids of this process's children (``/proc/self/task/*/children``, else a scan of ``/proc``)."""
+    me, found, listed = os.getpid(), set(), False
+    try:
+        for task in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{task}/children") as f:
+                    found |= {int(pid) for pid in f.read().split()}
+                listed = True
+            except OSError:
+                pass
+    except OSError:
+        pass
+    if listed:
+        return found
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == me:
+                found.add(int(entry))
+    return found
+
+
+def kill_strays(notebooks: set[int]) -> int:
+    """SIGKILL every child of this process that is not one of ``notebooks``, and reap it; again
+    until there is none (the strays' own children come here when their parent dies). Returns how
+    many were killed."""
+    killed = 0
+    for _ in range(10_000):
+        strays = children() - notebooks
+        if not strays:
+            break
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in strays:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        killed += len(strays)
+    return killed
+
+
 def serve() -> None:
-    """The zygote's loop: fork a child per request, report each child's start and end."""
+    """The zygote's loop: fork a child per request, report each child's start and end, kill
+    whatever a child leaves behind."""
+    reaper = become_reaper()
     _preload()
     out = sys.stdout
-    out.write(json.dumps({"ready": os.getpid()}) + "\n")
+    out.write(json.dumps({"ready": os.getpid(), "reaper": reaper}) + "\n")
     out.flush()
     buffer = b""
-    alive = 0
+    notebooks: set[int] = set()
     stdin = sys.stdin.buffer.raw if hasattr(sys.stdin.buffer, "raw") else sys.stdin.buffer
     while True:
-        ready, _, _ = select.select([stdin], [], [], 0.05 if alive else 1.0)
-        while alive:
+        ready, _, _ = select.select([stdin], [], [], 0.05 if notebooks else 1.0)
+        while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
-                alive = 0
                 break
             if pid == 0:
                 break
-            alive -= 1
-            out.write(json.dumps({"pid": pid, "status": status}) + "\n")
+            if pid not in notebooks:  # a left-behind process that ended on its own
+                continue
+            notebooks.discard(pid)
+            strays = kill_strays(notebooks)  # before the grader hears that the notebook ended
+            out.write(json.dumps({"pid": pid, "status": status, "strays": strays}) + "\n")
             out.flush()
+        if reaper and notebooks:
+            kill_strays(notebooks)  # an orphan while its notebook still runs (a double fork)
         if not ready:
             continue
         data = os.read(stdin.fileno(), 1 << 16)
-        if not data:  # the grader is gone: so are we (its children are killed by their process groups)
+        if not data:  # the grader is gone: so are we, and everything we started
+            for pid in notebooks:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            kill_strays(set())
             os._exit(0)
         buffer += data
         while b"\n" in buffer:
@@ -117,7 +202,7 @@ def serve() -> None:
             pid = os.fork()
             if pid == 0:
                 _run_child(request)
-            alive += 1
+            notebooks.add(pid)
             out.write(json.dumps({"id": request["id"], "pid": pid}) + "\n")
             out.flush()
 
@@ -153,6 +238,8 @@ class Zygote:
         if not first.startswith(b'{"ready"'):
             self.proc.kill()
             raise ZygoteGone(f"the zygote did not start ({first[:200]!r})")
+        self.reaper = bool(json.loads(first).get("reaper"))  # it kills what its children leave behind
+        self.strays: dict[int, int] = {}  # pid -> processes it left behind, killed
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -164,6 +251,7 @@ class Zygote:
                     self.pids[message["id"]] = message["pid"]
                 else:
                     self.status[message["pid"]] = message["status"]
+                    self.strays[message["pid"]] = message.get("strays", 0)
                 self.cond.notify_all()
         with self.cond:
             self.dead = True
@@ -196,6 +284,11 @@ class Zygote:
                 raise ZygoteGone("the zygote process ended while a child ran")
             status = self.status.pop(pid)
         return os.waitstatus_to_exitcode(status)
+
+    def left_behind(self, pid: int) -> int:
+        """How many processes the ended child ``pid`` left behind (the zygote killed them)."""
+        with self.cond:
+            return self.strays.pop(pid, 0)
 
     def close(self) -> None:
         try:

@@ -7,15 +7,21 @@ both runners (tests/test_examples.py), which checks that each fails exactly its 
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -130,7 +136,7 @@ def test_a_repository_under_a_readable_folder_stays_unreadable(tmp_path):
 def test_hostile_examples_ran_confined(example, graded_by_pytest):
     isolation = graded_by_pytest[example]["results"]["extra_data"]["isolation"]
     applied = isolation[hs.NB]
-    assert "seccomp:no-fork" in applied and "no-capabilities" in applied, applied
+    assert {"seccomp:no-fork", "no-capabilities", "reaper:no-orphans"} <= set(applied), applied
     if landlock_abi():
         assert any(a.startswith("landlock-abi") for a in applied), applied
 
@@ -211,6 +217,7 @@ def test_require_isolation_refuses_a_machine_that_cannot_confine(tmp_path, monke
     assert [m.split()[0] for m in confine.missing(["landlock-failed:38", "no-capabilities", "seccomp:no-fork"])] == [
         "files",
         "tcp",
+        "no-orphans",
     ]
     ex.write_examples(tmp_path / "submitted", ["blank"], notebooks=[hs.NB])
     monkeypatch.setattr(confine, "probe", lambda: (["no-capabilities", "seccomp:no-fork"], ""))
@@ -322,3 +329,85 @@ def test_another_abis_system_calls_kill_a_confined_process(tmp_path, abi, number
         assert "returned" in run(False).stdout, "unconfined, the i386 fork should make a process"
     confined = run(True)
     assert confined.returncode == -31 and "returned" not in confined.stdout, (confined.returncode, confined.stdout)
+
+
+def sleepers() -> list[int]:
+    """The pids of live processes the process faults made (their command line is hs.SLEEPER)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if cmdline == hs.SLEEPER and state != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__("platform").machine() != "x86_64", reason="i386 and x32 system calls are x86_64's")
+def test_processes_made_past_the_filter_cost_their_checks_and_leave_nothing(graded_by_pytest):
+    """nb2_hostile_processes (graded with the example class): each system call of another ABI
+    killed its own notebook process (SIGSYS), the kill aimed at the grader's zygote too, so the
+    zygote lived on and the checks after each kill were graded; no process it tried to make runs."""
+    results = graded_by_pytest["nb2_hostile_processes"]["results"]
+    tests = {t["name"]: t for t in results["tests"]}
+    for grade_id in (hs.CONV, hs.TRANS, hs.EQUIV, hs.DECODER):
+        assert "killed by SIGSYS" in tests[grade_id]["output"], tests[grade_id]["output"]
+    assert not any("zygote" in p for p in results["extra_data"]["problems"]), results["extra_data"]["problems"]
+    for grade_id in (hs.PAD, hs.ARRAY, "nb2_conv_matrix"):
+        assert tests[grade_id]["score"] == tests[grade_id]["max_score"], tests[grade_id]
+    assert sleepers() == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="the reaper is the zygote's, on Linux")
+def test_the_reaper_alone_leaves_no_process_behind(tmp_path):
+    """Without the seccomp filter (processes allowed), a notebook whose functions start a daemon
+    (setsid, then a double fork) and, on x86_64, an i386 fork that leaves its group, still leaves
+    no process behind: the zygote, their subreaper, kills them (the daemon as soon as it is
+    orphaned; the other when its notebook ends, and the notebook's problems say so). The
+    functions' answers are right, so they keep their points: making a process is not a mistake
+    the grade counts when the grader allows it. The same code outside the grader leaves a
+    process running (the hole the reaper closes)."""
+    from autograder.grading import SubmissionGrader
+    from autograder.sandbox import Limits
+
+    faults = {hs.KERAS: hs.DAEMON}
+    if __import__("platform").machine() == "x86_64":
+        faults[hs.CONV] = "_raw_syscall(2)"
+    example = dataclasses.replace(
+        next(e for e in hs.EXAMPLES if e.name == "nb2_hostile_processes"),
+        transform=hs.with_faults(faults, hs.RAW_SYSCALL),
+    )
+    folder = tmp_path / "student" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    nbformat.write(ex.apply(example), str(folder / f"{hs.NB}.ipynb"))
+
+    outside = subprocess.run(  # no pipes: the daemon would hold them open
+        [sys.executable, "-c", hs.RAW_SYSCALL + "\n" + hs.DAEMON.replace("; ", "\n")],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=60,
+    )
+    time.sleep(0.5)
+    made = sleepers()
+    for pid in made:
+        os.kill(pid, signal.SIGKILL)
+    assert outside.returncode == 0 and made, "outside the grader the daemon should live on"
+
+    grader = SubmissionGrader(folder, Limits(no_fork=False, zygote=False))
+    summary = grader.summary()
+    assert sleepers() == [], "a process outlived its notebook"
+    tests = {t.name: t for t in summary.tests}
+    for grade_id in faults:
+        assert tests[grade_id].score == tests[grade_id].max_score, (grade_id, tests[grade_id].output)
+    assert "reaper:no-orphans" in grader.isolation[hs.NB] and "seccomp:no-fork" not in grader.isolation[hs.NB]
+    if hs.CONV in faults:
+        # one process per call, and the check calls the function once per hidden case
+        assert any(re.search(r"left [1-9]\d* process\(es\) running: they were killed", p) for p in summary.problems), (
+            summary.problems
+        )

@@ -13,6 +13,7 @@ The faults (a hang, a crash, memory, output, processes, the network) are in
 from __future__ import annotations
 
 import copy
+import platform
 
 import nbformat
 
@@ -21,6 +22,7 @@ from autograder.examples import Example
 NB = "2_transpose_convolution"
 CONV, TRANS, EQUIV = "nb2_conv_output_size", "nb2_transpose_conv_output_size", "nb2_equivalent"
 PAD, KERAS, ARRAY = "nb2_output_padding", "nb2_keras_output_size", "nb2_conv_transpose2d"
+DECODER = "nb2_decoder_output_paddings"
 
 # Wrong versions of notebook 2's functions (realistic mistakes, from nb2.py).
 WRONG_CONV = ("return (i + 2 * p - k) // s + 1", "return (i - k) // s + 1")
@@ -278,14 +280,15 @@ BODY = {
     EQUIV: ("transpose_conv_equivalent_solution", 'return {"z": s - 1,', "collect_equivalent"),
     PAD: ("output_padding_for_solution", "return (i + 2 * p - k) % s", "collect_output_padding"),
     KERAS: ("keras_conv_transpose_output_size_solution", 'if padding == "valid":', "collect_keras_size"),
+    DECODER: ("decoder_output_paddings_solution", "sizes = [i]", "collect_decoder_paddings"),
 }
 
 
-def with_faults(faults: dict[str, str]):
+def with_faults(faults: dict[str, str], preamble: str = ""):
     """A transform: each check's function meets its fault (one line of code), in the check only."""
 
     def transform(nb):
-        _cells(nb)[FIRST_SOLUTION].source = IN_CHECK + "\n\n" + _cells(nb)[FIRST_SOLUTION].source
+        _cells(nb)[FIRST_SOLUTION].source = IN_CHECK + preamble + "\n\n" + _cells(nb)[FIRST_SOLUTION].source
         for grade_id, fault in faults.items():
             cell, line, check = BODY[grade_id]
             _replace(nb, cell, line, f"if _in_grader_check({check!r}):\n        {fault}\n    {line}")
@@ -326,5 +329,66 @@ EXAMPLES.append(
         why="sys.exit, a network connection, a process and a fork, each in one check: the sandbox turns each into "
         "that check's failure at once; a correct function that writes to stderr keeps its points, with a note. "
         "nbgrader is not a sandbox (a fork or a connection runs)",
+    )
+)
+
+
+# ----------------------------------------------------------------------------- processes past the filter
+RAW_SYSCALL = r'''
+
+def _raw_syscall(number, arg1=0, arg2=0, abi="i386"):
+    """A system call by its number in another ABI, made from a few bytes of machine code: what a
+    filter that knows only x86_64's numbers would let through (i386's 2 is fork, 120 clone, 37 kill)."""
+    import ctypes, mmap, os, platform
+    if platform.machine() != "x86_64":
+        raise OSError("no i386 or x32 system calls on this machine")
+    if abi == "i386":  # push rbx; mov eax, number; mov ebx, arg1; mov ecx, arg2; int 0x80; pop rbx; ret
+        code = (b"\x53\xb8" + number.to_bytes(4, "little") + b"\xbb" + arg1.to_bytes(4, "little")
+                + b"\xb9" + arg2.to_bytes(4, "little") + b"\xcd\x80\x5b\xc3")
+    else:  # x32, the native numbers with bit 30 set: mov eax, number | 0x40000000; syscall; ret
+        code = b"\xb8" + (number | 0x40000000).to_bytes(4, "little") + b"\x0f\x05\xc3"
+    buf = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    buf.write(code)
+    result = ctypes.CFUNCTYPE(ctypes.c_long)(ctypes.addressof(ctypes.c_char.from_buffer(buf)))()
+    if result == 0:  # the new process: leave the grader's group and live on
+        os.setsid()
+        os.execv("/bin/sleep", ["sleep", "1000.5"])
+    return result
+'''
+# A process that leaves its group and its parent (setsid, then a double fork), as a daemon does.
+DAEMON = (
+    "import os; pid = os.fork(); "
+    "(os.setsid(), os.fork() or os.execv('/bin/sleep', ['sleep', '1000.5']), os._exit(0)) if pid == 0 "
+    "else os.waitpid(pid, 0)"
+)
+PROCESS_FAULTS = {
+    CONV: "_raw_syscall(2)",  # i386 fork
+    TRANS: "_raw_syscall(120, 17)",  # i386 clone(SIGCHLD)
+    EQUIV: "import os; _raw_syscall(37, os.getppid(), 9)",  # i386 kill(the grader's zygote, SIGKILL)
+    KERAS: DAEMON,
+    DECODER: "_raw_syscall(57, abi='x32')",  # x32 fork; the last check: a fourth restart has nothing after it
+}
+SLEEPER = "sleep 1000.5"  # the command line of any process these faults make (tests look for it)
+
+EXAMPLES.append(
+    hostile(
+        "nb2_hostile_processes",
+        with_faults(PROCESS_FAULTS, RAW_SYSCALL),
+        set(PROCESS_FAULTS),
+        unsafe_for_nbgrader="it makes processes that leave their group and outlive the kernel (nbgrader is not a "
+        "sandbox)",
+        messages=[
+            (CONV, "SIGSYS"),
+            (TRANS, "SIGSYS"),
+            (EQUIV, "SIGSYS"),
+            (KERAS, "not allowed while grading"),
+            (DECODER, "SIGSYS"),
+        ]
+        if platform.machine() == "x86_64"
+        else [(KERAS, "not allowed while grading")],
+        why="system calls of another ABI (i386 fork, clone and kill aimed at the grader's zygote; x32 fork), "
+        "which a filter that knows only x86_64's numbers lets through, and a daemon's setsid plus double fork: "
+        "each kills or fails its own check only; no process is made, the grader lives on, the other checks "
+        "keep their points",
     )
 )
