@@ -138,11 +138,13 @@ def grade_student(
 
 
 def _save(out: Path, record: dict) -> None:
+    """The student's results.json, then their record: the record is written last, so a student
+    whose record exists has everything (a run stopped in between grades the student again)."""
     student = record["student"]
     (out / "students").mkdir(parents=True, exist_ok=True)
     (out / "results" / student).mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "students" / f"{student}.json", json.dumps(record, indent=1).encode())
     write_atomic(out / "results" / student / "results.json", (json.dumps(record["results"], indent=2) + "\n").encode())
+    write_atomic(out / "students" / f"{student}.json", json.dumps(record, indent=1).encode())
 
 
 def load_records(out: Path) -> dict[str, dict]:
@@ -282,7 +284,19 @@ def write_csv(records: dict[str, dict], path: Path) -> None:
         for student, record in sorted(records.items()):
             score = float(record["results"]["score"])
             writer.writerow(
-                [ASSIGNMENT, "", record.get("timestamp", ""), student, "", "", "", score, 0.0, score, auto + manual]
+                [
+                    ASSIGNMENT,
+                    "",
+                    printable(record.get("timestamp", "")),
+                    printable(student),  # a folder's name may hold control characters
+                    "",
+                    "",
+                    "",
+                    score,
+                    0.0,
+                    score,
+                    auto + manual,
+                ]
             )
 
 

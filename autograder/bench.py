@@ -2,6 +2,7 @@
 
     python -m autograder.bench [--repeat N]          # one solution, notebook by notebook
     python -m autograder.bench --class 5 10 20       # synthetic classes, batch grader vs nbgrader
+    python -m autograder.bench --load 200            # many cheap submissions: invariants under load
 
 Prints, for the solution submission of every notebook (each a separate process,
 wall-clock, best of N):
@@ -20,6 +21,15 @@ student after another, as nbgrader does). Prints the wall times, the speed-up ov
 submissions per minute, CPU seconds per submission (every process counted: the grader, its
 zygote and the children), the peak memory of the largest process, whether the scores agree,
 and what a class of 300 would take.
+
+With ``--load N``: a class of N students handing in notebook 2 only (cycling through the
+solution, the blank release, three mistakes, a notebook that is not JSON, the sandbox's quick
+faults, code that makes processes past the filter, a check that never ends and a check that
+kills its process), graded by the batch grader with ``--jobs`` (default 2) and a short
+``--time-limit``, in a private TMPDIR. While it runs, the resident memory of the grader, of its
+zygote and of all its processes is sampled; afterwards it checks that every student has
+exactly one record and one row in each output, that no process it started is still running
+and that no scratch folder is left. Exit status 1 if one of those does not hold.
 
 Figures, not assertions: compare them with the targets in the README.
 """
@@ -179,6 +189,170 @@ def bench_class(sizes: list[int], jobs: int, skip_nbgrader: bool = False) -> int
     return 0
 
 
+LOAD_NB = "2_transpose_convolution"
+LOAD_KINDS = [
+    "solution",
+    "nb2_round_not_floor_and_plus_2p",
+    "hang",
+    "blank",
+    "nb2_hostile_faults",
+    "crash",
+    "nb2_padding_forgotten_and_kernel_not_flipped",
+    "broken",
+    "nb2_hostile_processes",
+    "nb2_no_max_k_s_and_returns_tensor",
+]
+
+
+def load_class(out: Path, n: int) -> dict[str, str]:
+    """``out/<student>/convnets/2_transpose_convolution.ipynb`` for n students (LOAD_KINDS in turn)."""
+    import nbformat
+
+    from autograder import examples as ex
+    from autograder.examples import hostile as hs
+
+    made_up = {
+        "hang": hs.hostile("hang", hs.with_faults({hs.CONV: "while True: pass"}), {hs.CONV}),
+        "crash": hs.hostile("crash", hs.with_faults({hs.TRANS: "import os; os._exit(3)"}), {hs.TRANS}),
+    }
+    examples = {e.name: e for e in ex.all_examples()} | made_up
+    made = {}
+    for i in range(n):
+        kind = LOAD_KINDS[i % len(LOAD_KINDS)]
+        student = f"s{i + 1:04d}_{kind}"
+        folder = out / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        path = folder / f"{LOAD_NB}.ipynb"
+        if kind == "broken":
+            path.write_text("{ not JSON")
+        elif kind in ("solution", "blank"):
+            nb = ex.solution_notebook(LOAD_NB) if kind == "solution" else ex.blank_notebook(LOAD_NB)
+            nbformat.write(nb, str(path))
+        else:
+            nbformat.write(ex.apply(examples[kind]), str(path))
+        made[student] = kind
+    return made
+
+
+def _rss_mib(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _below(pid: int, depth: int = 1 << 30) -> set[int]:
+    """The processes below ``pid`` (``depth`` 1: its children only)."""
+    found, todo = set(), [(pid, 0)]
+    while todo:
+        parent, level = todo.pop()
+        if level >= depth:
+            continue
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                kids = [int(k) for k in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found.update(kids)
+            todo.extend((k, level + 1) for k in kids)
+    return found
+
+
+def bench_load(n: int, jobs: int, time_limit: float) -> int:
+    """Grade a load class (see the module docstring); print the figures; 0 if every invariant holds."""
+    import csv
+    import os
+    from xml.etree import ElementTree as ET
+
+    from autograder.sandbox import SCRATCH_PREFIX, _started
+
+    work = Path(tempfile.mkdtemp(prefix="convnets-bench-load-"))
+    submitted, out, tmp = work / "submitted", work / "out", work / "tmp"
+    tmp.mkdir()
+    made = load_class(submitted, n)
+    print(f"a class of {n} (notebook 2 only): " + ", ".join(f"{k} x{list(made.values()).count(k)}" for k in LOAD_KINDS))
+    cpu0, _ = children_usage()
+    start = time.perf_counter()
+    grader = subprocess.Popen(
+        [sys.executable, "-m", "autograder.batch", "grade", str(submitted), "--out", str(out), "--jobs", str(jobs)]
+        + ["--time-limit", str(time_limit)],
+        cwd=REPO,
+        env={**os.environ, "TMPDIR": str(tmp)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    samples, seen = [], set()  # (records saved, grader MiB, zygote MiB, all processes MiB)
+    log: list[str] = []
+    import threading
+
+    reader = threading.Thread(target=lambda: log.extend(grader.stdout), daemon=True)
+    reader.start()
+    while grader.poll() is None:
+        below = _below(grader.pid)
+        seen |= {(p, _started(p)) for p in below}
+        zygotes = [p for p in _below(grader.pid, depth=1) if b"autograder.zygote" in _cmdline(p)]
+        done = len(list((out / "students").glob("*.json"))) if (out / "students").is_dir() else 0
+        samples.append(
+            (
+                done,
+                _rss_mib(grader.pid),
+                sum(map(_rss_mib, zygotes)),
+                _rss_mib(grader.pid) + sum(map(_rss_mib, below)),
+            )
+        )
+        time.sleep(0.5)
+    reader.join()
+    wall = time.perf_counter() - start
+    cpu = children_usage()[0] - cpu0
+    time.sleep(1.0)
+    problems = []
+    left = sorted(p for p, started in seen if started and _started(p) == started)
+    records = sorted(p.stem for p in (out / "students").glob("*.json"))
+    if records != sorted(made):
+        problems.append(f"records: expected {n}, one per student; found {len(records)}")
+    text = "".join(log)
+    twice = [s for s in made if text.count(f" left - {s}: ") > 1]  # the progress line of each student graded
+    if twice:
+        problems.append(f"graded more than once: {twice[:5]}")
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    if sorted(r["student_id"] for r in rows) != sorted(made):
+        problems.append(f"grades.csv: expected one row per student ({n}), found {len(rows)}")
+    suites = [s.get("name") for s in ET.parse(out / "junit.xml").getroot().iter("testsuite")]
+    if sorted(suites) != sorted(made):
+        problems.append(f"junit.xml: expected one test suite per student ({n}), found {len(suites)}")
+    if left:
+        problems.append(f"processes still running after the grader ended: {left[:5]}")
+    scratch = list(tmp.glob(SCRATCH_PREFIX + "*"))
+    if scratch:
+        problems.append(f"scratch folders left: {len(scratch)}")
+    print(
+        f"graded {len(records)} of {n} in {wall:.0f} s with {jobs} jobs ({60 * n / wall:.1f} a minute), "
+        f"{cpu / n:.1f} CPU s a submission; grader exit status {grader.returncode}"
+    )
+    print(f"{'records saved':>14s} {'grader MiB':>11s} {'zygote MiB':>11s} {'all MiB':>8s}")
+    for q in (0.1, 0.25, 0.5, 0.75, 1.0):
+        done, g, z, total = next((s for s in samples if s[0] >= q * n), samples[-1])
+        print(f"{done:14d} {g:11.0f} {z:11.0f} {total:8.0f}")
+    print(
+        f"processes started under the grader: {len(seen)}; still running: {len(left)}; scratch folders left: "
+        f"{len(scratch)}"
+    )
+    print("OK: every student graded once, nothing left behind" if not problems else "FAILED: " + "; ".join(problems))
+    shutil.rmtree(work, ignore_errors=True)
+    return 1 if problems else 0
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def main(argv=None) -> int:
     ap = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=1, help="take the best of N runs (default 1)")
@@ -194,7 +368,11 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--jobs", type=int, default=None, help="with --class: jobs of the parallel run (default: cores)")
     ap.add_argument("--skip-nbgrader", action="store_true", help="with --class: time only the batch grader")
+    ap.add_argument("--load", type=int, default=None, metavar="N", help="a load class of N notebook-2 submissions")
+    ap.add_argument("--time-limit", type=float, default=20.0, help="with --load: seconds per notebook (default 20)")
     args = ap.parse_args(argv)
+    if args.load:
+        return bench_load(args.load, args.jobs or 2, args.time_limit)
     if args.class_sizes:
         import os
 

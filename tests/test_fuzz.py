@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from autograder import batch
 from autograder import examples as ex
-from autograder.core import ASSIGNMENT, registry
+from autograder.core import ASSIGNMENT, printable, registry
 from autograder.grading import SubmissionError, SubmissionGrader
 
 NB = "2_transpose_convolution"
@@ -164,10 +164,24 @@ def test_a_damaged_notebook_is_graded_or_reported_in_one_line(damages, tmp_path_
         assert "\n" not in problem and not grader_leaked(problem), (damages, problem)
 
 
+# A student whose code raises and prints what no output format takes as it is, in a folder whose
+# name no output format takes either.
+NASTY_FOLDER = "Zoë \x01<b>&amp; ]]> \x1b[31m"
+NASTY_FAULT = (
+    "import sys; sys.stderr.buffer.write(b'\\xff\\xfe\\x00 bad'); sys.stderr.flush(); print('\\x00\\x1b' * 5); "
+    "raise ValueError('\\x1b[31m bad\\x00 \\ud800 ]]> <script>alert(1)</script> \\x07' + 'x' * 100000)"
+)
+
+
 @pytest.mark.slow
 def test_the_damaged_notebooks_and_an_honest_student_graded_as_a_class(tmp_path):
-    """Every notebook the test above drew, in one class with the solution, by the batch grader:
-    every student has a record, the honest one full marks; the class's files parse."""
+    """Every notebook the test above drew, in one class with the solution and a student whose code
+    raises control characters, NUL, a lone surrogate, ']]>', HTML and a 100 000-character line,
+    writes invalid UTF-8, from a folder with such a name, by the batch grader: every student has
+    a record, the honest one full marks, the nasty one loses only the check that raised; the
+    class's files parse and hold no raw control character."""
+    from autograder.examples import hostile as hs
+
     if not DRAWN:
         pytest.skip("runs after test_a_damaged_notebook_is_graded_or_reported_in_one_line, which draws the class")
     submitted = tmp_path / "submitted"
@@ -179,16 +193,27 @@ def test_the_damaged_notebooks_and_an_honest_student_graded_as_a_class(tmp_path)
         folder = submitted / f"damaged{k:02d}" / ASSIGNMENT
         folder.mkdir(parents=True)
         (folder / f"{NB}.ipynb").write_bytes(data)
+    nasty = hs.hostile("nasty", hs.with_faults({hs.CONV: NASTY_FAULT}), {hs.CONV})
+    (submitted / NASTY_FOLDER / ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(ex.apply(nasty), str(submitted / NASTY_FOLDER / ASSIGNMENT / f"{NB}.ipynb"))
     out = tmp_path / "out"
     code = batch.main(["grade", str(submitted), "--out", str(out), "--jobs", "2"])
     records = batch.load_records(out)
     assert code in (1, 10) and set(records) == {p.name for p in submitted.iterdir()}
     honest = records["solution"]["results"]["tests"]
     assert all(t["score"] == t["max_score"] for t in honest if t["name"].startswith("nb2_")), honest
+    nasty_tests = [t for t in records[NASTY_FOLDER]["results"]["tests"] if t["name"].startswith("nb2_")]
+    lost = {t["name"] for t in nasty_tests if t["score"] < t["max_score"]}
+    assert lost == {hs.CONV}, nasty_tests
+    raised = next(t["output"] for t in nasty_tests if t["name"] == hs.CONV)
+    assert "ValueError" in raised and len(raised) < 5000 and "\x00" not in raised and "\x1b" not in raised, raised
+    for path in [out / "junit.xml", out / "grades.csv", out / "report.html", *out.glob("results/*/results.json")]:
+        text = path.read_text(encoding="utf-8")  # valid UTF-8
+        assert not any(ch in text for ch in "\x00\x01\x07\x1b"), f"a raw control character in {path}"
     for student, record in records.items():
         for test in record["results"]["tests"]:
             assert not grader_leaked(test["output"]), (student, test)
     ET.parse(out / "junit.xml")
     rows = list(csv.DictReader(open(out / "grades.csv", newline="")))
-    assert sorted(r["student_id"] for r in rows) == sorted(records)
+    assert sorted(r["student_id"] for r in rows) == sorted(map(printable, records))
     assert Path(out / "report.html").read_text().count("<tr>") >= len(records)

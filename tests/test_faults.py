@@ -1,0 +1,242 @@
+"""Faults of the grader itself: the batch grader killed (SIGKILL) at random moments and resumed
+gives the grades of a run that was not interrupted, with no record lost, doubled or half
+written, no process and no scratch folder left behind; a full disk or a read-only output
+folder is reported before any work is lost, and the same command, run again once there is
+room, grades only the students left.
+
+The batch grader runs as the TA runs it (``python -m autograder.batch grade``), in its own
+process, with a private TMPDIR so that its scratch folders can be counted exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import nbformat
+import pytest
+
+from autograder import batch
+from autograder import examples as ex
+from autograder.core import ASSIGNMENT, REPO
+from autograder.examples import hostile as hs
+from autograder.exitcodes import ExitCode
+from autograder.sandbox import SCRATCH_PREFIX
+
+NB = "2_transpose_convolution"
+# Correct, blank, wrong, and faults the sandbox stops (nb2_hostile_faults: sys.exit, a connection
+# that would never answer, `sleep 1000`, os.fork); with SLOW below, the outcomes a grader can be
+# killed in.
+CLASS = ["solution", "blank", "nb2_round_not_floor_and_plus_2p", "nb2_hostile_faults"]
+SEED = 20261130
+
+
+# Faults that only the limits stop: an endless loop, os._exit, SIGKILL, 8 GiB, a flood.
+SLOW = hs.hostile("slow_faults", hs.with_faults(hs.SLOW_FAULTS), set(hs.SLOW_FAULTS))
+
+
+def write_class(root: Path, faults: bool = True) -> Path:
+    submitted = root / "submitted"
+    ex.write_examples(submitted, CLASS if faults else CLASS[:3], notebooks=[NB])
+    if not faults:
+        return submitted
+    (submitted / SLOW.name / ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(ex.apply(SLOW), str(submitted / SLOW.name / ASSIGNMENT / f"{NB}.ipynb"))
+    return submitted
+
+
+def grader(submitted: Path, out: Path, tmpdir: Path) -> subprocess.Popen:
+    tmpdir.mkdir(exist_ok=True)
+    env = {**os.environ, "TMPDIR": str(tmpdir), "PYTHONPATH": str(REPO)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "autograder.batch", "grade", str(submitted), "--out", str(out), "--jobs", "2"]
+        + ["--time-limit", "30"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def descendants(pid: int) -> set[tuple[int, str]]:
+    """``{(pid, start time)}`` of every process below ``pid`` (from /proc)."""
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                kids = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for kid in map(int, kids):
+                try:
+                    started = Path(f"/proc/{kid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+                except (OSError, IndexError):
+                    continue
+                found.add((kid, started))
+                todo.append(kid)
+    return found
+
+
+def alive(processes: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    out = set()
+    for pid, started in processes:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19] == started:
+                out.add((pid, started))
+        except (OSError, IndexError):
+            pass
+    return out
+
+
+def grades(out: Path) -> dict[str, tuple]:
+    """What a student is given, per student: status, score and each check's points."""
+    return {
+        student: (
+            record["status"],
+            record["results"]["score"],
+            tuple((t["name"], t["score"], t["max_score"]) for t in record["results"]["tests"]),
+        )
+        for student, record in batch.load_records(out).items()
+    }
+
+
+def assert_outputs_whole(out: Path, students: list[str]) -> None:
+    assert not [p.name for p in out.rglob("*.tmp")], "a temporary file was left"
+    for student in students:
+        json.loads((out / "students" / f"{student}.json").read_text())
+        json.loads((out / "results" / student / "results.json").read_text())
+    suites = [s.get("name") for s in ET.parse(out / "junit.xml").getroot().iter("testsuite")]
+    assert suites == students, suites
+    rows = (out / "grades.csv").read_text().splitlines()
+    assert len(rows) == 1 + len(students), rows
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="counts processes in /proc")
+def test_killed_three_times_then_resumed_gives_the_grades_of_an_uninterrupted_run(tmp_path):
+    submitted = write_class(tmp_path)
+    students = sorted(p.name for p in submitted.iterdir())
+    scratch = tmp_path / "tmp"
+
+    whole = grader(submitted, tmp_path / "whole", scratch)
+    log = whole.communicate(timeout=900)[0]
+    assert whole.returncode == ExitCode.CHECKS_FAILED, log  # graded, and some students lost points
+    expected = grades(tmp_path / "whole")
+    assert sorted(expected) == students, log
+
+    rng = random.Random(SEED)
+    out = tmp_path / "interrupted"
+    kills = []
+    for _ in range(3):
+        run = grader(submitted, out, scratch)
+        time.sleep(rng.uniform(3.0, 14.0))
+        below = descendants(run.pid)
+        had = len(batch.load_records(out)) if (out / "students").is_dir() else 0
+        run.send_signal(signal.SIGKILL)
+        run.communicate(timeout=60)
+        kills.append({"records before": had, "processes below": len(below)})
+        deadline = time.monotonic() + 30
+        while alive(below) and time.monotonic() < deadline:
+            time.sleep(0.2)  # the zygote sees its grader gone (stdin closed) and kills its children
+        assert not alive(below), f"processes outlived the killed grader: {alive(below)}"
+    resumed = grader(submitted, out, scratch)
+    log = resumed.communicate(timeout=900)[0]
+    assert resumed.returncode == whole.returncode, log
+    assert f"{len(students)} submissions" in log and "already graded" in log, log
+    assert grades(out) == expected, (kills, log)
+    print(f"killed at {kills}")
+    assert any(k["processes below"] > 1 for k in kills), f"no kill happened while a notebook was graded: {kills}"
+    assert_outputs_whole(out, students)
+    left = [p.name for p in scratch.glob(SCRATCH_PREFIX + "*")]
+    assert left == [], f"scratch folders left after kills {kills}: {left}"
+
+
+def _unshare_works() -> bool:
+    if sys.platform != "linux" or not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt && echo ok"],
+        capture_output=True,
+        text=True,
+    )
+    return probe.stdout.strip() == "ok"
+
+
+def in_a_small_disk(script: str, mount: Path, cwd: Path) -> subprocess.CompletedProcess:
+    """Run ``script`` (sh) where ``mount`` is a tmpfs of its own (a user and mount namespace)."""
+    return subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(cwd / "tmp")},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+needs_unshare = pytest.mark.skipif(not _unshare_works(), reason="needs unshare -rm (user and mount namespaces)")
+
+
+@pytest.mark.slow
+@needs_unshare
+@pytest.mark.parametrize(
+    "options, why",
+    [("size=512k", "No space left on device"), ("ro", "Read-only file system")],
+    ids=["full-disk", "read-only"],
+)
+def test_a_folder_that_cannot_take_the_results_is_reported_before_anyone_is_graded(tmp_path, options, why):
+    submitted = write_class(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "tmp").mkdir()
+    started = time.monotonic()
+    done = in_a_small_disk(
+        f"mount -t tmpfs -o {options} tmpfs {out} && "
+        f"{sys.executable} -m autograder.batch grade {submitted} --out {out} --jobs 2",
+        out,
+        tmp_path,
+    )
+    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == ExitCode.NOT_GRADED, done.stderr
+    assert last.startswith("error: cannot write the results under") and why in last, last
+    assert "nothing was graded" in last, last
+    assert time.monotonic() - started < 60, "it stopped before grading anyone"
+
+
+@pytest.mark.slow
+@needs_unshare
+def test_a_disk_that_fills_up_midway_keeps_every_saved_record_and_the_rerun_grades_the_rest(tmp_path):
+    """A tmpfs with room for a few files only (nr_inodes): the run stops at the first record it
+    cannot save, says how many were saved and how many are left; after the folder is given more
+    room, the same command grades only those left, and every student has one whole record."""
+    submitted = write_class(tmp_path, faults=False)
+    students = sorted(p.name for p in submitted.iterdir())
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "tmp").mkdir()
+    grade = f"{sys.executable} -m autograder.batch grade {submitted} --out {out} --jobs 2 --time-limit 30"
+    done = in_a_small_disk(
+        f"mount -t tmpfs -o nr_inodes=9 tmpfs {out} && {{ {grade}; echo exit=$?; }} && "
+        f"mount -o remount,nr_inodes=10000 {out} && {{ {grade}; ls {out}/students > {tmp_path}/listing; }}",
+        out,
+        tmp_path,
+    )
+    _, _, second = done.stdout.partition("exit=")
+    assert second.startswith(str(int(ExitCode.NOT_GRADED))), (done.stdout, done.stderr)
+    stop = next(line for line in done.stderr.splitlines() if line.startswith("error: stopped grading"))
+    assert "No space left on device" in stop and "run the same command again" in stop, stop
+    saved = int(stop.split(" records were saved")[0].rsplit(" ", 1)[-1])
+    assert 0 < saved < len(students), stop
+    assert f"{saved} already graded and unchanged, {len(students) - saved} to grade" in done.stderr, done.stderr
+    listing = (tmp_path / "listing").read_text().split()
+    assert sorted(listing) == sorted(f"{s}.json" for s in students), listing
+    assert done.returncode == 0, done.stderr  # the listing was written
