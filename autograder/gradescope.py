@@ -1,0 +1,277 @@
+"""Gradescope: build the autograder bundle, and grade one submission inside Gradescope's container.
+
+    python -m autograder.gradescope build [--out build/gradescope]   # writes autograder.zip
+    python -m autograder.gradescope run [--root /autograder]         # what run_autograder calls
+
+``build`` writes ``autograder.zip``: ``setup.sh`` and ``run_autograder`` at its top (Gradescope's
+layout), the grader (``autograder/``, with the reference outputs), the release's data and
+notebooks' locked cells (``release/convnets/``), the data builders, ``requirements.txt`` and
+``pyproject.toml``. No solution notebook, no test of this repository. Upload it as a
+"Zip file upload" autograder on Gradescope's Ubuntu 24.04 base image (its Python 3.12 is one
+the pins support); ``setup.sh`` makes ``.venv/`` from the pins once, when the image is built.
+
+``run`` grades ``ROOT/submission`` and always writes ``ROOT/results/results.json`` (exit status 0
+whatever happened: Gradescope shows a student a results file, never a crash):
+
+* the notebooks are found wherever they are: at the top, in folders (``convnets/``, a folder a
+  zip tool made), inside ``.zip`` files (unpacked safely: no path outside the folder, a size
+  cap), under the names browsers and students give them (``2_transpose_convolution (1).ipynb``,
+  ``Copy of ...``, another case); the output says which file was graded as which notebook;
+* they are graded by the pytest runner (``pytest autograder --submission``), sandboxed as
+  everywhere else, with the same checks and points;
+* if the runner cannot write results (a submission with no notebook of the assignment, an
+  unreadable one, a grader error), every check is listed with 0 points and the reason.
+
+``results.json`` has Gradescope's fields: ``score``, ``tests`` (name, score, max_score, status,
+output, visibility), ``output``, ``output_format`` and ``test_output_format`` (``text``),
+``visibility``, ``stdout_visibility`` (``hidden``: the runner's console stays with the staff),
+``execution_time`` and ``extra_data``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from autograder.core import ASSIGNMENT, REPO, registry, write_atomic
+from autograder.exitcodes import ExitCode, Parser
+
+BUNDLE_FILES = ["requirements.txt", "pyproject.toml", "nbgrader_config.py"]
+BUNDLE_TREES = ["autograder", "release/convnets", "data", "source/convnets/convnets_utils.py"]
+SKIP = re.compile(r"(__pycache__|\.pyc$|\.ipynb_checkpoints|^source/convnets/.*\.ipynb$)")
+ZIP_MEMBER_CAP = 50 << 20  # bytes of one file unpacked from a student's zip
+ZIP_TOTAL_CAP = 200 << 20
+RUN_SECONDS = 3000  # the pytest runner's whole run; Gradescope's own limit is set in its settings
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once, when it builds the autograder's image (with network access).
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import sys; sys.exit(not ((3, 11, 5) <= sys.version_info[:3] < (3, 13)))'; then
+  echo "setup.sh: expected Python 3.11.5+ or 3.12 (Gradescope's Ubuntu 24.04 base image has 3.12);" \\
+       "found $("$PY" --version 2>&1). Pick that base image, or set PYTHON to such an interpreter." >&2
+  exit 1
+fi
+if command -v apt-get > /dev/null && ! "$PY" -m venv --help > /dev/null 2>&1; then
+  apt-get update -q && apt-get install -y -q python3-venv
+fi
+"$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -r requirements.txt
+.venv/bin/python -m pip install -q --no-deps -e .
+.venv/bin/python -c "import tensorflow, keras, nbformat; print('setup.sh: ready, keras', keras.__version__)"
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission: grade /autograder/submission and write
+# /autograder/results/results.json (python -m autograder.gradescope --help says how).
+cd "$(dirname "$0")"
+exec .venv/bin/python -m autograder.gradescope run --root "${GRADESCOPE_ROOT:-/autograder}"
+"""
+
+
+# --------------------------------------------------------------------------- build
+def bundle_members() -> list[tuple[Path, str]]:
+    """``(file, name in the zip)`` for every file of the bundle (setup.sh and run_autograder aside)."""
+    members = [(REPO / f, f) for f in BUNDLE_FILES]
+    for tree in BUNDLE_TREES:
+        root = REPO / tree
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            name = path.relative_to(REPO).as_posix()
+            if not SKIP.search(name):
+                members.append((path, name))
+    return members
+
+
+def build(out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "autograder.zip"
+    tmp = out / ".autograder.zip.tmp"
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            info.external_attr = 0o100755 << 16  # executable, as Gradescope requires
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, text)
+        for path, name in bundle_members():
+            zf.write(path, name)
+    tmp.replace(target)
+    return target
+
+
+# --------------------------------------------------------------------------- finding notebooks
+def canonical(filename: str) -> str | None:
+    """The assignment notebook a file name stands for, or None: ``2_transpose_convolution (1).ipynb``,
+    ``Copy of 2_Transpose_Convolution.ipynb`` and ``2_transpose_convolution-2.ipynb`` all stand for
+    ``2_transpose_convolution``."""
+    stem = filename[: -len(".ipynb")] if filename.lower().endswith(".ipynb") else None
+    if stem is None:
+        return None
+    stem = re.sub(r"^(copy of |kopie von |copie de )", "", stem.strip(), flags=re.IGNORECASE)
+    stem = re.sub(r"(\s*\(\d+\)|[-_ ]copy\d*|-\d+)$", "", stem, flags=re.IGNORECASE).strip()
+    stem = re.sub(r"[\s-]+", "_", stem).lower()
+    return stem if stem in registry() else None
+
+
+def unpack_zips(folder: Path, notes: list[str]) -> None:
+    """Unpack every .zip under ``folder`` next to itself (members that would land outside, or are
+    too large, are skipped with a note)."""
+    for archive in sorted(folder.rglob("*.zip")):
+        dest = archive.with_name(archive.stem + ".unzipped")
+        total = 0
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                for info in zf.infolist():
+                    target = (dest / info.filename).resolve()
+                    if info.is_dir() or not str(target).startswith(str(dest.resolve()) + os.sep):
+                        continue
+                    total += info.file_size
+                    if info.file_size > ZIP_MEMBER_CAP or total > ZIP_TOTAL_CAP:
+                        notes.append(f"{archive.name}: {info.filename} not unpacked (too large)")
+                        continue
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with zf.open(info) as src, open(target, "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+        except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
+            notes.append(f"{archive.name} could not be unpacked ({type(exc).__name__}): its notebooks are not graded")
+
+
+def collect(submission: Path, staging: Path) -> tuple[dict[str, str], list[str]]:
+    """Copy the submission's notebooks to ``staging/<name>.ipynb``; return ``{name: file it came
+    from}`` and notes (renamed files, duplicates, files that are not notebooks of the assignment)."""
+    notes: list[str] = []
+    work = staging.parent / "unpacked"
+    shutil.copytree(submission, work, symlinks=True, dirs_exist_ok=True)  # links copied as links, never followed
+    unpack_zips(work, notes)
+    candidates: dict[str, list[Path]] = {}
+    strangers = []
+    for path in sorted(work.rglob("*")):
+        parts = path.relative_to(work).parts
+        if path.is_symlink() or not path.is_file() or any(p.startswith((".", "__MACOSX")) for p in parts):
+            continue
+        if path.suffix.lower() == ".ipynb":
+            name = canonical(path.name)
+            if name:
+                candidates.setdefault(name, []).append(path)
+            else:
+                strangers.append(path.relative_to(work).as_posix())
+    staging.mkdir(parents=True, exist_ok=True)
+    chosen = {}
+    for name, paths in candidates.items():
+        # the exact name first, then the most recently changed file
+        best = sorted(paths, key=lambda p: (p.name != f"{name}.ipynb", -p.stat().st_mtime, len(p.parts)))[0]
+        shutil.copyfile(best, staging / f"{name}.ipynb")
+        rel = best.relative_to(work).as_posix()
+        chosen[name] = rel
+        if rel != f"{name}.ipynb":
+            notes.append(f"graded {rel} as {name}.ipynb")
+        if len(paths) > 1:
+            others = ", ".join(p.relative_to(work).as_posix() for p in paths if p != best)
+            notes.append(f"{len(paths)} files could be {name}.ipynb: graded {rel}, not {others}")
+    if strangers:
+        notes.append(f"not graded (not a notebook of this assignment): {', '.join(strangers)}")
+    return chosen, notes
+
+
+# --------------------------------------------------------------------------- run
+def zero_results(why: str) -> dict:
+    from autograder.grading import unreadable_result
+
+    return unreadable_result(Path(ASSIGNMENT), why).gradescope()
+
+
+def finish(results: dict, notes: list[str], started: float) -> dict:
+    """Gradescope's top-level fields around the runner's results."""
+    for test in results.get("tests", []):
+        test["status"] = "passed" if test["score"] >= test["max_score"] else "failed"
+    output = "\n".join([*notes, results.get("output", "")]).strip()
+    results.update(
+        output=output,
+        output_format="text",
+        test_output_format="text",
+        visibility="visible",
+        stdout_visibility="hidden",
+        execution_time=round(time.monotonic() - started, 1),
+    )
+    return results
+
+
+def run(root: Path) -> dict:
+    """Grade ``root/submission``; write and return ``root/results/results.json``'s content."""
+    started = time.monotonic()
+    results_path = root / "results" / "results.json"
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="convnets-gradescope-") as tmp:
+        staging = Path(tmp) / ASSIGNMENT
+        try:
+            chosen, notes = collect(root / "submission", staging)
+        except OSError as exc:
+            chosen, notes = {}, [f"the submission could not be read: {exc}"]
+        expected = ", ".join(f"{n}.ipynb" for n in registry())
+        if not chosen:
+            results = zero_results(f"no notebook of this assignment in the submission: expected {expected}")
+        else:
+            raw = Path(tmp) / "results.json"
+            cmd = [sys.executable, "-m", "pytest", "autograder", "--submission", str(staging)]
+            cmd += ["--results-json", str(raw), "-q", "-p", "no:cacheprovider"]
+            try:
+                proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=RUN_SECONDS)
+                print(proc.stdout[-20000:], proc.stderr[-5000:], sep="\n")  # the staff's log (stdout_visibility)
+                results = json.loads(raw.read_text()) if raw.is_file() else None
+                if results is None:
+                    last = (proc.stdout.strip().splitlines() or ["(no output)"])[-1]
+                    results = zero_results(
+                        f"the autograder could not grade this submission (exit {proc.returncode}): {last}"
+                    )
+            except subprocess.TimeoutExpired:
+                results = zero_results(f"grading took longer than {RUN_SECONDS} s and was stopped")
+            except (OSError, ValueError) as exc:
+                results = zero_results(f"the autograder could not grade this submission: {type(exc).__name__}: {exc}")
+    results = finish(results, notes, started)
+    write_atomic(results_path, (json.dumps(results, indent=2) + "\n").encode())
+    return results
+
+
+def main(argv=None) -> int:
+    ap = Parser(
+        prog="python -m autograder.gradescope",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = ap.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="write autograder.zip for Gradescope")
+    b.add_argument("--out", type=Path, default=REPO / "build" / "gradescope")
+    r = sub.add_parser(
+        "run", help="grade ROOT/submission, write ROOT/results/results.json (Gradescope's run_autograder)"
+    )
+    r.add_argument("--root", type=Path, default=Path("/autograder"))
+    args = ap.parse_args(argv)
+    if args.command == "build":
+        target = build(args.out)
+        print(f"wrote {target} ({target.stat().st_size >> 20} MiB): upload it as the assignment's autograder")
+        return ExitCode.OK
+    if not (args.root / "submission").is_dir():
+        ap.error(f"--root {args.root}: expected a folder with submission/ in it (Gradescope's /autograder)")
+    try:
+        results = run(args.root)
+    except Exception as exc:  # noqa: BLE001 - Gradescope must get a results file whatever happens
+        results = finish(zero_results(f"autograder error: {type(exc).__name__}: {exc}"), [], time.monotonic())
+        write_atomic(args.root / "results" / "results.json", (json.dumps(results, indent=2) + "\n").encode())
+    print(f"{results['score']:g} points; results in {args.root / 'results' / 'results.json'}")
+    return ExitCode.OK  # Gradescope reads results.json; a non-zero status would only hide it
+
+
+if __name__ == "__main__":
+    sys.exit(main())
