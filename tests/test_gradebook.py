@@ -1,0 +1,158 @@
+"""The batch grader's scores in nbgrader's real gradebook: entered through nbgrader's API, read
+back by ``nbgrader export`` and by formgrader's own HTTP API served on localhost; a gradebook
+that disagrees with the records is refused with nothing written."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from autograder import batch, gradebook
+from autograder import examples as ex
+from autograder.build import bin_path, nbgrader_env
+from autograder.core import ASSIGNMENT, REPO, registry
+from autograder.exitcodes import ExitCode
+from autograder.nbgrader_runner import _nbgrader
+
+# nbgrader's own update_or_create_submission warns about its autoflush; nothing of ours
+pytestmark = pytest.mark.filterwarnings("ignore:Object of type:Warning")
+NB = "2_transpose_convolution"
+MISTAKE = next(e for e in ex.all_examples() if e.notebook == NB and e.fails and not e.threat)
+WRITTEN = sum(
+    float(cell.metadata["nbgrader"]["points"])
+    for name in registry()
+    for cell in __import__("nbformat").read(str(REPO / "source" / ASSIGNMENT / f"{name}.ipynb"), as_version=4).cells
+    if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("grade")
+)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> dict:
+    """A course folder after `nbgrader generate_assignment`, three students (the solution, a
+    mistake, an unreadable notebook; notebook 2 only) graded by the batch grader."""
+    root = tmp_path_factory.mktemp("course")
+    (root / "source").symlink_to(REPO / "source")
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    ex.write_examples(root / "submitted", ["solution", MISTAKE.name], notebooks=[NB])
+    (root / "submitted" / "broken" / ASSIGNMENT).mkdir(parents=True)
+    (root / "submitted" / "broken" / ASSIGNMENT / f"{NB}.ipynb").write_text("{ not JSON")
+    _nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
+    shutil.copy(root / "gradebook.db", root / "fresh.db")
+    out = root / "grades"
+    assert batch.main(["grade", str(root / "submitted"), "--out", str(out), "--jobs", "2"]) == ExitCode.NOT_GRADED
+    return {"root": root, "out": out, "records": batch.load_records(out)}
+
+
+@pytest.mark.slow
+def test_a_gradebook_that_disagrees_is_refused_and_left_as_it_was(course, tmp_path):
+    from nbgrader.api import Gradebook, SubmittedAssignment
+
+    db = tmp_path / "gradebook.db"
+    shutil.copy(course["root"] / "fresh.db", db)
+    with Gradebook(f"sqlite:///{db}") as gb:
+        cell = gb.find_grade_cell("nb2_conv_output_size", NB, ASSIGNMENT)
+        cell.max_score = 99
+        gb.db.commit()
+    with pytest.raises(gradebook.Disagreement) as refused:
+        gradebook.enter(course["root"], course["records"], course["root"] / "submitted", f"sqlite:///{db}")
+    assert "nb2_conv_output_size is worth 99 points in the gradebook, 2 in this grader" in str(refused.value)
+    assert "nothing was written" in str(refused.value)
+    with Gradebook(f"sqlite:///{db}") as gb:
+        assert gb.db.query(SubmittedAssignment).count() == 0, "a refused gradebook is left as it was"
+    other = {s: json.loads(json.dumps(r)) for s, r in course["records"].items()}
+    next(iter(other.values()))["results"]["tests"][0]["name"] = "hw4_something_else"
+    shutil.copy(course["root"] / "fresh.db", db)
+    with pytest.raises(gradebook.Disagreement, match="a check this grader does not know: hw4_something_else"):
+        gradebook.enter(course["root"], other, course["root"] / "submitted", f"sqlite:///{db}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_batch_scores_reach_formgrader_and_nbgrader_export_with_the_written_answers_waiting(course):
+    from nbgrader.api import Gradebook
+
+    root, records = course["root"], course["records"]
+    code = gradebook.main([str(root), "--records", str(course["out"])])
+    assert code == ExitCode.NOT_GRADED, "the unreadable submission is listed, not entered"
+    graded = sorted(s for s, r in records.items() if r["status"] == batch.GRADED)
+    assert graded == sorted(["solution", MISTAKE.name])
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for student in graded:
+            scores = {t["name"]: t["score"] for t in records[student]["results"]["tests"]}
+            submission = gb.find_submission(ASSIGNMENT, student)
+            for nb in submission.notebooks:
+                for grade in nb.grades:
+                    if grade.cell.cell_type == "code":
+                        assert grade.auto_score == scores[grade.name] and not grade.needs_manual_grade
+                    else:
+                        assert grade.auto_score is None and grade.needs_manual_grade, grade.name
+        with pytest.raises(Exception):
+            gb.find_submission(ASSIGNMENT, "broken")
+        # a TA grades one written answer in formgrader; entering the records again keeps it
+        answer = next(
+            g for g in gb.find_submission(ASSIGNMENT, "solution").notebooks[1].grades if g.cell.cell_type == "markdown"
+        )
+        answer.manual_score = float(answer.max_score)
+        gb.db.commit()
+        manual = float(answer.max_score)
+    assert gradebook.main([str(root), "--records", str(course["out"])]) == ExitCode.NOT_GRADED
+    export = root / "export.csv"
+    _nbgrader(root, "export", "--to", str(export))
+    rows = {r["student_id"]: r for r in csv.DictReader(export.open())}
+    auto_total = sum(c.points for spec in registry().values() for c in spec.checks)
+    for student in graded:
+        expected = records[student]["results"]["score"] + (manual if student == "solution" else 0.0)
+        assert float(rows[student]["raw_score"]) == pytest.approx(expected), rows[student]
+        assert float(rows[student]["max_score"]) == pytest.approx(auto_total + WRITTEN)
+
+    port, token = _free_port(), "convnets-test"
+    server = subprocess.Popen(
+        [
+            bin_path("jupyter"),
+            "server",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+        ]
+        + (["--allow-root"] if os.geteuid() == 0 else []),
+        cwd=root,
+        env=nbgrader_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = urllib.request.Request(
+            f"http://127.0.0.1:{port}/formgrader/api/submissions/{ASSIGNMENT}",
+            headers={"Authorization": f"token {token}"},
+        )
+        deadline, listing = time.monotonic() + 90, None
+        while listing is None and time.monotonic() < deadline:
+            try:
+                listing = json.loads(urllib.request.urlopen(url, timeout=5).read())
+            except OSError:
+                time.sleep(0.5)
+        assert listing is not None, "formgrader did not answer"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    shown = {s["student"]: s for s in listing}
+    for student in graded:
+        entry = shown[student]
+        assert entry["autograded"] and entry["needs_manual_grade"], entry
+        expected = records[student]["results"]["score"] + (manual if student == "solution" else 0.0)
+        assert entry["score"] == pytest.approx(expected) and entry["max_score"] == pytest.approx(auto_total + WRITTEN)
