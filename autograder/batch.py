@@ -173,7 +173,7 @@ RECORD_ROOM = 1 << 20  # bytes a run must be able to write before it grades anyo
 
 def check_writable(out: Path) -> None:
     """Raise :class:`OutputError` unless ``out`` takes a file of RECORD_ROOM bytes (before any work)."""
-    probe = out / "students" / f".room-{os.getpid()}.tmp"
+    probe = out / "students" / f".room.{os.getpid()}.0.tmp"  # named like write_atomic's: see _remove_leftovers
     try:
         probe.parent.mkdir(parents=True, exist_ok=True)
         with open(probe, "wb") as f:

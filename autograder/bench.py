@@ -64,33 +64,41 @@ def best(n: int, fn) -> float:
     return min(fn() for _ in range(n))
 
 
-def synthetic_class(out: Path, n: int) -> dict[str, str]:
-    """``out/<student>/convnets/`` for n students; returns {student: what they handed in}."""
+def write_class(out: Path, n: int, kinds: list[str], notebooks: list[str], examples: dict) -> dict[str, str]:
+    """``out/<student>/convnets/`` for n students, each handing in ``notebooks``, of the kinds in
+    turn: "solution", "blank", "broken" (its first notebook not JSON) or an example's name (its
+    notebook from ``examples``, the others the solution's). Returns {student: kind}."""
     import nbformat
 
     from autograder import examples as ex
 
-    mistakes = [e.name for e in ex.all_examples() if e.fails and not e.threat]
-    # the notebooks' mistakes interleaved, so that a small class has some of each
-    by_nb = [[m for m in mistakes if m.startswith(f"nb{k}")] for k in range(1, 10)]
-    interleaved = [m for group in zip(*[g for g in by_nb if g]) for m in group]
-    kinds = ["solution", "blank", "broken"] + interleaved + [m for m in mistakes if m not in interleaved]
     made = {}
     for i in range(n):
         kind = kinds[i % len(kinds)]
-        student = f"s{i + 1:03d}_{kind}"
+        student = f"s{i + 1:04d}_{kind}"
         folder = out / student / ASSIGNMENT
         folder.mkdir(parents=True)
-        for name in registry():
+        for name in notebooks:
             nb = ex.blank_notebook(name) if kind == "blank" else ex.solution_notebook(name)
             nbformat.write(nb, str(folder / f"{name}.ipynb"))
         if kind == "broken":
-            (folder / f"{list(registry())[0]}.ipynb").write_text("{ not JSON")
-        elif kind not in ("solution", "blank"):
-            example = next(e for e in ex.all_examples() if e.name == kind)
-            nbformat.write(ex.apply(example), str(folder / f"{example.notebook}.ipynb"))
+            (folder / f"{notebooks[0]}.ipynb").write_text("{ not JSON")
+        elif kind in examples:
+            nbformat.write(ex.apply(examples[kind]), str(folder / f"{examples[kind].notebook}.ipynb"))
         made[student] = kind
     return made
+
+
+def synthetic_class(out: Path, n: int) -> dict[str, str]:
+    """A class handing in every notebook: the solution, the blank release, a broken notebook, then
+    the mistakes of every notebook interleaved, so that a small class has some of each."""
+    from autograder import examples as ex
+
+    mistakes = [e for e in ex.all_examples() if e.fails and not e.threat]
+    by_nb = [[m.name for m in mistakes if m.name.startswith(f"nb{k}")] for k in range(1, 10)]
+    interleaved = [m for group in zip(*[g for g in by_nb if g]) for m in group]
+    kinds = ["solution", "blank", "broken"] + interleaved + [m.name for m in mistakes if m.name not in interleaved]
+    return write_class(out, n, kinds, list(registry()), {m.name: m for m in mistakes})
 
 
 def children_usage() -> tuple[float, float]:
@@ -206,8 +214,6 @@ LOAD_KINDS = [
 
 def load_class(out: Path, n: int) -> dict[str, str]:
     """``out/<student>/convnets/2_transpose_convolution.ipynb`` for n students (LOAD_KINDS in turn)."""
-    import nbformat
-
     from autograder import examples as ex
     from autograder.examples import hostile as hs
 
@@ -215,23 +221,7 @@ def load_class(out: Path, n: int) -> dict[str, str]:
         "hang": hs.hostile("hang", hs.with_faults({hs.CONV: "while True: pass"}), {hs.CONV}),
         "crash": hs.hostile("crash", hs.with_faults({hs.TRANS: "import os; os._exit(3)"}), {hs.TRANS}),
     }
-    examples = {e.name: e for e in ex.all_examples()} | made_up
-    made = {}
-    for i in range(n):
-        kind = LOAD_KINDS[i % len(LOAD_KINDS)]
-        student = f"s{i + 1:04d}_{kind}"
-        folder = out / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        path = folder / f"{LOAD_NB}.ipynb"
-        if kind == "broken":
-            path.write_text("{ not JSON")
-        elif kind in ("solution", "blank"):
-            nb = ex.solution_notebook(LOAD_NB) if kind == "solution" else ex.blank_notebook(LOAD_NB)
-            nbformat.write(nb, str(path))
-        else:
-            nbformat.write(ex.apply(examples[kind]), str(path))
-        made[student] = kind
-    return made
+    return write_class(out, n, LOAD_KINDS, [LOAD_NB], {e.name: e for e in ex.all_examples()} | made_up)
 
 
 def _rss_mib(pid: int) -> float:

@@ -38,8 +38,10 @@ CLASS = ["solution", "blank", "nb2_round_not_floor_and_plus_2p", "nb2_hostile_fa
 SEED = 20261130
 
 
-# Faults that only the limits stop: an endless loop, os._exit, SIGKILL, 8 GiB, a flood.
-SLOW = hs.hostile("slow_faults", hs.with_faults(hs.SLOW_FAULTS), set(hs.SLOW_FAULTS))
+# Faults that only the limits stop: a check that never returns (asleep, so that it costs the
+# machine no CPU while the other job grades), os._exit, SIGKILL, 8 GiB, a flood.
+FAULTS = {**hs.SLOW_FAULTS, hs.CONV: "import time; time.sleep(1000)"}
+SLOW = hs.hostile("asleep_and_crashing", hs.with_faults(FAULTS), set(FAULTS))
 
 
 def write_class(root: Path, faults: bool = True) -> Path:
@@ -57,7 +59,7 @@ def grader(submitted: Path, out: Path, tmpdir: Path) -> subprocess.Popen:
     env = {**os.environ, "TMPDIR": str(tmpdir), "PYTHONPATH": str(REPO)}
     return subprocess.Popen(
         [sys.executable, "-m", "autograder.batch", "grade", str(submitted), "--out", str(out), "--jobs", "2"]
-        + ["--time-limit", "30"],
+        + ["--time-limit", "20"],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -138,7 +140,7 @@ def test_killed_three_times_then_resumed_gives_the_grades_of_an_uninterrupted_ru
     kills = []
     for _ in range(3):
         run = grader(submitted, out, scratch)
-        time.sleep(rng.uniform(3.0, 14.0))
+        time.sleep(rng.uniform(1.0, 9.0))
         below = descendants(run.pid)
         had = len(batch.load_records(out)) if (out / "students").is_dir() else 0
         run.send_signal(signal.SIGKILL)
@@ -223,7 +225,7 @@ def test_a_disk_that_fills_up_midway_keeps_every_saved_record_and_the_rerun_grad
     out = tmp_path / "out"
     out.mkdir()
     (tmp_path / "tmp").mkdir()
-    grade = f"{sys.executable} -m autograder.batch grade {submitted} --out {out} --jobs 2 --time-limit 30"
+    grade = f"{sys.executable} -m autograder.batch grade {submitted} --out {out} --jobs 2 --time-limit 20"
     done = in_a_small_disk(
         f"mount -t tmpfs -o nr_inodes=9 tmpfs {out} && {{ {grade}; echo exit=$?; }} && "
         f"mount -o remount,nr_inodes=10000 {out} && {{ {grade}; ls {out}/students > {tmp_path}/listing; }}",
@@ -240,3 +242,23 @@ def test_a_disk_that_fills_up_midway_keeps_every_saved_record_and_the_rerun_grad
     listing = (tmp_path / "listing").read_text().split()
     assert sorted(listing) == sorted(f"{s}.json" for s in students), listing
     assert done.returncode == 0, done.stderr  # the listing was written
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="tells live processes from /proc")
+def test_a_killed_runs_temporary_files_are_removed_and_a_live_ones_kept(tmp_path):
+    """What a grader killed while it probed the folder or wrote a record leaves (the probe, half a
+    record under a temporary name) is removed by the next run; a running grader's is not."""
+    dead = next(pid for pid in range(4_000_000, 3_000_000, -1) if not Path(f"/proc/{pid}").exists())
+    live = os.getppid()
+    (tmp_path / "students").mkdir()
+    (tmp_path / "results" / "alice").mkdir(parents=True)
+    left = [
+        tmp_path / "students" / f".room.{dead}.0.tmp",
+        tmp_path / "students" / f".alice.json.{dead}.140.tmp",
+        tmp_path / "results" / "alice" / f".results.json.{dead}.140.tmp",
+    ]
+    kept = [tmp_path / "students" / f".bob.json.{live}.7.tmp", tmp_path / "students" / "carol.json"]
+    for path in left + kept:
+        path.write_text("{")
+    batch._remove_leftovers(tmp_path)
+    assert [p.name for p in left if p.exists()] == [] and all(p.exists() for p in kept)
