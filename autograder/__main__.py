@@ -23,8 +23,9 @@ import shutil
 import sys
 import time
 
-from autograder.core import REPO, registry
+from autograder.checks import registry
 from autograder.exitcodes import Parser
+from autograder.paths import REPO
 from autograder.progress import clock
 
 # The default part of the example class: what each shows is in its `why` (autograder/examples).

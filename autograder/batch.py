@@ -42,10 +42,13 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from autograder.checks import registry
 from autograder.confine import EXIT_REFUSED, graded_without, refusal
-from autograder.core import ASSIGNMENT, REFERENCES_DIR, printable, registry, write_atomic
 from autograder.exitcodes import ExitCode, Parser, usage_error
 from autograder.grading import SubmissionError, grade_submission, unreadable_result
+from autograder.messages import printable
+from autograder.paths import ASSIGNMENT, REFERENCES_DIR
+from autograder.plain import write_atomic
 from autograder.progress import ProgressBar
 from autograder.sandbox import Limits, remove_stale_scratch
 
@@ -194,7 +197,7 @@ def check_writable(out: Path) -> None:
 
 def _remove_leftovers(out: Path) -> None:
     """Temporary files of a run that was killed while it wrote a record (the record itself is whole
-    or absent: :func:`autograder.core.write_atomic`)."""
+    or absent: :func:`autograder.plain.write_atomic`)."""
     for tmp in [*out.glob("students/.*.tmp"), *out.glob("results/*/.*.tmp")]:
         pid = tmp.name.rsplit(".", 3)[-3] if tmp.name.count(".") >= 4 else ""
         if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():

@@ -47,8 +47,9 @@ import time
 from pathlib import Path
 
 from autograder.build import bin_path, nbgrader_env
-from autograder.core import ASSIGNMENT, RELEASE_DIR, REPO, registry
+from autograder.checks import registry
 from autograder.exitcodes import Parser
+from autograder.paths import ASSIGNMENT, RELEASE_DIR, REPO
 
 
 def timed(cmd: list[str], cwd: Path, env=None, ok=(0, 1)) -> float:

@@ -27,8 +27,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder.core import ASSIGNMENT, REPO, SOURCE_DIR, registry
+from autograder.checks import registry
 from autograder.exitcodes import Parser
+from autograder.paths import ASSIGNMENT, REPO, SOURCE_DIR
 
 TEXT_DIR = REPO / "source" / "text"
 

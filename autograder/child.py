@@ -29,7 +29,9 @@ import traceback
 import warnings
 from pathlib import Path
 
-from autograder.core import describe_error, encode, registry, write_atomic
+from autograder.checks import registry
+from autograder.messages import describe_error
+from autograder.plain import encode, write_atomic
 
 
 class TimeLimit(BaseException):
@@ -71,7 +73,7 @@ def release_cells(name: str) -> dict[str, dict]:
     the visible part of each test cell, and the locked cells as nbgrader restores them)."""
     import nbformat
 
-    from autograder.core import RELEASE_DIR
+    from autograder.paths import RELEASE_DIR
 
     out = {}
     for cell in nbformat.read(str(RELEASE_DIR / f"{name}.ipynb"), as_version=4).cells:
@@ -208,7 +210,7 @@ def run_check(check, ns: dict, out: Path, time_limit: float, visible: str = "") 
 
 
 def _decode_payload(payload: bytes):
-    from autograder.core import decode
+    from autograder.plain import decode
 
     return decode(payload).items()
 
@@ -226,7 +228,7 @@ def _student_traceback(exc: BaseException) -> str:
 def _load_before_confining() -> None:
     """What the checks need from the grader's repository, read before it becomes unreadable."""
     from autograder import checks, hidden
-    from autograder.core import utils
+    from autograder.messages import utils
 
     utils()
     hidden.inputs()

@@ -30,9 +30,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable
 
-from autograder.core import ASSIGNMENT, REPO, registry
+from autograder.checks import registry
 from autograder.exitcodes import ExitCode, Parser, usage_error
 from autograder.nbgrader_runner import notebooks_handed_in
+from autograder.paths import ASSIGNMENT, REPO
 from autograder.progress import ProgressBar
 
 

@@ -284,7 +284,7 @@ def confine(scratch: Path, read_only: list[Path], processes: bool = False) -> li
     applied = []
     abi = landlock_abi()
     if abi:
-        from autograder.core import REPO
+        from autograder.paths import REPO
 
         read = around([Path(p) for p in SYSTEM_READ] + python_paths(), REPO) + [Path(p) for p in read_only]
         write = [scratch] + [Path(p) for p in DEVICES]

@@ -27,8 +27,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from autograder.core import ASSIGNMENT, registry
+from autograder.checks import registry
 from autograder.exitcodes import ExitCode, Parser
+from autograder.paths import ASSIGNMENT
 
 
 class Disagreement(RuntimeError):

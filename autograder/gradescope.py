@@ -42,8 +42,10 @@ import time
 import zipfile
 from pathlib import Path
 
-from autograder.core import ASSIGNMENT, REPO, registry, write_atomic
+from autograder.checks import registry
 from autograder.exitcodes import ExitCode, Parser
+from autograder.paths import ASSIGNMENT, REPO
+from autograder.plain import write_atomic
 
 BUNDLE_FILES = ["requirements.txt", "pyproject.toml", "nbgrader_config.py"]
 BUNDLE_TREES = ["autograder", "release/convnets", "data", "source/convnets/convnets_utils.py"]

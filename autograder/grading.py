@@ -10,7 +10,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.core import load_references, printable, registry
+from autograder.checks import registry
+from autograder.messages import printable
+from autograder.reference_store import load_references
 from autograder.sandbox import Limits, NotebookRun, Outcome, run_notebook
 
 

@@ -19,7 +19,8 @@ import io
 
 import numpy as np
 
-from autograder.core import REFERENCES_DIR, REPO, decode, write_atomic
+from autograder.paths import REFERENCES_DIR, REPO
+from autograder.plain import decode, write_atomic
 
 PATH = REFERENCES_DIR / "hidden_eval.npz"
 SEG_N, SEG_SEED = 500, 7117  # the shipped test split has 500 scenes (seed in data/builders)

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Callable
 
 from autograder.build import bin_path, nbgrader_env
-from autograder.core import ASSIGNMENT, REPO
 from autograder.exitcodes import Parser
+from autograder.paths import ASSIGNMENT, REPO
 
 
 @dataclass

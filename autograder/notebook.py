@@ -14,7 +14,11 @@ kernel: see the SECURITY section of the README for what that allows.)
 
 from __future__ import annotations
 
-from autograder.core import CheckFailed, all_checks, decode, describe_error, encode, load_references
+from autograder.checks import all_checks
+from autograder.messages import describe_error
+from autograder.plain import decode, encode
+from autograder.reference_store import load_references
+from autograder.spec import CheckFailed
 
 
 class HiddenCheckFailed(CheckFailed):

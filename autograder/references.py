@@ -28,17 +28,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from autograder import hidden
-from autograder.core import (
-    REFERENCES_DIR,
-    SOURCE_DIR,
-    decode,
-    load_references,
-    reference_path,
-    registry,
-    save_references,
-    write_atomic,
-)
+from autograder.checks import registry
 from autograder.exitcodes import Parser
+from autograder.paths import REFERENCES_DIR, SOURCE_DIR
+from autograder.plain import decode, write_atomic
+from autograder.reference_store import load_references, reference_path, save_references
 from autograder.sandbox import Limits, run_notebook
 
 RTOL, ATOL = 1e-4, 1e-7

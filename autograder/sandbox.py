@@ -26,7 +26,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.core import RELEASE_DIR, REPO, SHIPPED_DATA, decode, registry
+from autograder.checks import registry
+from autograder.paths import RELEASE_DIR, REPO, SHIPPED_DATA
+from autograder.plain import decode
 from autograder.zygote import Zygote, ZygoteGone, shared
 
 GiB = 1 << 30

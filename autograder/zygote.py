@@ -46,7 +46,7 @@ def _preload() -> None:
     import tensorflow  # noqa: F401
 
     from autograder import child
-    from autograder.core import registry
+    from autograder.checks import registry
 
     registry()
     child._load_before_confining()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.core import REPO
+from autograder.paths import REPO
 
 
 def _git(*args, cwd: Path) -> str:

@@ -29,7 +29,7 @@ def release_utils():
     """The release's ``convnets_utils``, imported under its own name (the notebooks'
     ``from convnets_utils import *``), without putting the release folder on sys.path."""
     if "convnets_utils" not in sys.modules:
-        from autograder.core import RELEASE_DIR
+        from autograder.paths import RELEASE_DIR
 
         spec = importlib.util.spec_from_file_location("convnets_utils", RELEASE_DIR / "convnets_utils.py")
         module = importlib.util.module_from_spec(spec)
@@ -51,8 +51,9 @@ def solution_namespace(name: str) -> dict:
         matplotlib.use("Agg")
         import nbformat
 
+        from autograder.checks import registry
         from autograder.child import is_test_cell
-        from autograder.core import RELEASE_DIR, SOURCE_DIR, registry
+        from autograder.paths import RELEASE_DIR, SOURCE_DIR
 
         spec = registry()[name]
         test_ids = {c.grade_id for c in spec.checks}

@@ -11,8 +11,9 @@ import pytest
 
 from autograder import batch
 from autograder import examples as ex
-from autograder.core import ASSIGNMENT, registry
+from autograder.checks import registry
 from autograder.exitcodes import ExitCode
+from autograder.paths import ASSIGNMENT
 
 NB = "2_transpose_convolution"  # a quick notebook
 MISTAKE = next(e for e in ex.all_examples() if e.notebook == NB and e.fails)
@@ -169,7 +170,7 @@ def test_every_output_stays_valid_whatever_a_student_raises(tmp_path):
         tests=[CheckResult("nb2_conv_output_size", NB, 0.0, 2.0, f"raised {nasty}")],
         problems=[f"problem {nasty}"],
     )
-    from autograder.core import printable
+    from autograder.messages import printable
 
     result.tests = [CheckResult(t.name, t.notebook, t.score, t.max_score, printable(t.output)) for t in result.tests]
     record = {

@@ -11,7 +11,9 @@ import nbformat
 import pytest
 
 from autograder import child
-from autograder.core import RELEASE_DIR, all_checks, decode, registry
+from autograder.checks import all_checks, registry
+from autograder.paths import RELEASE_DIR
+from autograder.plain import decode
 
 CHECKS = list(all_checks().values())
 

@@ -8,7 +8,7 @@ import importlib
 import numpy as np
 import pytest
 
-from autograder.core import REPO
+from autograder.paths import REPO
 from data import build as data_build
 
 DATA = REPO / "data"
@@ -22,7 +22,7 @@ def test_checksums_and_links():
 
 
 def test_every_shipped_file_is_in_the_release():
-    from autograder.core import RELEASE_DIR
+    from autograder.paths import RELEASE_DIR
 
     for name in data_build.read_sums():
         assert (RELEASE_DIR / "data" / name).is_file(), f"data/{name} is not in release/convnets/data/"

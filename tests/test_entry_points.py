@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.core import REPO
+from autograder.paths import REPO
 
 
 def test_readme_commands_are_the_scripts_and_ci_runs_the_test_command():

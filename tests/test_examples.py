@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.core import registry
+from autograder.checks import registry
 from autograder.examples import all_examples, expected_failures
 from tests.helpers import nbgrader_examples
 

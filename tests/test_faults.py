@@ -25,9 +25,9 @@ import pytest
 
 from autograder import batch
 from autograder import examples as ex
-from autograder.core import ASSIGNMENT, REPO
 from autograder.examples import hostile as hs
 from autograder.exitcodes import ExitCode
+from autograder.paths import ASSIGNMENT, REPO
 from autograder.sandbox import SCRATCH_PREFIX
 
 NB = "2_transpose_convolution"

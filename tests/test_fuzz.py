@@ -24,8 +24,10 @@ from hypothesis import strategies as st
 
 from autograder import batch
 from autograder import examples as ex
-from autograder.core import ASSIGNMENT, printable, registry
+from autograder.checks import registry
 from autograder.grading import SubmissionError, SubmissionGrader
+from autograder.messages import printable
+from autograder.paths import ASSIGNMENT
 
 NB = "2_transpose_convolution"
 SOLUTION = json.loads(nbformat.writes(ex.solution_notebook(NB)))

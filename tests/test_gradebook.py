@@ -18,9 +18,10 @@ import pytest
 from autograder import batch, gradebook
 from autograder import examples as ex
 from autograder.build import bin_path, nbgrader_env
-from autograder.core import ASSIGNMENT, REPO, registry
+from autograder.checks import registry
 from autograder.exitcodes import ExitCode
 from autograder.nbgrader_runner import _nbgrader
+from autograder.paths import ASSIGNMENT, REPO
 
 # nbgrader's own update_or_create_submission warns about its autoflush; nothing of ours
 pytestmark = pytest.mark.filterwarnings("ignore:Object of type:Warning")

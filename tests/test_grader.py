@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from autograder import examples as ex
-from autograder.core import REPO, decode, encode, to_plain
 from autograder.examples import hostile as hs
 from autograder.exitcodes import ExitCode
 from autograder.grading import SubmissionError, SubmissionGrader, find_notebooks, grade_submission
+from autograder.paths import REPO
+from autograder.plain import decode, encode, to_plain
 from autograder.sandbox import Limits, run_notebook
 from tests.helpers import write_example
 
@@ -138,7 +139,7 @@ def test_a_hang_in_the_notebook_body_is_stopped_and_reported(tmp_path):
 @pytest.mark.slow
 def test_a_folder_with_one_broken_notebook_grades_the_rest(tmp_path):
     """A broken notebook is reported and scores 0; the others are graded as usual."""
-    from autograder.core import registry
+    from autograder.checks import registry
 
     names = list(registry())
     ex.write_examples(tmp_path, ["solution"], notebooks=names[:1])

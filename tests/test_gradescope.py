@@ -5,10 +5,10 @@ them in."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import stat
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -17,7 +17,8 @@ import pytest
 
 from autograder import examples as ex
 from autograder import gradescope as gs
-from autograder.core import registry
+from autograder.checks import registry
+from autograder.paths import REPO
 
 NB = "2_transpose_convolution"
 MISTAKE = next(e for e in ex.all_examples() if e.notebook == NB and e.fails and not e.threat)
@@ -99,14 +100,17 @@ LAYOUTS = {  # layout: (nb2 checks lost, words in the output)
 
 @pytest.mark.slow
 def test_run_autograder_from_the_unpacked_bundle_always_writes_results(bundle, tmp_path):
-    """Each layout graded by ``run_autograder``'s command from the unpacked bundle, with this
-    repository's interpreter: exit 0, a results.json with Gradescope's fields, every check of
-    the assignment listed, and the points the submission earns."""
+    """Each layout graded by the bundle's own ``run_autograder`` (Gradescope's root given by
+    GRADESCOPE_ROOT), from the unpacked bundle with this checkout's .venv: exit 0, a
+    results.json with Gradescope's fields, every check of the assignment listed, and the points
+    the submission earns."""
     source = tmp_path / "source"
     with zipfile.ZipFile(bundle) as zf:
         zf.extractall(source)
+    # setup.sh would make .venv/ from the pins (it needs the network); this checkout's is made from them
+    (source / ".venv").symlink_to(REPO / ".venv", target_is_directory=True)
     where = subprocess.run(
-        [sys.executable, "-c", "import autograder; print(autograder.__file__)"],
+        [str(source / ".venv" / "bin" / "python"), "-c", "import autograder; print(autograder.__file__)"],
         cwd=source,
         capture_output=True,
         text=True,
@@ -116,8 +120,9 @@ def test_run_autograder_from_the_unpacked_bundle_always_writes_results(bundle, t
         root = tmp_path / f"root{k}"
         _submission(root, layout)
         done = subprocess.run(
-            [sys.executable, "-m", "autograder.gradescope", "run", "--root", str(root)],
-            cwd=source,
+            ["bash", str(source / "run_autograder")],
+            cwd=tmp_path,
+            env={**os.environ, "GRADESCOPE_ROOT": str(root)},
             capture_output=True,
             text=True,
             timeout=600,

@@ -27,9 +27,10 @@ import pytest
 
 from autograder import batch
 from autograder import examples as ex
+from autograder.checks import registry
 from autograder.confine import landlock_abi
-from autograder.core import ASSIGNMENT, REPO, registry
 from autograder.examples import hostile as hs
+from autograder.paths import ASSIGNMENT, REPO
 
 THREATS = [e.name for e in hs.EXAMPLES]
 

@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from autograder import examples as ex
-from autograder.core import registry
+from autograder.checks import registry
 
 
 @pytest.mark.slow

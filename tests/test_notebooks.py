@@ -8,7 +8,8 @@ import re
 import nbformat
 import pytest
 
-from autograder.core import RELEASE_DIR, SOURCE_DIR, registry
+from autograder.checks import registry
+from autograder.paths import RELEASE_DIR, SOURCE_DIR
 
 NAMES = list(registry())
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from autograder import references
-from autograder.core import load_references, registry
+from autograder.checks import registry
+from autograder.reference_store import load_references
 
 
 @pytest.mark.slow
@@ -33,7 +34,8 @@ def test_hidden_evaluation_data_regenerates_and_is_not_shipped():
     """Notebook 3's hidden scenes and patches: rebuilt from the grader's seeds, equal to the
     committed file, and nowhere in release/ (only their inputs ever reach the child)."""
     from autograder import hidden
-    from autograder.core import RELEASE_DIR, decode
+    from autograder.paths import RELEASE_DIR
+    from autograder.plain import decode
 
     diff = references.differences({"hidden": hidden.build()}, {"hidden": decode(hidden.PATH)})
     assert not diff, "run `python -m autograder.references`:\n" + "\n".join(diff)

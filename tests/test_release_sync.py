@@ -8,7 +8,8 @@ import nbformat
 import pytest
 
 from autograder import build
-from autograder.core import RELEASE_DIR, REPO, SOURCE_DIR, registry
+from autograder.checks import registry
+from autograder.paths import RELEASE_DIR, REPO, SOURCE_DIR
 
 LEAK_MARKERS = [
     "### BEGIN SOLUTION",

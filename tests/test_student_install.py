@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from packaging.requirements import Requirement
 
-from autograder.core import RELEASE_DIR, REPO
+from autograder.paths import RELEASE_DIR, REPO
 
 PYTHONS = ["3.11.9", "3.12.8"]  # what the README names, and tests.yml runs
 TARGETS = {

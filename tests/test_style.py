@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.core import REPO
+from autograder.paths import REPO
 
 RUFF = Path(sys.executable).parent / "ruff"
 

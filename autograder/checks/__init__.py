@@ -9,7 +9,7 @@ A new notebook adds its module here; nothing else in the grader changes.
 import importlib
 from pathlib import Path
 
-from autograder.core import NotebookSpec
+from autograder.spec import Check, NotebookSpec
 
 _MODULES = [
     importlib.import_module(f"autograder.checks.{p.stem}") for p in sorted(Path(__file__).parent.glob("nb[0-9]*_*.py"))
@@ -36,3 +36,12 @@ NOTEBOOKS = {
     )
     for m in sorted(_MODULES, key=lambda m: m.NOTEBOOK)
 }
+
+
+def registry() -> dict[str, NotebookSpec]:
+    """Every notebook of the assignment with its checks, in assignment order."""
+    return NOTEBOOKS
+
+
+def all_checks() -> dict[str, Check]:
+    return {c.grade_id: c for spec in NOTEBOOKS.values() for c in spec.checks}

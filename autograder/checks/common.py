@@ -28,7 +28,9 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from autograder.core import REPO, SHIPPED_DATA, CheckFailed, describe_error, utils
+from autograder.messages import describe_error, utils
+from autograder.paths import REPO, SHIPPED_DATA
+from autograder.spec import CheckFailed
 
 
 def shipped(name: str) -> Path:

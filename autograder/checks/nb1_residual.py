@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from autograder.checks.common import Tol, call_recording, expect_close, fail, fill_weights_by_shape, numeric_array, rng
-from autograder.core import Check, student_function
+from autograder.spec import Check, student_function
 
 NOTEBOOK = "1_residual_connections"
 # Locked cells that only measure and plot for the student (Part C): the pytest runner skips them.

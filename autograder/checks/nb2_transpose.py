@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks.common import Tol, collect_cases, fail, judge_cases, rng
-from autograder.core import Check, describe_error, student_function
+from autograder.messages import describe_error
+from autograder.spec import Check, student_function
 
 NOTEBOOK = "2_transpose_convolution"
 # Locked cells that only draw or print for the student: the pytest runner skips them.

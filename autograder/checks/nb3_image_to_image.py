@@ -38,7 +38,8 @@ from autograder.checks.common import (
     rng,
     shipped,
 )
-from autograder.core import Check, describe_error, student_function, student_value, utils
+from autograder.messages import describe_error, utils
+from autograder.spec import Check, student_function, student_value
 
 NOTEBOOK = "3_image_to_image"
 SEG_TARGET, SR_TARGET = 0.85, 0.5

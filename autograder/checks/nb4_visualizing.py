@@ -25,7 +25,7 @@ from autograder.checks.common import (
     rng,
     shipped,
 )
-from autograder.core import Check, student_function
+from autograder.spec import Check, student_function
 
 NOTEBOOK = "4_visualizing_convnets"
 # Locked cells that only plot or measure for the student: the pytest runner skips them.

@@ -29,7 +29,8 @@ from typing import Callable
 
 import nbformat
 
-from autograder.core import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR, registry
+from autograder.checks import registry
+from autograder.paths import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
 
 MODULES = ("nb1", "nb2", "nb3", "nb4", "public", "hostile")
 

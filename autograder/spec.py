@@ -1,0 +1,99 @@
+"""The one definition of a graded check (its spec; every notebook's checks: :mod:`autograder.checks`).
+
+A check is written once and run by both runners:
+
+* ``collect(ns) -> dict`` calls the student's functions (found in the notebook's
+  namespace ``ns``) on seeded inputs and returns *plain data*: bools, ints,
+  floats, strings and numeric arrays. It runs where student code runs: in the
+  sandboxed child process (pytest runner) or in the notebook's kernel (nbgrader).
+* ``judge(received, expected)`` compares that data with the reference outputs,
+  which ``collect`` produced from the source solutions, and raises
+  :class:`CheckFailed` with a message that names the mistake. In the pytest
+  runner it runs in the grader's own process, which student code never touches.
+* ``mistakes()`` (optional) computes, with the grader's own code, the answers
+  that typical mistakes give on the same inputs; they are stored with the
+  references so that a judge can say *which* mistake it sees.
+
+A check's ``grade_id`` is the nbgrader ``grade_id`` of its test cell, and its
+``points`` are that cell's points (``tests/test_notebooks.py`` proves both).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+class CheckFailed(AssertionError):
+    """A check found a mistake; the message is what the student reads, and ``mistake`` names it
+    when the judge recognised a known one (counted across a class in the batch grader's report)."""
+
+    def __init__(self, message: str = "", mistake: str | None = None):
+        super().__init__(message)
+        self.mistake = mistake
+
+
+class MissingFunction(CheckFailed):
+    """The notebook does not define a function the check needs."""
+
+
+class MissingSetting(CheckFailed):
+    """The notebook does not define a setting (a constant) the check needs."""
+
+
+@dataclass(frozen=True)
+class Check:
+    grade_id: str
+    notebook: str
+    points: float
+    description: str
+    collect: Callable[[dict], dict]
+    judge: Callable[[dict, dict], None]
+    mistakes: Callable[[], dict] | None = None
+    # Seconds the child may spend in collect() before the check is failed.
+    time_limit: float = 120.0
+    # (rtol, atol) of its value comparisons (a checks.common.Tol), stated in its messages; the
+    # visible test of its cell compares with the same (tests/test_checks.py).
+    tol: tuple | None = None
+    # Runs where the judge runs (never where student code runs): turns what collect()
+    # returned (e.g. a retrained model's predictions) into what is judged and stored as
+    # references (e.g. its mean IoU), so that a metric is never computed by a process a
+    # submission could have patched.
+    summary: Callable[[dict], dict] | None = None
+
+    def judged(self, values: dict) -> dict:
+        return self.summary(values) if self.summary is not None else values
+
+
+@dataclass
+class NotebookSpec:
+    name: str  # file stem, e.g. "1_residual_connections"
+    checks: list[Check] = field(default_factory=list)
+    manual: dict[str, float] = field(default_factory=dict)  # grade_id -> points
+    # grade_ids of locked cells that only train or plot for the student: nothing graded
+    # uses them, so the pytest runner does not run them (nbgrader runs every cell).
+    demo_cells: frozenset[str] = frozenset()
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.ipynb"
+
+
+def student_function(ns: dict, name: str):
+    """The callable ``name`` from a notebook namespace, or a clear MissingFunction."""
+    if name not in ns:
+        raise MissingFunction(
+            f"the notebook does not define `{name}`: run the cell that defines it, "
+            f"and keep its name and signature as given."
+        )
+    obj = ns[name]
+    if not callable(obj):
+        raise MissingFunction(f"`{name}` should be a function, received a {type(obj).__name__}.")
+    return obj
+
+
+def student_value(ns: dict, name: str):
+    """The setting ``name`` (a constant such as an activation) from a notebook namespace."""
+    if name not in ns:
+        raise MissingSetting(f"the notebook does not define `{name}`: run the cell that sets it.")
+    return ns[name]
