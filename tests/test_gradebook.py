@@ -108,7 +108,7 @@ def test_batch_scores_reach_formgrader_and_nbgrader_export_with_the_written_answ
         )
         answer.manual_score = float(answer.max_score)
         gb.db.commit()
-        manual = float(answer.max_score)
+        manual, manual_nb = float(answer.max_score), answer.notebook.name
     assert gradebook.main([str(root), "--records", str(course["out"])]) == ExitCode.NOT_GRADED
     export = root / "export.csv"
     _nbgrader(root, "export", "--to", str(export))
@@ -118,6 +118,14 @@ def test_batch_scores_reach_formgrader_and_nbgrader_export_with_the_written_answ
         expected = records[student]["results"]["score"] + (manual if student == "solution" else 0.0)
         assert float(rows[student]["raw_score"]) == pytest.approx(expected), rows[student]
         assert float(rows[student]["max_score"]) == pytest.approx(auto_total + WRITTEN)
+
+    _nbgrader(root, "generate_feedback", ASSIGNMENT, "--force")
+    for student in graded:
+        page = (root / "feedback" / student / ASSIGNMENT / f"{NB}.html").read_text()
+        got = records[student]["results"]["tests"]
+        earned = sum(t["score"] for t in got if t["name"] in {c.grade_id for c in registry()[NB].checks})
+        expected = earned + (manual if student == "solution" and manual_nb == NB else 0.0)
+        assert f"Score: {expected:.1f} / " in page, (student, expected)  # the notebook's total, at the top
 
     port, token = _free_port(), "convnets-test"
     server = subprocess.Popen(
