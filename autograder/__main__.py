@@ -1,13 +1,13 @@
 """The README's main job (``bash run.sh``): check the package, then grade example submissions.
 
-    python -m autograder            # about 3 minutes on 2 cores: checks, then 8 telling examples
+    python -m autograder            # about 90 s on 2 cores: checks, then 9 telling examples
     python -m autograder --full     # the whole example class, with the pytest runner and nbgrader
 
 Default: the shipped data match ``data/SHA256SUMS``; ``release/`` and ``source/text/`` are
 what nbgrader and jupytext make of ``source/``; the reference outputs are what the source
 solutions give (regenerated and compared, never rewritten: ``python -m autograder.build``
 does that); then a small, telling part of the example class (the solution, the blank release,
-a mistake in each notebook, two hostile submissions) is graded by the batch grader, and each
+a mistake in each notebook, three hostile submissions) is graded by the batch grader, and each
 must score exactly what it should. ``--full`` grades every example with both runners
 (``python -m autograder.compare``). Nothing outside ``build/`` is written.
 
@@ -194,7 +194,7 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--full",
         action="store_true",
-        help="grade the whole example class with both runners (about 15 minutes on 2 cores)",
+        help="grade the whole example class with both runners (about 13 minutes on 2 cores)",
     )
     args = ap.parse_args(argv)
     started = time.monotonic()
