@@ -1,7 +1,7 @@
 """Grader of the Week 5 ConvNets assignment.
 
 * ``autograder.checks``: every graded check, written once (collect + judge).
-* ``autograder.notebook.run_hidden_check``: runs a check inside nbgrader's kernel.
+* ``autograder.nbgrader_cell.run_hidden_check``: runs a check inside nbgrader's kernel.
 * ``pytest autograder --submission PATH``: runs the same checks, student code sandboxed.
 * ``python -m autograder.references``: regenerates the reference outputs from ``source/``.
 """

@@ -8,7 +8,7 @@ tolerance below (TensorFlow's float sums differ in the last digits from run to r
 references keep their bytes, so regenerating leaves the checkout clean and the batch
 grader's fingerprint of the grader unchanged.
 
-It also rebuilds notebook 3's hidden evaluation data (``autograder/hidden.py``).
+It also rebuilds notebook 3's hidden evaluation data (``autograder/hidden_eval.py``).
 
 The source notebook (with its solutions) runs in the same sandbox as a
 student's submission, each check's ``collect`` gives the expected values, and
@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from autograder import hidden
+from autograder import hidden_eval
 from autograder.checks import registry
 from autograder.exitcodes import Parser
 from autograder.paths import REFERENCES_DIR, SOURCE_DIR
@@ -78,9 +78,9 @@ def differences(new: dict[str, dict], old: dict[str, dict]) -> list[str]:
 
 def hidden_differences() -> list[str]:
     """How the committed hidden evaluation data differs from a fresh build (empty: equal)."""
-    if not hidden.PATH.exists():
-        return [f"{hidden.PATH.name} is missing"]
-    return differences({"hidden": hidden.build()}, {"hidden": decode(hidden.PATH)})
+    if not hidden_eval.PATH.exists():
+        return [f"{hidden_eval.PATH.name} is missing"]
+    return differences({"hidden": hidden_eval.build()}, {"hidden": decode(hidden_eval.PATH)})
 
 
 RETRAIN_FILE = REFERENCES_DIR / "retrain.npz"
@@ -148,9 +148,9 @@ def update(names: list[str] | None = None, jobs: int | None = None, report=print
     rewritten."""
     written = []
     if hidden_differences():
-        hidden.write()
-        written.append(hidden.PATH.name)
-    report(f"{hidden.PATH.name}: " + ("rewritten" if written else "unchanged"))
+        hidden_eval.write()
+        written.append(hidden_eval.PATH.name)
+    report(f"{hidden_eval.PATH.name}: " + ("rewritten" if written else "unchanged"))
     for name, refs in regenerate(names or list(registry()), jobs):
         if reference_path(name).exists() and not differences(refs, load_references(name)):
             report(f"{name}: unchanged (the regenerated values agree within rtol={RTOL:g}, atol={ATOL:g})")

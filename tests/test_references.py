@@ -33,11 +33,11 @@ def test_every_check_has_references(name):
 def test_hidden_evaluation_data_regenerates_and_is_not_shipped():
     """Notebook 3's hidden scenes and patches: rebuilt from the grader's seeds, equal to the
     committed file, and nowhere in release/ (only their inputs ever reach the child)."""
-    from autograder import hidden
+    from autograder import hidden_eval
     from autograder.paths import RELEASE_DIR
     from autograder.plain import decode
 
-    diff = references.differences({"hidden": hidden.build()}, {"hidden": decode(hidden.PATH)})
+    diff = references.differences({"hidden": hidden_eval.build()}, {"hidden": decode(hidden_eval.PATH)})
     assert not diff, "run `python -m autograder.references`:\n" + "\n".join(diff)
     assert not [p for p in RELEASE_DIR.rglob("*") if "hidden" in p.name], "hidden data in the release"
-    assert set(hidden.inputs()) == {"seg_x", "sr_lr"}, "the child's copy holds inputs only"
+    assert set(hidden_eval.inputs()) == {"seg_x", "sr_lr"}, "the child's copy holds inputs only"

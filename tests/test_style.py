@@ -21,3 +21,24 @@ def test_ruff_finds_nothing_to_lint():
 def test_ruff_finds_nothing_to_format():
     proc = subprocess.run([str(RUFF), "format", "--check", "."], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-1000:]
+
+
+def test_each_notebook_goes_by_one_name():
+    """A notebook ``N_topic`` is ``nbN_topic`` in every module of its own (its checks, its
+    examples, its solution's tests) and its grade ids start with ``nbN_``: nothing else names it."""
+    from autograder.checks import registry
+
+    notebooks = list(registry())
+    for folder, pattern in (
+        ("autograder/checks", "nb{}.py"),
+        ("autograder/examples", "nb{}.py"),
+        ("tests", "test_solution_nb{}.py"),
+    ):
+        own = sorted(p.name for p in (REPO / folder).glob(pattern.format("[0-9]*")))
+        assert own == sorted(pattern.format(name) for name in notebooks), (
+            f"{folder}: expected one module per notebook named {pattern.format('<notebook>')}, found {own}"
+        )
+    for name, spec in registry().items():
+        prefix = f"nb{name.split('_')[0]}_"
+        assert all(c.grade_id.startswith(prefix) for c in spec.checks), (name, [c.grade_id for c in spec.checks])
+        assert all(grade_id.startswith(prefix) for grade_id in spec.manual), (name, list(spec.manual))

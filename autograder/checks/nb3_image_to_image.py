@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import hidden
+from autograder import hidden_eval
 from autograder.checks.common import (
     Tol,
     close,
@@ -120,9 +120,7 @@ def collect_shapes(ns):
 def judge_shapes(received, expected):
     for i, (shape, n, act, filters) in enumerate(SHAPE_CASES):
         call = f"build_encoder_decoder({shape}, {n}, {act!r}, filters={filters})"
-        if f"case{i}_error" in received:
-            fail(f"{call} raised {received[f'case{i}_error']}")
-        want, got = tuple(expected[f"case{i}"]), tuple(received[f"case{i}"])
+        got, want = tuple(received_case(received, i, call, "a model")), tuple(expected[f"case{i}"])
         if got != want:
             steps = " -> ".join(str(shape[0] // 2**k) for k in range(len(filters) + 1))
             fail(
@@ -674,18 +672,18 @@ def collect_trained_segmentation(ns):
         return {"reused": True, **_fingerprint_values(fingerprint)}
     model.compile(keras.optimizers.Adam(cfg["lr"]), loss)
     model.fit(data["x_train"], data["y_train"], batch_size=cfg["batch"], epochs=cfg["epochs"], verbose=0)
-    pred = np.argmax(np.asarray(model.predict(hidden.inputs()["seg_x"], verbose=0)), axis=-1)
+    pred = np.argmax(np.asarray(model.predict(hidden_eval.inputs()["seg_x"], verbose=0)), axis=-1)
     return {"pred": pred.astype(np.uint8), **_fingerprint_values(fingerprint)}
 
 
 def summary_trained_segmentation(values):
     """Mean IoU of the retrained model's predictions on the grader's hidden scenes
-    (autograder/hidden.py), computed by the judge; or, for a retraining skipped because the
+    (autograder/hidden_eval.py), computed by the judge; or, for a retraining skipped because the
     choices are the solution's, only the fingerprint (the judge uses the solution's result)."""
     kept = {k: values[k] for k in ("fingerprint", "probe", "reused") if k in values}
     if "pred" not in values:
         return kept
-    truth, classes = hidden.truth("seg_y"), class_count()
+    truth, classes = hidden_eval.truth("seg_y"), class_count()
     t = truth.astype(np.int64).ravel()
     pred = np.asarray(values["pred"])
     if pred.shape != truth.shape:
@@ -759,7 +757,7 @@ def collect_trained_superres(ns):
         epochs=cfg["epochs"],
         verbose=0,
     )
-    x_test = upscale(hidden.inputs()["sr_lr"])
+    x_test = upscale(hidden_eval.inputs()["sr_lr"])
     return {
         "pred": np.asarray(model.predict(x_test, verbose=0), dtype=np.float32),
         "bicubic": x_test,
@@ -769,12 +767,12 @@ def collect_trained_superres(ns):
 
 def summary_trained_superres(values):
     """PSNR (dB) of the retrained model's and of bicubic's patches, on the grader's hidden
-    patches (autograder/hidden.py), computed by the judge. Only the solution's bicubic
+    patches (autograder/hidden_eval.py), computed by the judge. Only the solution's bicubic
     figure is used (it is stored in the references)."""
     kept = {k: values[k] for k in ("fingerprint", "probe", "reused") if k in values}
     if "pred" not in values:
         return kept
-    hr = hidden.truth("sr_hr").astype(np.float64)
+    hr = hidden_eval.truth("sr_hr").astype(np.float64)
 
     def db(images, what):
         images = np.asarray(images, dtype=np.float64)

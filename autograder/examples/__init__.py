@@ -7,8 +7,9 @@ valid variations, hostile submissions), and what each must score.
   source/ (the ``### BEGIN/END SOLUTION`` lines dropped), as a student who
   solved everything would hand them in.
 * ``blank``: the release notebooks as they are.
-* one example per :class:`Example` in ``nb1.py`` ... ``nb4.py`` (realistic mistakes and
-  valid variations) and ``hostile.py`` (submissions that try to get points they do not
+* one example per :class:`Example` in each notebook's module (``nb1_residual_connections.py``
+  ... ``nb4_visualizing_convnets.py``: realistic mistakes and valid variations), in
+  ``public.py`` (answers written from public code) and in ``hostile.py`` (submissions that try to get points they do not
   earn): the solution with a few lines changed. Each names the checks it must fail; a
   valid variation fails none.
 
@@ -32,7 +33,8 @@ import nbformat
 from autograder.checks import registry
 from autograder.paths import ASSIGNMENT, RELEASE_DIR, SOURCE_DIR
 
-MODULES = ("nb1", "nb2", "nb3", "nb4", "public", "hostile")
+# One module per notebook, named like its check module: "nb" + the notebook's name.
+MODULES = tuple(f"nb{name}" for name in registry()) + ("public", "hostile")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,29 @@ class Example:
     threat: str = ""
     transform: Callable | None = None
     messages: tuple[tuple[str, str], ...] = ()
+
+
+def mistake(notebook: str, name: str, cell: str, edits, fails, why: str = "", also=(), cells=()) -> Example:
+    """An example made from the solution of ``notebook`` by changing it as a student would.
+
+    ``cell``: the grade_id of the solution cell ``edits`` change, each ``(old, new)`` applying
+    once (``old`` None: the whole cell); ``also``: more ``(old, new)`` edits anywhere in the
+    notebook (a second mistake in another function, or training for one epoch); ``cells``: whole
+    solution cells replaced, ``(grade_id, new source)``. ``fails``: the checks it must fail
+    (empty: a correct answer written another way, which must keep every point). Each module
+    binds its notebook once: ``mistake = functools.partial(examples.mistake, NB)``."""
+    fails = frozenset(fails)
+    return Example(
+        name=name,
+        notebook=notebook,
+        cell=cell,
+        edits=tuple(edits),
+        fails=fails,
+        why=why,
+        notebook_edits=tuple(also),
+        cells=tuple(cells),
+        mistakes=(1 + len(also)) if fails else 0,
+    )
 
 
 def paired(first: Example, second: Example) -> Example:
@@ -206,7 +231,7 @@ def grading_cost(name: str, nbgrader: bool = False) -> float:
     if notebook is None:
         raise KeyError(
             f"no example named {name!r}: expected 'solution', 'blank' or a name in "
-            f"autograder/examples/{{nb1,nb2,nb3,nb4,hostile}}.py"
+            f"autograder/examples/{{{','.join(MODULES)}}}.py"
         )
     return GRADING_SECONDS[notebook]
 

@@ -24,7 +24,7 @@ CONV, TRANS, EQUIV = "nb2_conv_output_size", "nb2_transpose_conv_output_size", "
 PAD, KERAS, ARRAY = "nb2_output_padding", "nb2_keras_output_size", "nb2_conv_transpose2d"
 DECODER = "nb2_decoder_output_paddings"
 
-# Wrong versions of notebook 2's functions (realistic mistakes, from nb2.py).
+# Wrong versions of notebook 2's functions (realistic mistakes, from nb2_transpose_convolution.py).
 WRONG_CONV = ("return (i + 2 * p - k) // s + 1", "return (i - k) // s + 1")
 WRONG_TRANS = ("return s * (i - 1) + a + k - 2 * p", "return s * (i - 1) + a + k + 2 * p")
 RIGHT_TRANS = "s * (i - 1) + a + k - 2 * p"

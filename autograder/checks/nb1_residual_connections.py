@@ -12,7 +12,16 @@ import math
 
 import numpy as np
 
-from autograder.checks.common import Tol, call_recording, expect_close, fail, fill_weights_by_shape, numeric_array, rng
+from autograder.checks.common import (
+    Tol,
+    call_recording,
+    expect_close,
+    fail,
+    fill_weights_by_shape,
+    numeric_array,
+    received_case,
+    rng,
+)
 from autograder.spec import Check, student_function
 
 NOTEBOOK = "1_residual_connections"
@@ -57,9 +66,7 @@ def collect_needs_projection(ns):
 def judge_needs_projection(received, expected):
     for i, (shape, filters, strides, merge) in enumerate(PROJECTION_CASES):
         call = f"needs_projection({shape}, {filters}, strides={strides}, merge={merge!r})"
-        if f"case{i}_error" in received:
-            fail(f"{call} raised {received[f'case{i}_error']}")
-        if received[f"case{i}"] == -1:
+        if received_case(received, i, call, "a bool (True or False)") == -1:
             fail(f"{call} should return a bool (True or False), received a {received[f'case{i}_type']}.")
         want, got = bool(expected[f"case{i}"]), bool(received[f"case{i}"])
         if got != want:

@@ -1,15 +1,17 @@
 """Notebook 1: realistic mistakes (each fails exactly the checks named) and valid variations.
 Mistakes in functions that do not call each other are graded two at a time (PAIRS)."""
 
-from autograder.examples import Example, paired
+import functools
+
+from autograder import examples
+from autograder.examples import paired
 
 NB = "1_residual_connections"
 SHAPES, SHORTCUT = "nb1_block_shapes", "nb1_block_shortcut"
 PROJ, NET, GRAD = "nb1_needs_projection", "nb1_deep_net", "nb1_gradient_norms"
 
 
-def mistake(name, cell, edits, fails, why=""):
-    return Example(name=name, notebook=NB, cell=cell, edits=tuple(edits), fails=frozenset(fails), why=why)
+mistake = functools.partial(examples.mistake, NB)
 
 
 BLOCK = "residual_block_solution"

@@ -1,13 +1,15 @@
 """Notebook 2: realistic mistakes (each fails exactly the checks named), graded two at a time:
 each example pairs two mistakes in functions that do not call each other."""
 
-from autograder.examples import Example, paired
+import functools
+
+from autograder import examples
+from autograder.examples import paired
 
 NB = "2_transpose_convolution"
 
 
-def mistake(name, cell, edits, fails, why=""):
-    return Example(name=name, notebook=NB, cell=cell, edits=tuple(edits), fails=frozenset(fails), why=why)
+mistake = functools.partial(examples.mistake, NB)
 
 
 CONV, TRANS, EQUIV = "nb2_conv_output_size", "nb2_transpose_conv_output_size", "nb2_equivalent"
@@ -215,15 +217,14 @@ NEW_PARTS = [
             "an output padding of s - 1 at every step (right for even sizes only)",
         ),
     ),
-    Example(
-        name="nb2_ok_matrix_from_unit_images_and_decoder_by_remainders",
-        notebook=NB,
-        cell=MATRIX_CELL,
-        edits=((None, MATRIX_FROM_UNIT_IMAGES),),
-        cells=((DECODER_CELL, DECODER_BY_REMAINDERS),),
-        why="the matrix column by column from unit images (sliding windows); the paddings by Part D's "
+    mistake(
+        "nb2_ok_matrix_from_unit_images_and_decoder_by_remainders",
+        MATRIX_CELL,
+        [(None, MATRIX_FROM_UNIT_IMAGES)],
+        set(),
+        "the matrix column by column from unit images (sliding windows); the paddings by Part D's "
         "remainder with Keras's 'same' padding p = k // 2",
-        mistakes=0,
+        cells=[(DECODER_CELL, DECODER_BY_REMAINDERS)],
     ),
     mistake(
         "nb2_ok_lecture_way_in_float32",

@@ -7,7 +7,7 @@ value is explained by naming the slip whose formula gives the received value in 
 case (the formulas are the judge's own, for wording only: the references decide).
 ``conv_transpose2d`` is compared with the source solution on seeded arrays, paddings
 p >= k among them, within ``ARRAY_TOL`` (float32 arithmetic passes: the contract does not
-ask for float64); the solution is verified against Keras in tests/test_solution_nb2.py.
+ask for float64); the solution is verified against Keras in tests/test_solution_nb2_transpose_convolution.py.
 """
 
 from __future__ import annotations

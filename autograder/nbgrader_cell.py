@@ -1,7 +1,7 @@
 """The hidden half of each nbgrader test cell: one call that runs the shared check.
 
     ### BEGIN HIDDEN TESTS
-    from autograder.notebook import run_hidden_check
+    from autograder.nbgrader_cell import run_hidden_check
     run_hidden_check("nb1_needs_projection", globals())
     ### END HIDDEN TESTS
 

@@ -232,6 +232,17 @@ GRAD_MISTAKES = {
 }
 
 
+def judge_zero_map(received, expected, call: str) -> None:
+    """The ``zero`` case of a map (every weight of the class 0): all zeros, not NaN from 0 / 0."""
+    got = received_case({k.replace("zero", "case0"): v for k, v in received.items() if k.startswith("zero")}, 0, call)
+    if np.isnan(got).any():
+        fail(
+            f"{call}: the map is 0 everywhere, so dividing by its maximum gives NaN; return all zeros "
+            f"when the maximum is 0."
+        )
+    judge_values(got, expected["zero"], call, MAP_TOL)
+
+
 def judge_grad_cam(received, expected):
     for i, (index, layer, cls) in enumerate(GRAD_CASES):
         call = f"grad_cam(model, x_test[{index}], {layer!r}, class_index={cls})"
@@ -256,16 +267,9 @@ def judge_grad_cam(received, expected):
             prefix=f"case{i}_",
             shape_rule=f"{layer}'s spatial size",
         )
-    zero_call = "grad_cam on a model whose class-0 logit does not depend on the conv layer (every w_c = 0)"
-    got = received_case(
-        {k.replace("zero", "case0"): v for k, v in received.items() if k.startswith("zero")}, 0, zero_call
+    judge_zero_map(
+        received, expected, "grad_cam on a model whose class-0 logit does not depend on the conv layer (every w_c = 0)"
     )
-    if np.isnan(got).any():
-        fail(
-            f"{zero_call}: the map is 0 everywhere, so dividing by its maximum gives NaN; return all zeros "
-            f"when the maximum is 0."
-        )
-    judge_values(got, expected["zero"], zero_call, MAP_TOL)
 
 
 # --------------------------------------------------------------------------- class activation map
@@ -322,16 +326,7 @@ def judge_cam(received, expected):
             shape_rule="conv5's spatial size",
             why="relu(A @ W[:, k]) divided by its maximum, W the Dense kernel of shape (C, num_classes).",
         )
-    zero_call = "class_activation_map on a model whose class-0 weights are all 0"
-    got = received_case(
-        {k.replace("zero", "case0"): v for k, v in received.items() if k.startswith("zero")}, 0, zero_call
-    )
-    if np.isnan(got).any():
-        fail(
-            f"{zero_call}: the map is 0 everywhere, so dividing by its maximum gives NaN; return all zeros "
-            f"when the maximum is 0."
-        )
-    judge_values(got, expected["zero"], zero_call, MAP_TOL)
+    judge_zero_map(received, expected, "class_activation_map on a model whose class-0 weights are all 0")
 
 
 # --------------------------------------------------------------------------- overlay and peak

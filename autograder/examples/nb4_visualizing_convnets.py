@@ -5,7 +5,9 @@ two or three (``also``, ``mistakes``), to keep the suite's time: each check stil
 exactly one mistake.
 """
 
-from autograder.examples import Example
+import functools
+
+from autograder import examples
 
 NB = "4_visualizing_convnets"
 ACT, GRID, CAM = "nb4_activation_model", "nb4_feature_map_grid", "nb4_grad_cam"
@@ -14,18 +16,7 @@ OVERLAY, PEAK, POINT = "nb4_overlay", "nb4_cam_peak", "nb4_pointing_game"
 CAM_CELL = "grad_cam_solution"
 
 
-def mistake(name, cell, edits, fails, why="", also=(), cells=()):
-    return Example(
-        name=name,
-        notebook=NB,
-        cell=cell,
-        edits=tuple(edits),
-        fails=frozenset(fails),
-        why=why,
-        notebook_edits=tuple(also),
-        cells=tuple(cells),
-        mistakes=(1 + len(also)) if fails else 0,
-    )
+mistake = functools.partial(examples.mistake, NB)
 
 
 ALL_LAYERS = ("if isinstance(layer, layers.Conv2D)]", "]")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import nb2_transpose as checks
+from autograder.checks import nb2_transpose_convolution as checks
 from tests.helpers import solution_namespace
 
 NB = "2_transpose_convolution"

@@ -9,7 +9,9 @@ fail: a wrong worst-case loss that averages all errors, or the batch's, leaves t
 the bicubic image. Like every example, they skip the notebook's own training (``IN_A_HURRY``).
 """
 
-from autograder.examples import Example
+import functools
+
+from autograder import examples
 
 NB = "3_image_to_image"
 SHAPES, LAYERS, SEG = "nb3_encoder_decoder_shapes", "nb3_encoder_decoder_layers", "nb3_segmentation_choice"
@@ -39,17 +41,7 @@ WORST_IS_MEAN = (TOP_K, "worst = err")
 WORST_OVER_BATCH = (TOP_K, "worst = tf.math.top_k(tf.reshape(err, (-1,)), k=math.ceil(q * n) * err.shape[0]).values")
 
 
-def mistake(name, cell, edits, fails, why="", also=()):
-    return Example(
-        name=name,
-        notebook=NB,
-        cell=cell,
-        edits=tuple(edits),
-        fails=frozenset(fails),
-        why=why,
-        notebook_edits=tuple(also),
-        mistakes=(1 + len(also)) if fails else 0,
-    )
+mistake = functools.partial(examples.mistake, NB)
 
 
 EXAMPLES = [
