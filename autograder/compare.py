@@ -143,8 +143,11 @@ def compare(
     nbgrader_cost: Callable[[str], float] | None = None,
     quiet: bool = False,
     cli: bool = False,
+    nbgrader_sample: tuple[set[str], str] | None = None,
 ) -> tuple[list[dict], list[str]]:
-    """One row per student, and the problems (empty when everything is as expected)."""
+    """One row per student, and the problems (empty when everything is as expected).
+    ``nbgrader_sample``: (the students nbgrader grades, why the others are left out); by
+    default it grades all but those the manifest marks unsafe for it."""
     expect = expect or {}
     students = students_in(submitted)
     unknown = sorted(set(expect) - set(students))
@@ -153,6 +156,9 @@ def compare(
     print(f"Grading {len(students)} submissions with the pytest runner ({jobs} at a time)...", file=stream)
     by_pytest = grade_class_with_pytest(submitted, jobs, cost, ProgressBar(len(students), stream=stream), cli)
     skipped = {s: expect[s]["nbgrader"] for s in students if expect.get(s, {}).get("nbgrader")}
+    if nbgrader_sample is not None:
+        sample, why = nbgrader_sample
+        skipped.update({s: why for s in students if s not in sample and s not in skipped})
     by_nbgrader: dict[str, dict] = {}
     if with_nbgrader:
         from autograder.nbgrader_runner import autograde, scores_by_student

@@ -99,9 +99,9 @@ def autograde(
     """Run nbgrader on every student under ``submitted`` and return every grade cell's score.
 
     nbgrader autogrades one student at a time; with ``jobs`` > 1 the class is split into
-    that many shards of about equal ``cost`` (a student's estimated grading time; by
-    default the number of notebooks handed in), each graded in its own course folder (its
-    own gradebook) at once. ``progress(what, count=n)`` is called as nbgrader finishes
+    ``SHARDS_PER_JOB`` shards a job, of about equal ``cost`` (a student's estimated grading
+    time; by default the number of notebooks handed in), each graded in its own course folder
+    (its own gradebook), ``jobs`` at once. ``progress(what, count=n)`` is called as nbgrader finishes
     notebooks (read from its autograded folder every few seconds).
     """
     students = sorted(p.name for p in submitted.iterdir() if p.is_dir())
@@ -112,10 +112,19 @@ def autograde(
 
     if feedback is not None or export is not None:
         raise ValueError("feedback and export need one gradebook: use jobs=1")
-    shards = balanced_shards(students, jobs, cost or notebooks_handed_in(submitted))
+    cost = cost or notebooks_handed_in(submitted)
+    # More shards than jobs, the costliest first, each taken by the first free job: a shard whose
+    # estimate was low then delays the end by itself alone, not by the rest of a half-class
+    # (nbgrader grades a shard's students in name order, whatever their cost). A shard costs
+    # about 4 s more (a course folder, generate_assignment, nbgrader's start).
+    shards = balanced_shards(students, min(len(students), jobs * SHARDS_PER_JOB), cost)
+    shards.sort(key=lambda shard: -sum(cost(s) for s in shard))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         parts = list(pool.map(lambda shard: _autograde_shard(submitted, shard, keep=keep, progress=progress), shards))
     return [grade for part in parts for grade in part]
+
+
+SHARDS_PER_JOB = 3
 
 
 class _Watch:

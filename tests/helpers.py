@@ -13,8 +13,8 @@ from autograder import examples
 
 
 def nbgrader_examples() -> list[str]:
-    """The examples nbgrader grades: all but those it must not be asked to grade
-    (``unsafe_for_nbgrader``: nbgrader is not a sandbox)."""
+    """The examples nbgrader grades in ``run.sh --full``: all but those it must not be asked to
+    grade (``unsafe_for_nbgrader``: nbgrader is not a sandbox)."""
     return ["solution", "blank"] + [e.name for e in examples.all_examples() if not e.unsafe_for_nbgrader]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.checks import registry
-from autograder.examples import all_examples, expected_failures
+from autograder.examples import all_examples, expected_failures, nbgrader_sample
 from tests.helpers import nbgrader_examples
 
 EXAMPLES = ["solution", "blank"] + [e.name for e in all_examples()]
@@ -66,8 +66,29 @@ def test_nbgrader_grades_every_example_it_can_run_safely():
     assert unsafe and all(e.threat for e in unsafe), "only hostile examples are unsafe for nbgrader"
 
 
+def test_the_nbgrader_sample_sees_every_check_pass_and_fail_and_every_answer_that_must_keep_its_points():
+    """The suite's nbgrader sample (``run.sh --full --nbgrader sample``) leaves out only
+    examples that repeat a failure: the solution and the blank release, every example that must
+    keep all its points, every answer written from public code, every hostile example nbgrader
+    can run and the visible-only mistake are in it, and every check that an example of the
+    class fails is failed by an example of the sample."""
+    from autograder.examples import nbgrader_sample, public
+
+    sample = nbgrader_sample()
+    assert len(sample) == len(set(sample)) and set(sample) <= set(nbgrader_examples())
+    assert {"solution", "blank"} <= set(sample)
+    safe = [e for e in all_examples() if not e.unsafe_for_nbgrader]
+    must = {e.name for e in safe if not e.fails or e.name in public.IDIOMS or e.threat or e.visible_only}
+    assert must <= set(sample), sorted(must - set(sample))
+    assert any(e.visible_only for e in safe), "the visible-only example is marked"
+    failed_in_class = set().union(*(e.fails for e in safe))
+    failed_in_sample = set().union(*(e.fails for e in safe if e.name in sample))
+    assert failed_in_sample == failed_in_class, sorted(failed_in_class - failed_in_sample)
+    assert len(sample) < len(nbgrader_examples()), "the sample should leave repeated failures out"
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("example", nbgrader_examples())
+@pytest.mark.parametrize("example", nbgrader_sample())
 def test_nbgrader_agrees(example, graded_by_pytest, graded_by_nbgrader):
     ids, must_fail = expected(example)
     by_pytest = {t["name"]: t["score"] for t in graded_by_pytest[example]["results"]["tests"]}

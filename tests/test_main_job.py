@@ -30,6 +30,14 @@ def test_the_full_run_labels_what_nbgrader_is_not_given(main_job, full_scores):
     for name, why in unsafe.items():
         assert full_scores[name]["nbgrader"] is None
         assert f"nbgrader is not asked to grade this one: {why}" in main_job["full"]["stdout"]
+    from autograder.__main__ import SAMPLE_NOTE
+    from autograder.examples import nbgrader_sample
+
+    left_out = set(full_scores) - set(unsafe) - set(nbgrader_sample())
+    assert left_out, "the suite runs --nbgrader sample, which leaves examples out"
+    for name in left_out:
+        assert full_scores[name]["nbgrader"] is None and full_scores[name]["note"].endswith(SAMPLE_NOTE), name
+    assert all(full_scores[name]["nbgrader"] is not None for name in nbgrader_sample())
     assert "DISAGREE" not in main_job["full"]["stdout"] and "UNEXPECTED" not in main_job["full"]["stdout"]
 
 
@@ -65,3 +73,13 @@ def test_a_wrong_expectation_fails_the_comparison_with_the_reason_last(fresh_clo
     assert proc.returncode == 1, proc.stdout + proc.stderr
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("FAILED") and "solution" in last and "nb2_conv_output_size" in last, last
+
+
+def test_nbgrader_sample_needs_full(capsys):
+    from autograder.__main__ import main
+    from autograder.exitcodes import ExitCode
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--nbgrader", "sample"])
+    assert exc.value.code == ExitCode.USAGE
+    assert "--nbgrader sample: expected it with --full" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """Notebook 2: realistic mistakes (each fails exactly the checks named), graded two at a time:
 each example pairs two mistakes in functions that do not call each other."""
 
+import dataclasses
 import functools
 
 from autograder import examples
@@ -142,6 +143,7 @@ VISIBLE_ONLY = mistake(
     {ARRAY},
     "wrong only on the d2l example of the visible test, right on every hidden case",
 )
+VISIBLE_ONLY = dataclasses.replace(VISIBLE_ONLY, visible_only=True)
 
 MATRIX, DECODER = "nb2_conv_matrix", "nb2_decoder_output_paddings"
 MATRIX_CELL, DECODER_CELL = "conv_matrix_solution", "decoder_output_paddings_solution"
