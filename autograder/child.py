@@ -227,11 +227,11 @@ def _student_traceback(exc: BaseException) -> str:
 
 def _load_before_confining() -> None:
     """What the checks need from the grader's repository, read before it becomes unreadable."""
-    from autograder import checks, hidden
+    from autograder import checks, hidden_eval
     from autograder.messages import utils
 
     utils()
-    hidden.inputs()
+    hidden_eval.inputs()
     for preload in checks.PRELOADS:
         preload()
     import IPython.core.interactiveshell  # noqa: F401
