@@ -363,6 +363,19 @@ def test_processes_made_past_the_filter_cost_their_checks_and_leave_nothing(grad
     assert sleepers() == []
 
 
+def outside_the_grader(code: str, stdout=subprocess.DEVNULL) -> tuple[int, list[int]]:
+    """Run ``code`` in a plain Python process (no pipes: a process it leaves would hold them
+    open): its exit code, and the sleepers it left running (killed here)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.DEVNULL, timeout=60
+    )
+    time.sleep(0.5)
+    made = sleepers()
+    for pid in made:
+        os.kill(pid, signal.SIGKILL)
+    return proc.returncode, made
+
+
 def i386_fork_makes_a_process(tmp_path) -> bool:
     """Whether an i386 ``fork`` (``int 0x80``) made from a 64-bit process runs here, outside the
     grader: x86_64 only, and only where the kernel emulates i386 calls (``ia32_emulation``) and
@@ -370,18 +383,8 @@ def i386_fork_makes_a_process(tmp_path) -> bool:
     if __import__("platform").machine() != "x86_64":
         return False
     out = tmp_path / "i386_fork.txt"
-    with open(out, "w") as f:  # a file, not a pipe: the new process keeps it open
-        subprocess.run(
-            [sys.executable, "-c", hs.RAW_SYSCALL + "\nprint(_raw_syscall(2), flush=True)"],
-            stdin=subprocess.DEVNULL,
-            stdout=f,
-            stderr=subprocess.DEVNULL,
-            timeout=60,
-        )
-    time.sleep(0.5)
-    made = sleepers()
-    for pid in made:
-        os.kill(pid, signal.SIGKILL)
+    with open(out, "w") as f:
+        _, made = outside_the_grader(hs.RAW_SYSCALL + "\nprint(_raw_syscall(2), flush=True)", stdout=f)
     lines = out.read_text().split()
     return bool(made) and bool(lines) and lines[0].lstrip("-").isdigit() and int(lines[0]) > 0
 
@@ -410,18 +413,8 @@ def test_the_reaper_alone_leaves_no_process_behind(tmp_path):
     folder.mkdir(parents=True)
     nbformat.write(ex.apply(example), str(folder / f"{hs.NB}.ipynb"))
 
-    outside = subprocess.run(  # no pipes: the daemon would hold them open
-        [sys.executable, "-c", hs.RAW_SYSCALL + "\n" + hs.DAEMON.replace("; ", "\n")],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        timeout=60,
-    )
-    time.sleep(0.5)
-    made = sleepers()
-    for pid in made:
-        os.kill(pid, signal.SIGKILL)
-    assert outside.returncode == 0 and made, "outside the grader the daemon should live on"
+    code, made = outside_the_grader(hs.RAW_SYSCALL + "\n" + hs.DAEMON.replace("; ", "\n"))
+    assert code == 0 and made, "outside the grader the daemon should live on"
 
     grader = SubmissionGrader(folder, Limits(no_fork=False, zygote=False))
     summary = grader.summary()
