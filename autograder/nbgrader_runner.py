@@ -41,13 +41,21 @@ class CellGrade:
 LOG_DIR = Path(tempfile.gettempdir()) / "convnets-nbgrader-logs"
 
 
-def _nbgrader(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+# When several course folders are graded at once, each kernel computes with one thread, as the
+# batch grader's children do: two kernels with two threads each on two cores spend more CPU
+# fighting over them than they gain.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+
+
+def _nbgrader(root: Path, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run one nbgrader command; its whole output goes to LOG_DIR for reading later.
 
     With ``check=False`` a non-zero exit is returned, not raised: nbgrader autograde exits 1
     when one student's notebook fails, and the rest of the class is still in the gradebook.
     """
-    proc = subprocess.run([bin_path("nbgrader"), *args], cwd=root, capture_output=True, text=True, env=nbgrader_env())
+    proc = subprocess.run(
+        [bin_path("nbgrader"), *args], cwd=root, capture_output=True, text=True, env={**nbgrader_env(), **(env or {})}
+    )
     LOG_DIR.mkdir(exist_ok=True)
     log = LOG_DIR / f"{root.name}-{args[0]}.log"
     log.write_text(proc.stdout + "\n" + proc.stderr)
@@ -120,7 +128,11 @@ def autograde(
     shards = balanced_shards(students, min(len(students), jobs * SHARDS_PER_JOB), cost)
     shards.sort(key=lambda shard: -sum(cost(s) for s in shard))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        parts = list(pool.map(lambda shard: _autograde_shard(submitted, shard, keep=keep, progress=progress), shards))
+        parts = list(
+            pool.map(
+                lambda shard: _autograde_shard(submitted, shard, keep=keep, progress=progress, env=ONE_THREAD), shards
+            )
+        )
     return [grade for part in parts for grade in part]
 
 
@@ -165,6 +177,7 @@ def _autograde_shard(
     export: Path | None = None,
     keep: Path | None = None,
     progress: Callable[..., None] | None = None,
+    env: dict | None = None,
 ) -> list[CellGrade]:
     from nbgrader.api import Gradebook
 
@@ -173,7 +186,7 @@ def _autograde_shard(
         make_course(root, submitted, students)
         _nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
         with _Watch(root / "autograded", progress):
-            graded = _nbgrader(root, "autograde", ASSIGNMENT, "--create", "--force", check=False)
+            graded = _nbgrader(root, "autograde", ASSIGNMENT, "--create", "--force", check=False, env=env)
         if graded.returncode != 0:
             failed = sorted(
                 set(

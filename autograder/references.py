@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
 
@@ -116,9 +116,15 @@ def _all_references(fresh: dict[str, dict]) -> dict[str, dict]:
 
 def regenerate(names: list[str], jobs: int | None = None):
     """``(name, fresh references)`` for each notebook, ``jobs`` notebooks at a time (each runs in
-    its own sandboxed child), in the order they finish."""
+    its own sandboxed child), the costliest started first, in the order they finish."""
+    from autograder.examples import GRADING_SECONDS
+
     with ThreadPoolExecutor(max_workers=max(1, min(jobs or os.cpu_count() or 1, len(names)))) as pool:
-        yield from zip(names, pool.map(generate, names))
+        futures = {
+            pool.submit(generate, name): name for name in sorted(names, key=lambda n: -GRADING_SECONDS.get(n, 0))
+        }
+        for future in as_completed(futures):
+            yield futures[future], future.result()
 
 
 def check(names: list[str] | None = None, jobs: int | None = None, report=print) -> list[str]:

@@ -129,11 +129,9 @@ def test_killed_three_times_then_resumed_gives_the_grades_of_an_uninterrupted_ru
     students = sorted(p.name for p in submitted.iterdir())
     scratch = tmp_path / "tmp"
 
-    whole = grader(submitted, tmp_path / "whole", scratch)
-    log = whole.communicate(timeout=900)[0]
-    assert whole.returncode == ExitCode.CHECKS_FAILED, log  # graded, and some students lost points
-    expected = grades(tmp_path / "whole")
-    assert sorted(expected) == students, log
+    # The uninterrupted run goes on beside the killed ones (its own TMPDIR): most of its time is
+    # a check asleep until its time limit.
+    whole = grader(submitted, tmp_path / "whole", tmp_path / "tmp-whole")
 
     rng = random.Random(SEED)
     out = tmp_path / "interrupted"
@@ -164,6 +162,10 @@ def test_killed_three_times_then_resumed_gives_the_grades_of_an_uninterrupted_ru
         while alive(below) and time.monotonic() < deadline:
             time.sleep(0.2)  # the zygote sees its grader gone (stdin closed) and kills its children
         assert not alive(below), f"processes outlived the killed grader: {alive(below)}"
+    log = whole.communicate(timeout=900)[0]
+    assert whole.returncode == ExitCode.CHECKS_FAILED, log  # graded, and some students lost points
+    expected = grades(tmp_path / "whole")
+    assert sorted(expected) == students, log
     resumed = grader(submitted, out, scratch)
     log = resumed.communicate(timeout=900)[0]
     assert resumed.returncode == whole.returncode, log
@@ -172,7 +174,7 @@ def test_killed_three_times_then_resumed_gives_the_grades_of_an_uninterrupted_ru
     print(f"killed at {kills}")
     assert kills[1]["processes"] >= 2, f"the second kill should land while a notebook is graded: {kills}"
     assert_outputs_whole(out, students)
-    left = [p.name for p in scratch.glob(SCRATCH_PREFIX + "*")]
+    left = [p.name for tmp in (scratch, tmp_path / "tmp-whole") for p in tmp.glob(SCRATCH_PREFIX + "*")]
     assert left == [], f"scratch folders left after kills {kills}: {left}"
 
 
