@@ -41,21 +41,13 @@ class CellGrade:
 LOG_DIR = Path(tempfile.gettempdir()) / "convnets-nbgrader-logs"
 
 
-# When several course folders are graded at once, each kernel computes with one thread, as the
-# batch grader's children do: two kernels with two threads each on two cores spend more CPU
-# fighting over them than they gain.
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
-
-
-def _nbgrader(root: Path, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+def _nbgrader(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run one nbgrader command; its whole output goes to LOG_DIR for reading later.
 
     With ``check=False`` a non-zero exit is returned, not raised: nbgrader autograde exits 1
     when one student's notebook fails, and the rest of the class is still in the gradebook.
     """
-    proc = subprocess.run(
-        [bin_path("nbgrader"), *args], cwd=root, capture_output=True, text=True, env={**nbgrader_env(), **(env or {})}
-    )
+    proc = subprocess.run([bin_path("nbgrader"), *args], cwd=root, capture_output=True, text=True, env=nbgrader_env())
     LOG_DIR.mkdir(exist_ok=True)
     log = LOG_DIR / f"{root.name}-{args[0]}.log"
     log.write_text(proc.stdout + "\n" + proc.stderr)
@@ -128,11 +120,7 @@ def autograde(
     shards = balanced_shards(students, min(len(students), jobs * SHARDS_PER_JOB), cost)
     shards.sort(key=lambda shard: -sum(cost(s) for s in shard))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        parts = list(
-            pool.map(
-                lambda shard: _autograde_shard(submitted, shard, keep=keep, progress=progress, env=ONE_THREAD), shards
-            )
-        )
+        parts = list(pool.map(lambda shard: _autograde_shard(submitted, shard, keep=keep, progress=progress), shards))
     return [grade for part in parts for grade in part]
 
 
@@ -177,7 +165,6 @@ def _autograde_shard(
     export: Path | None = None,
     keep: Path | None = None,
     progress: Callable[..., None] | None = None,
-    env: dict | None = None,
 ) -> list[CellGrade]:
     from nbgrader.api import Gradebook
 
@@ -186,7 +173,7 @@ def _autograde_shard(
         make_course(root, submitted, students)
         _nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
         with _Watch(root / "autograded", progress):
-            graded = _nbgrader(root, "autograde", ASSIGNMENT, "--create", "--force", check=False, env=env)
+            graded = _nbgrader(root, "autograde", ASSIGNMENT, "--create", "--force", check=False)
         if graded.returncode != 0:
             failed = sorted(
                 set(
