@@ -69,15 +69,18 @@ class _Timer:
 
 
 def sources_fingerprint() -> str:
-    """A digest of everything the references depend on: the source notebooks and helpers, the
-    grader's code, the data, the release and the committed references."""
+    """A digest of everything the release, the text mirrors and the references depend on: the
+    source notebooks, helpers and mirrors, the grader's code, the data, the release, the
+    committed references and nbgrader's configuration."""
     import hashlib
 
     h = hashlib.sha256()
-    for folder in ("source/convnets", "autograder", "data", "release/convnets"):
-        for path in sorted((REPO / folder).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                h.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes() + b"\0")
+    paths = [REPO / "nbgrader_config.py"]
+    for folder in ("source", "autograder", "data", "release/convnets"):
+        paths += sorted((REPO / folder).rglob("*"))
+    for path in paths:
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -90,13 +93,20 @@ def check_sources(step: Step) -> list[str]:
     with step("the shipped data against data/SHA256SUMS"):
         problems = data_build.check()
         print(f"      {len(data_build.read_sums())} files" + (": OK" if not problems else f": {problems}"))
+    # A run that found everything in sync leaves a stamp with the fingerprint of what it checked:
+    # the same files need not be checked again (a later `run.sh --full`, say).
+    stamp, print_ = OUT / "main-job" / "references-verified.json", sources_fingerprint()
+    earlier = json.loads(stamp.read_text()) if stamp.exists() else {}
+    verified = earlier.get("fingerprint") == print_ and not problems
     with step("release/ and source/text/ against what nbgrader and jupytext make of source/"):
-        sync = build.check()
-        print("      in sync" if not sync else "      " + "\n      ".join(sync))
+        if verified:
+            sync = []
+            print(f"      in sync (verified by the run of {earlier['when']}: the same files)")
+        else:
+            sync = build.check()
+            print("      in sync" if not sync else "      " + "\n      ".join(sync))
     with step("the reference outputs against the source solutions (regenerated, compared, not written)"):
-        stamp, print_ = OUT / "main-job" / "references-verified.json", sources_fingerprint()
-        earlier = json.loads(stamp.read_text()) if stamp.exists() else {}
-        if earlier.get("fingerprint") == print_ and not problems and not sync:
+        if verified:
             refs = []
             print(f"      verified by the run of {earlier['when']} (the same sources, grader and references):")
             print("      " + "\n      ".join(earlier["report"]))
@@ -108,7 +118,7 @@ def check_sources(step: Step) -> list[str]:
                 print("      " + line.replace("\n", "\n      "), flush=True)
 
             refs = references.check(report=say)
-            if not refs:
+            if not refs and not sync and not problems:
                 stamp.parent.mkdir(parents=True, exist_ok=True)
                 stamp.write_text(
                     json.dumps({"fingerprint": print_, "when": time.strftime("%Y-%m-%d %H:%M:%S"), "report": report})
@@ -169,7 +179,7 @@ SAMPLE_NOTE = (
 
 
 def run_full(step: Step, nbgrader: str = "all") -> list[str]:
-    from autograder import compare, examples
+    from autograder import batch, compare, examples
 
     root = OUT / "full"
     submitted = root / "submitted"
@@ -192,6 +202,7 @@ def run_full(step: Step, nbgrader: str = "all") -> list[str]:
             cost=examples.grading_cost,
             nbgrader_cost=lambda name: examples.grading_cost(name, nbgrader=True),
             nbgrader_sample=(set(examples.nbgrader_sample()), SAMPLE_NOTE) if nbgrader == "sample" else None,
+            earlier=batch.load_records(OUT / "main-job" / "grades"),  # what `run.sh` graded, if unchanged
         )
     compare.print_table(rows)
     (root / "scores.json").write_text(json.dumps({"rows": rows, "problems": problems}, indent=2) + "\n")

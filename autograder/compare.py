@@ -83,19 +83,36 @@ def grade_class_with_pytest(
     cost: Callable[[str], float] | None = None,
     progress: ProgressBar | None = None,
     cli: bool = False,
+    earlier: dict[str, dict] | None = None,
 ) -> dict[str, dict]:
     """``{student: {"exit": code, "results": results.json}}``, ``jobs`` students at once,
     the costliest first (``cost``: estimated grading time; by default the number of
     notebooks handed in), so that no worker is left grading alone at the end. ``cli``: one
-    ``pytest autograder`` process per student instead of this process's grader."""
+    ``pytest autograder`` process per student instead of this process's grader. ``earlier``:
+    batch-grader records (``autograder.batch``); a student whose record was made from the same
+    notebooks by the same grader (its fingerprint) is not graded again, as the batch grader's
+    own re-runs do."""
+    from autograder import batch
+
     students = students_in(submitted)
     cost = cost or notebooks_handed_in(submitted)
     students.sort(key=lambda s: -cost(s))
     out_dir = Path(tempfile.mkdtemp(prefix="convnets-results-"))
     graded = {}
+    version = batch.grader_version() if earlier and not cli else ""
+    reused: list[str] = []
 
     def one(student):
         folder = submitted / student / ASSIGNMENT
+        record = (earlier or {}).get(student) if version else None
+        if (
+            record
+            and record.get("status") == batch.GRADED
+            and record.get("fingerprint") == batch.fingerprint(folder, version)
+        ):
+            results = record["results"]
+            reused.append(student)
+            return (0 if all(t["score"] == t["max_score"] for t in results["tests"]) else 1), results
         return pytest_runner(folder, out_dir / f"{student}.json") if cli else sandbox_runner(folder)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -106,6 +123,12 @@ def grade_class_with_pytest(
             graded[student] = {"exit": code, "results": data}
             if progress is not None:
                 progress.step(f"{student}: {data.get('score', 0):g}")
+    if reused:
+        print(
+            f"{len(reused)} of them had been graded by the batch grader from the same notebooks with the same "
+            f"grader: their records were used ({', '.join(sorted(reused))})",
+            file=sys.stderr if progress is None else progress.stream,
+        )
     return dict(sorted(graded.items()))
 
 
@@ -144,6 +167,7 @@ def compare(
     quiet: bool = False,
     cli: bool = False,
     nbgrader_sample: tuple[set[str], str] | None = None,
+    earlier: dict[str, dict] | None = None,
 ) -> tuple[list[dict], list[str]]:
     """One row per student, and the problems (empty when everything is as expected).
     ``nbgrader_sample``: (the students nbgrader grades, why the others are left out); by
@@ -154,7 +178,9 @@ def compare(
     problems = [f"{s}: in the manifest but not in {submitted}" for s in unknown]
     stream = sys.stderr if not quiet else open(os.devnull, "w")
     print(f"Grading {len(students)} submissions with the pytest runner ({jobs} at a time)...", file=stream)
-    by_pytest = grade_class_with_pytest(submitted, jobs, cost, ProgressBar(len(students), stream=stream), cli)
+    by_pytest = grade_class_with_pytest(
+        submitted, jobs, cost, ProgressBar(len(students), stream=stream), cli, earlier=earlier
+    )
     skipped = {s: expect[s]["nbgrader"] for s in students if expect.get(s, {}).get("nbgrader")}
     if nbgrader_sample is not None:
         sample, why = nbgrader_sample

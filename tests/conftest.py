@@ -58,8 +58,8 @@ def run_main_job(clone: Path, *args: str, nice: bool = False) -> dict:
     if nice and shutil.which("nice"):
         cmd = ["nice", "-n", "10", *cmd]
     proc = subprocess.Popen(
-        cmd, cwd=clone, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
-    )
+        cmd, cwd=clone, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, process_group=0
+    )  # its own process group (to stop it), in pytest's session: with autogroup scheduling, nice counts there
     _background.setdefault("procs", []).append(proc)
     stdout, stderr = proc.communicate()
     lines = stdout.strip().splitlines()
