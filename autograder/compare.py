@@ -71,10 +71,16 @@ def sandbox_runner(folder: Path) -> tuple[int, dict]:
     from autograder import batch
 
     record = batch.grade_student(folder.parent.name, folder, None, "")
-    results = record["results"]
+    return exit_of(record), record["results"]
+
+
+def exit_of(record: dict) -> int:
+    """The exit code the pytest runner gives a batch-grader record's submission."""
+    from autograder import batch
+
     if record["status"] != batch.GRADED:
-        return ExitCode.NOT_GRADED, results
-    return (0 if all(t["score"] == t["max_score"] for t in results["tests"]) else 1), results
+        return ExitCode.NOT_GRADED
+    return 0 if all(t["score"] == t["max_score"] for t in record["results"]["tests"]) else 1
 
 
 def grade_class_with_pytest(
@@ -110,9 +116,8 @@ def grade_class_with_pytest(
             and record.get("status") == batch.GRADED
             and record.get("fingerprint") == batch.fingerprint(folder, version)
         ):
-            results = record["results"]
             reused.append(student)
-            return (0 if all(t["score"] == t["max_score"] for t in results["tests"]) else 1), results
+            return exit_of(record), record["results"]
         return pytest_runner(folder, out_dir / f"{student}.json") if cli else sandbox_runner(folder)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:

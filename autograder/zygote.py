@@ -99,10 +99,13 @@ def become_reaper() -> bool:
     """Make this process the subreaper of its descendants (Linux 3.4+): orphans come to it."""
     if sys.platform != "linux":
         return False
+    return _prctl(PR_SET_CHILD_SUBREAPER, 1) == 0
+
+
+def _prctl(option: int, value: int) -> int:
     import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
 
 
 def children() -> set[int]:
@@ -165,9 +168,7 @@ def _die_with_parent(on: bool) -> None:
     for the zygote's first line and may end once it has it."""
     if sys.platform != "linux":
         return
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL if on else 0, 0, 0, 0)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL if on else 0)
 
 
 def serve() -> None:
