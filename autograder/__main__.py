@@ -26,6 +26,7 @@ import shutil
 import sys
 import time
 
+from autograder import machine
 from autograder.checks import registry
 from autograder.exitcodes import Parser
 from autograder.paths import REPO
@@ -95,7 +96,8 @@ def check_sources(step: Step) -> list[str]:
         print(f"      {len(data_build.read_sums())} files" + (": OK" if not problems else f": {problems}"))
     # A run that found everything in sync leaves a stamp with the fingerprint of what it checked:
     # the same files need not be checked again (a later `run.sh --full`, say).
-    stamp, print_ = OUT / "main-job" / "references-verified.json", sources_fingerprint()
+    # The machine is part of it: the values that come out of training are compared again on another CPU.
+    stamp, print_ = OUT / "main-job" / "references-verified.json", sources_fingerprint() + machine.describe()
     earlier = json.loads(stamp.read_text()) if stamp.exists() else {}
     verified = earlier.get("fingerprint") == print_ and not problems
     with step("release/ and source/text/ against what nbgrader and jupytext make of source/"):
@@ -230,6 +232,7 @@ def main(argv=None) -> int:
         ap.error(f"--nbgrader {args.nbgrader}: expected it with --full, which is when nbgrader grades")
     started = time.monotonic()
     step = Step(4)
+    print(f"Checked on: {machine.describe()}", flush=True)
     print(
         "Week 5 ConvNets: checking the package, then grading "
         + ("the whole example class with both runners" if args.full else f"{len(QUICK)} example submissions")

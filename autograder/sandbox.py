@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.checks import registry
+from autograder.machine import cpu_knobs
 from autograder.paths import RELEASE_DIR, REPO, SHIPPED_DATA
 from autograder.plain import decode
 from autograder.zygote import Zygote, ZygoteGone, shared
@@ -92,8 +93,10 @@ PER_CHILD = ("HOME", "TMPDIR", "MPLCONFIGDIR")  # set by each forked child
 
 
 def child_environment(home: Path) -> dict:
-    """A minimal environment: nothing of the grader's own (paths, tokens, CI flags)."""
+    """A minimal environment: nothing of the grader's own (paths, tokens, CI flags) but the CPU
+    knobs (:data:`autograder.machine.CPU_KNOBS`), which make the child compute as another CPU would."""
     return {
+        **cpu_knobs(),
         "PATH": "/usr/bin:/bin",
         "HOME": str(home),
         "TMPDIR": str(home.parent / "tmp"),
