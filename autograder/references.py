@@ -14,8 +14,12 @@ The source notebook (with its solutions) runs in the same sandbox as a
 student's submission, each check's ``collect`` gives the expected values, and
 each check's ``mistakes()`` adds what typical mistakes give on the same inputs.
 Comparison with the committed files is exact for ints, bools and strings and
-relative (``rtol=1e-4``, ``atol=1e-7``) for floats: TensorFlow on another CPU
-differs in the last digits.
+relative (``rtol=1e-4``, ``atol=1e-5``) for floats computed from fixed inputs and fixed
+weights: TensorFlow on another CPU differs in the last digits. The values that come out of
+training (a check's ``trained`` keys: notebook 3's retrainings) differ by more than that from
+CPU to CPU; they are compared within the tolerance the check declares (measured across CPU
+settings and seeds, docs/grading.md), and the solution retrained here must pass its own
+check against the committed references.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from autograder.plain import decode, write_atomic
 from autograder.reference_store import load_references, reference_path, save_references
 from autograder.sandbox import Limits, run_notebook
 
-RTOL, ATOL = 1e-4, 1e-7
+# atol: values near zero computed on another CPU differ by up to 7.6e-6 (docs/grading.md)
+RTOL, ATOL = 1e-4, 1e-5
 
 
 def generate(name: str) -> dict[str, dict]:
@@ -57,11 +62,26 @@ def generate(name: str) -> dict[str, dict]:
     return refs
 
 
+def trained_tolerances() -> dict[str, dict[str, float]]:
+    """``{grade_id: {key: tolerance}}`` of the reference values that come out of training."""
+    return {c.grade_id: dict(c.trained) for spec in registry().values() for c in spec.checks if c.trained}
+
+
 def differences(new: dict[str, dict], old: dict[str, dict]) -> list[str]:
     out = []
+    trained = trained_tolerances()
     for gid in sorted(set(new) | set(old)):
         a, b = new.get(gid, {}), old.get(gid, {})
         for key in sorted(set(a) | set(b)):
+            tolerance = trained.get(gid, {}).get(key)
+            if tolerance is not None and key in a and key in b:
+                x, y = float(a[key]), float(b[key])
+                if not abs(x - y) <= tolerance:
+                    out.append(
+                        f"{gid}/{key}: {x:.4f} here, {y:.4f} committed: |{x:.4f} - {y:.4f}| = {abs(x - y):.4f} > "
+                        f"{tolerance:g}, more than training spreads over CPUs and seeds (docs/grading.md)"
+                    )
+                continue
             if key not in a or key not in b:
                 out.append(f"{gid}/{key}: only in {'new' if key in a else 'committed'} references")
                 continue
@@ -73,6 +93,20 @@ def differences(new: dict[str, dict], old: dict[str, dict]) -> list[str]:
                     out.append(f"{gid}/{key}: max difference {np.max(np.abs(x - y)):.3g}")
             elif not np.array_equal(x, y):
                 out.append(f"{gid}/{key}: {x!r} != committed {y!r}")
+    return out
+
+
+def trained_failures(new: dict[str, dict], old: dict[str, dict]) -> list[str]:
+    """The checks whose solution, retrained on this machine (``new``), fails its own judge against
+    the committed references (``old``): what grading relies on, whatever the CPU."""
+    out = []
+    for spec in registry().values():
+        for check in spec.checks:
+            if check.trained and check.grade_id in new and check.grade_id in old:
+                try:
+                    check.judge(new[check.grade_id], old[check.grade_id])
+                except AssertionError as exc:
+                    out.append(f"{check.grade_id}: the solution retrained on this machine fails its check: {exc}")
     return out
 
 
@@ -135,7 +169,7 @@ def check(names: list[str] | None = None, jobs: int | None = None, report=print)
     for name, refs in regenerate(names or list(registry()), jobs):
         fresh[name] = refs
         diff = (
-            differences(refs, load_references(name))
+            differences(refs, load_references(name)) + trained_failures(refs, load_references(name))
             if reference_path(name).exists()
             else [f"no committed file {reference_path(name).name}"]
         )
@@ -159,7 +193,10 @@ def update(names: list[str] | None = None, jobs: int | None = None, report=print
     report(f"{hidden_eval.PATH.name}: " + ("rewritten" if written else "unchanged"))
     for name, refs in regenerate(names or list(registry()), jobs):
         if reference_path(name).exists() and not differences(refs, load_references(name)):
-            report(f"{name}: unchanged (the regenerated values agree within rtol={RTOL:g}, atol={ATOL:g})")
+            report(
+                f"{name}: unchanged (the regenerated values agree within rtol={RTOL:g}, atol={ATOL:g}, "
+                f"and the trained ones within their tolerances)"
+            )
             continue
         path = save_references(name, refs)
         written.append(path.name)

@@ -858,6 +858,8 @@ CHECKS = [
         judge_trained_segmentation,
         time_limit=240,
         summary=summary_trained_segmentation,
+        # IoU after 2 epochs spreads over 0.38-0.74 across CPU settings and seeds (docs/grading.md)
+        trained=(("iou", 0.4),),
     ),
     Check(
         "nb3_trained_superres",
@@ -868,6 +870,8 @@ CHECKS = [
         judge_trained_superres,
         time_limit=240,
         summary=summary_trained_superres,
+        # dB over bicubic spreads over +0.71 to +0.87 across CPU settings and seeds (docs/grading.md)
+        trained=(("pred_db", 0.2),),
     ),
 ]
 MANUAL = {"nb3_segmentation_question": 3, "nb3_superres_question": 3}
