@@ -75,10 +75,24 @@ fi
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope runs this for every submission: grade /autograder/submission and write
-# /autograder/results/results.json (python -m autograder.gradescope --help says how).
-cd "$(dirname "$0")"
-exec .venv/bin/python -m autograder.gradescope run --root "${GRADESCOPE_ROOT:-/autograder}"
+# Gradescope runs this for every submission, as /autograder/run_autograder (a copy of
+# /autograder/source/run_autograder) from /autograder: grade ROOT/submission and write
+# ROOT/results/results.json (python -m autograder.gradescope --help says how). ROOT is the folder
+# that holds source/ (GRADESCOPE_ROOT overrides it); the bundle is ROOT/source.
+here="$(cd "$(dirname "$0")" && pwd)"
+if [ -f "$here/source/setup.sh" ]; then src="$here/source"; else src="$here"; fi
+root="${GRADESCOPE_ROOT:-$(dirname "$src")}"
+if [ ! -x "$src/.venv/bin/python" ]; then
+  why="The autograder is not set up: $src/.venv/bin/python is missing (setup.sh did not run,"
+  why="$why or failed, when the image was built). This is not your submission's fault: tell the course staff."
+  echo "run_autograder: $why" >&2
+  mkdir -p "$root/results"
+  printf '{"score": 0, "output": "%s", "tests": [], "stdout_visibility": "hidden"}\\n' "$why" \\
+    > "$root/results/results.json"
+  exit 0
+fi
+cd "$src"
+exec "$src/.venv/bin/python" -m autograder.gradescope run --root "$root"
 """
 
 

@@ -69,13 +69,19 @@ def test_file_names_students_hand_in_are_recognised(filename, expected):
 def _submission(root: Path, layout: str) -> None:
     sub = root / "submission"
     sub.mkdir(parents=True)
-    if layout == "solution zipped, renamed, in folders":
+    if layout == "perfect: the four notebooks":
+        for name in registry():
+            nbformat.write(ex.solution_notebook(name), str(sub / f"{name}.ipynb"))
+    elif layout == "solution zipped, renamed, in folders":
         inner = root / "zipme" / "hw5" / "convnets"
         inner.mkdir(parents=True)
         nbformat.write(ex.solution_notebook(NB), str(inner / f"{NB} (1).ipynb"))
         (inner / ".ipynb_checkpoints").mkdir()
         (inner / ".ipynb_checkpoints" / f"{NB}-checkpoint.ipynb").write_text("{}")
         shutil.make_archive(str(sub / "submission"), "zip", root / "zipme")
+        shutil.rmtree(root / "zipme")
+    elif layout == "renamed by the browser":
+        nbformat.write(ex.solution_notebook(NB), str(sub / f"Copy of {NB.title()} (2).ipynb"))
     elif layout == "blank":
         nbformat.write(ex.blank_notebook(NB), str(sub / f"{NB}.ipynb"))
     elif layout == "mistake":
@@ -88,27 +94,67 @@ def _submission(root: Path, layout: str) -> None:
         pass
 
 
-LAYOUTS = {  # layout: (nb2 checks lost, words in the output)
-    "solution zipped, renamed, in folders": (set(), [f"as {NB}.ipynb"]),
-    "blank": (set(NB2_CHECKS), []),
-    "mistake": (set(MISTAKE.fails), []),
-    "misnamed": (set(NB2_CHECKS), ["no notebook of this assignment", "homework.ipynb"]),
-    "unreadable": (set(NB2_CHECKS), ["unreadable"]),
-    "empty": (set(NB2_CHECKS), ["no notebook of this assignment"]),
+OTHERS = [c.grade_id for name, spec in registry().items() if name != NB for c in spec.checks]
+LAYOUTS = {  # layout: (checks lost, words in the output)
+    "perfect: the four notebooks": (set(), []),
+    "solution zipped, renamed, in folders": (set(OTHERS), [f"as {NB}.ipynb"]),
+    "renamed by the browser": (set(OTHERS), [f"as {NB}.ipynb"]),
+    "blank": (set(ALL_CHECKS), []),
+    "mistake": (set(MISTAKE.fails) | set(OTHERS), []),
+    "misnamed": (set(ALL_CHECKS), ["no notebook of this assignment", "homework.ipynb"]),
+    "unreadable": (set(ALL_CHECKS), ["unreadable"]),
+    "empty": (set(ALL_CHECKS), ["no notebook of this assignment"]),
 }
+# Gradescope's autograder specification (gradescope-autograders.readthedocs.io, "Specifications"):
+# results.json's fields, what a test's visibility and status may be.
+TOP_FIELDS = ("score", "tests", "output", "output_format", "visibility", "stdout_visibility", "execution_time")
+VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
+RESULTS_CAP = 1 << 20  # bytes: far above what a results file of this assignment needs
+
+
+def gradescope_tree(bundle: Path, root: Path) -> Path:
+    """The tree Gradescope's specification lays out: the bundle unpacked into ROOT/source, its
+    run_autograder copied to ROOT/run_autograder, and ROOT/submission, ROOT/results beside them.
+    setup.sh would make ROOT/source/.venv from the pins (it needs the network, and is run for
+    real by tests/test_gradescope_image.py); here it is this checkout's, made from the same pins."""
+    source = root / "source"
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extractall(source)
+    for script in ("run_autograder", "setup.sh"):
+        (source / script).chmod(0o755)
+    (source / ".venv").symlink_to(REPO / ".venv", target_is_directory=True)
+    shutil.copy2(source / "run_autograder", root / "run_autograder")
+    return source
+
+
+def check_results(results: dict, lost: set, words: list, what: str) -> None:
+    for key in TOP_FIELDS:
+        assert key in results, (what, key)
+    assert [t["name"] for t in results["tests"]] == ALL_CHECKS, what
+    assert results["visibility"] in VISIBILITIES and results["stdout_visibility"] in VISIBILITIES, what
+    for test in results["tests"]:
+        assert test["visibility"] in VISIBILITIES and test["status"] in ("passed", "failed"), (what, test)
+        assert 0 <= test["score"] <= test["max_score"], (what, test)
+    assert abs(results["score"] - sum(t["score"] for t in results["tests"])) < 1e-9
+    assert sum(t["max_score"] for t in results["tests"]) == sum(c.points for c in all_checks())
+    failed = {t["name"] for t in results["tests"] if t["status"] == "failed"}
+    assert failed == lost, (what, sorted(failed ^ lost), results["output"][-3000:])
+    for word in words:
+        assert word in results["output"], (what, word, results["output"])
+
+
+def all_checks():
+    return [c for spec in registry().values() for c in spec.checks]
 
 
 @pytest.mark.slow
-def test_run_autograder_from_the_unpacked_bundle_always_writes_results(bundle, tmp_path):
-    """Each layout graded by the bundle's own ``run_autograder`` (Gradescope's root given by
-    GRADESCOPE_ROOT), from the unpacked bundle with this checkout's .venv: exit 0, a
-    results.json with Gradescope's fields, every check of the assignment listed, and the points
-    the submission earns."""
-    source = tmp_path / "source"
-    with zipfile.ZipFile(bundle) as zf:
-        zf.extractall(source)
-    # setup.sh would make .venv/ from the pins (it needs the network); this checkout's is made from them
-    (source / ".venv").symlink_to(REPO / ".venv", target_is_directory=True)
+def test_run_autograder_where_gradescope_copies_it_always_writes_results(bundle, tmp_path):
+    """Each layout graded as Gradescope runs it: ``/autograder/run_autograder`` (the copy), from
+    ``/autograder``, with no environment of ours: exit 0, a results.json with the specification's
+    fields, every check of the assignment listed, and the points the submission earns. The
+    grader that runs is the bundle's, not this checkout's."""
+    root = tmp_path / "autograder"
+    source = gradescope_tree(bundle, root)
     where = subprocess.run(
         [str(source / ".venv" / "bin" / "python"), "-c", "import autograder; print(autograder.__file__)"],
         cwd=source,
@@ -116,24 +162,53 @@ def test_run_autograder_from_the_unpacked_bundle_always_writes_results(bundle, t
         text=True,
     )
     assert where.stdout.startswith(str(source)), f"the grader must come from the bundle: {where.stdout}"
-    for k, (layout, (lost, words)) in enumerate(LAYOUTS.items()):
-        root = tmp_path / f"root{k}"
+    env = {k: v for k, v in os.environ.items() if k != "GRADESCOPE_ROOT"}
+    for layout, (lost, words) in LAYOUTS.items():
+        for old in ("submission", "results"):  # Gradescope starts every submission in a fresh container
+            shutil.rmtree(root / old, ignore_errors=True)
         _submission(root, layout)
+        (root / "results").mkdir()
         done = subprocess.run(
-            ["bash", str(source / "run_autograder")],
-            cwd=tmp_path,
-            env={**os.environ, "GRADESCOPE_ROOT": str(root)},
+            ["/autograder/run_autograder".replace("/autograder", str(root))],
+            cwd=root,
+            env=env,
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=900,
         )
         assert done.returncode == 0, (layout, done.stdout[-2000:], done.stderr[-2000:])
-        results = json.loads((root / "results" / "results.json").read_text())
-        for key in ("score", "tests", "output", "output_format", "visibility", "stdout_visibility", "execution_time"):
-            assert key in results, (layout, key)
-        assert [t["name"] for t in results["tests"]] == ALL_CHECKS, layout
-        assert abs(results["score"] - sum(t["score"] for t in results["tests"])) < 1e-9
-        failed = {t["name"] for t in results["tests"] if t["name"] in NB2_CHECKS and t["status"] == "failed"}
-        assert failed == lost, (layout, failed, results["output"])
-        for word in words:
-            assert word in results["output"], (layout, word, results["output"])
+        path = root / "results" / "results.json"
+        assert path.stat().st_size < RESULTS_CAP, layout
+        check_results(json.loads(path.read_text()), lost, words, layout)
+
+
+@pytest.mark.slow
+def test_run_autograder_also_runs_where_it_is_unpacked(bundle, tmp_path):
+    """``source/run_autograder`` run in place (as an instructor tries the bundle) grades the same
+    way, ROOT being the folder that holds source/."""
+    root = tmp_path / "autograder"
+    gradescope_tree(bundle, root)
+    _submission(root, "mistake")
+    done = subprocess.run(
+        ["bash", str(root / "source" / "run_autograder")], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
+    results = json.loads((root / "results" / "results.json").read_text())
+    check_results(results, set(MISTAKE.fails) | set(OTHERS), [], "in place")
+
+
+def test_run_autograder_without_setup_writes_results_that_say_so(bundle, tmp_path):
+    """An image whose setup.sh failed: run_autograder cannot start Python, and still writes a
+    results.json that tells the student it is not their fault (exit 0, Gradescope shows it)."""
+    root = tmp_path / "autograder"
+    source = root / "source"
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extract("run_autograder", source)
+        zf.extract("setup.sh", source)
+    shutil.copy2(source / "run_autograder", root / "run_autograder")
+    _submission(root, "blank")
+    done = subprocess.run(["bash", str(root / "run_autograder")], cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 0 and "setup.sh did not run" in results["output"], results
+    assert "not your submission's fault" in results["output"]
