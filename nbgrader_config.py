@@ -52,3 +52,18 @@ from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
 from autograder.nbgrader_preprocessors import ClearHiddenTestOutputs  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTestOutputs, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# An LMS download: `nbgrader zip_collect convnets` unpacks downloaded/convnets/archive/*.zip (or
+# the files themselves) into submitted/<student>/convnets/, with no renaming by hand. Canvas's
+# "Download Submissions" names each file <name>[_LATE]_<user id>_<attachment id>_<the name it was
+# uploaded under>, and adds -1, -2 before .ipynb to a file uploaded again; the student is named by
+# their Canvas user id (the ID column of Canvas's gradebook, python -m autograder.canvas).
+# nbgrader matches the pattern against the file's whole path, hence the leading (?:.*[/\\])?.
+# For another LMS, change this one line:
+#   Moodle ("Download all submissions"; Jane Doe_1234567_assignsubmission_file_2_transpose_convolution.ipynb):
+#     r"^(?:.*[/\\])?(?P<last_name>[^_/\\]+)_(?P<student_id>\d+)_assignsubmission_file_(?P<file_id>.+?)(?:-\d+)?\.ipynb$"  # noqa: E501
+#   Blackboard ("Download assignment"; Week5_jdoe_attempt_2026-12-01-09-30-00_2_transpose_convolution.ipynb):
+#     r"^(?:.*[/\\])?[^/\\]+_(?P<student_id>[^_/\\]+)_attempt_(?P<timestamp>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)_(?P<file_id>.+?)\.ipynb$"  # noqa: E501
+c.FileNameCollectorPlugin.named_regexp = (
+    r"^(?:.*[/\\])?(?P<last_name>[^_/\\]+)(?:_LATE)?_(?P<student_id>\d+)_\d+_(?P<file_id>.+?)(?:-\d+)?\.ipynb$"
+)
