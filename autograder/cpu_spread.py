@@ -31,15 +31,23 @@ from autograder.paths import REPO
 NB = "3_image_to_image"
 TRAINED = ("nb3_trained_segmentation", "nb3_trained_superres")
 OUT = REPO / "build" / "cpu-spread"
-# The grading child's threads (autograder.sandbox.child_environment), for the in-process retrainings.
-SINGLE_THREAD = {
-    "OMP_NUM_THREADS": "1",
-    "TF_NUM_INTRAOP_THREADS": "1",
-    "TF_NUM_INTEROP_THREADS": "1",
-    "TF_ENABLE_ONEDNN_OPTS": "0",
-    "PYTHONHASHSEED": "0",
-    "TF_CPP_MIN_LOG_LEVEL": "3",
-}
+# The grading child's threads and TensorFlow settings, for the in-process retrainings.
+SINGLE_THREAD_KEYS = (
+    "OMP_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "TF_ENABLE_ONEDNN_OPTS",
+    "PYTHONHASHSEED",
+    "TF_CPP_MIN_LOG_LEVEL",
+)
+
+
+def single_thread() -> dict[str, str]:
+    """Those settings as the grading child gets them (:func:`autograder.sandbox.child_environment`)."""
+    from autograder.sandbox import child_environment
+
+    env = child_environment(OUT / "home")
+    return {k: env[k] for k in SINGLE_THREAD_KEYS}
 
 
 def _trained_figures(values: dict) -> dict:
@@ -88,10 +96,12 @@ def one_setting(name: str, seeds: list[int], jobs: int) -> dict:
         fresh[nb] = refs
         report["differences"][nb] = references.differences(refs, load_references(nb))
     report["seeds"]["0"] = {gid: _trained_figures(fresh[NB][gid]) for gid in TRAINED}
-    nb3.REUSE = False
-    for seed in seeds:  # seed 0 again in this process: it must give what the child gave
-        report["seeds"][str(seed) if seed else "0 (in process)"] = _seed_figures(seed)
-    nb3.REUSE = True
+    nb3.REUSE = False  # the solution's retrainings, never its stored result
+    try:
+        for seed in seeds:  # seed 0 again in this process: it must give what the child gave
+            report["seeds"][str(seed) if seed else "0 (in process)"] = _seed_figures(seed)
+    finally:
+        nb3.REUSE = True
 
     names = ["solution"] + [e.name for e in examples.all_examples() if e.notebook == NB]
     with tempfile.TemporaryDirectory() as tmp:
@@ -185,7 +195,7 @@ def main(argv=None) -> int:
         return 0
     reports = []
     for name in args.setting or ["native", "avx", "sse41"]:
-        env = {k: v for k, v in os.environ.items() if k not in CPU_KNOBS} | setting(name) | SINGLE_THREAD
+        env = {k: v for k, v in os.environ.items() if k not in CPU_KNOBS} | setting(name) | single_thread()
         print(f"{name}: {' '.join(f'{k}={v}' for k, v in setting(name).items()) or '(no knobs)'}", flush=True)
         cmd = [sys.executable, "-m", "autograder.cpu_spread", "--one", name, "--seeds", args.seeds]
         subprocess.run([*cmd, "--jobs", str(args.jobs)], env=env, cwd=REPO, check=True)

@@ -168,9 +168,10 @@ def check(names: list[str] | None = None, jobs: int | None = None, report=print)
     fresh = {}
     for name, refs in regenerate(names or list(registry()), jobs):
         fresh[name] = refs
+        committed = load_references(name) if reference_path(name).exists() else None
         diff = (
-            differences(refs, load_references(name)) + trained_failures(refs, load_references(name))
-            if reference_path(name).exists()
+            differences(refs, committed) + trained_failures(refs, committed)
+            if committed is not None
             else [f"no committed file {reference_path(name).name}"]
         )
         report(f"{name}: " + ("references match" if not diff else "DIFFER\n  " + "\n  ".join(diff)))

@@ -169,7 +169,7 @@ def test_run_autograder_where_gradescope_copies_it_always_writes_results(bundle,
         _submission(root, layout)
         (root / "results").mkdir()
         done = subprocess.run(
-            ["/autograder/run_autograder".replace("/autograder", str(root))],
+            [str(root / "run_autograder")],  # Gradescope's /autograder/run_autograder
             cwd=root,
             env=env,
             capture_output=True,

@@ -38,11 +38,9 @@ OTHERS = {  # the patterns nbgrader_config.py documents for Moodle and Blackboar
 
 
 def _notebook(kind: str):
-    return (
-        {"solution": ex.solution_notebook, "blank": ex.blank_notebook}[kind](NB)
-        if kind != "mistake"
-        else ex.apply(MISTAKE)
-    )
+    if kind == "mistake":
+        return ex.apply(MISTAKE)
+    return {"solution": ex.solution_notebook, "blank": ex.blank_notebook}[kind](NB)
 
 
 def _course(root: Path) -> Path:
