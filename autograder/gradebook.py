@@ -10,10 +10,12 @@ For every student the batch grader graded, through nbgrader's own API (``nbgrade
 as ``nbgrader autograde`` would have: the student and the submission are created (with its
 timestamp), each test cell gets the points its check earned as its auto-graded score, the
 written answers are left for a grader (``needs_manual_grade``; "No response." when the answer
-cell is unchanged), and the submitted notebooks are copied to ``COURSE/autograded/`` so that
-formgrader can show them. A manual score a TA already gave is kept. Then formgrader lists every
-submission with its auto-graded cells scored and its written answers waiting, and ``nbgrader
-export`` and ``nbgrader generate_feedback`` give the combined grades.
+cell is unchanged), and the submitted notebooks and the files beside them are copied to
+``COURSE/autograded/``, as autograde copies them, so that formgrader can show them and
+``release_feedback`` can hand the feedback back through the exchange. A manual score a TA
+already gave is kept. Then formgrader lists every submission with its auto-graded cells scored
+and its written answers waiting, and ``nbgrader export`` and ``nbgrader generate_feedback`` give
+the combined grades.
 
 Nothing is written unless the gradebook and the records agree: the same assignment, the same
 test cells with the same points, records of this grader's checks. Otherwise it says what
@@ -39,6 +41,21 @@ class Disagreement(RuntimeError):
 def _points() -> dict[str, tuple[str, float]]:
     """``{grade_id: (notebook, points)}`` of every auto-graded check."""
     return {c.grade_id: (nb, float(c.points)) for nb, spec in registry().items() for c in spec.checks}
+
+
+def _copy_other_files(source: Path, dest: Path) -> None:
+    """What ``nbgrader autograde`` copies besides the notebooks, and skips the same way
+    (``CourseDirectory.ignore``): ``timestamp.txt``, and ``submission_secret.txt``, which
+    ``release_feedback`` needs to hand the feedback back through the exchange."""
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import find_all_files
+
+    if not source.is_dir():
+        return
+    for name in find_all_files(str(source), list(CourseDirectory().ignore) + ["*.ipynb"]):
+        target = dest / Path(name).relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(name, target)
 
 
 def compare(gb, records: dict[str, dict]) -> list[str]:
@@ -136,9 +153,7 @@ def enter(course: Path, records: dict[str, dict], submitted: Path, db_url: str |
                     target = course / "autograded" / student / ASSIGNMENT / handed_in.name
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(handed_in, target)
-            stamp = submitted / student / ASSIGNMENT / "timestamp.txt"
-            if stamp.is_file():
-                shutil.copyfile(stamp, course / "autograded" / student / ASSIGNMENT / "timestamp.txt")
+            _copy_other_files(submitted / student / ASSIGNMENT, course / "autograded" / student / ASSIGNMENT)
             gb.db.commit()
             entered.append(student)
     return {"entered": entered, "skipped": skipped}
