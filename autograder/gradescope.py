@@ -64,7 +64,9 @@ if ! "$PY" -c 'import sys; sys.exit(not ((3, 11, 5) <= sys.version_info[:3] < (3
        "found $("$PY" --version 2>&1). Pick that base image, or set PYTHON to such an interpreter." >&2
   exit 1
 fi
-if command -v apt-get > /dev/null && ! "$PY" -m venv --help > /dev/null 2>&1; then
+# Debian and Ubuntu ship venv without ensurepip (in python3-venv): `-m venv --help` works there,
+# making one does not.
+if command -v apt-get > /dev/null && ! "$PY" -c 'import ensurepip, venv' > /dev/null 2>&1; then
   apt-get update -q && apt-get install -y -q python3-venv
 fi
 "$PY" -m venv .venv
