@@ -46,7 +46,7 @@ SEG_TARGET, SR_TARGET = 0.85, 0.5
 SEG_FRACTION, SR_FRACTION = 0.5, 0.5
 # The grader's training budget: the notebook's settings with fewer epochs (a number of
 # epochs, not seconds, so that it repeats). The notebook trains 4 and 2 epochs.
-RETRAIN_SEG = dict(epochs=2, batch=16, lr=3e-3, filters=(32, 64, 128))
+RETRAIN_SEG = dict(epochs=3, batch=16, lr=3e-3, filters=(32, 64, 128))
 RETRAIN_SR = dict(epochs=1, batch=16, lr=2e-3, filters=(32, 64))
 # Locked cells that only train and plot for the student: the pytest runner skips them.
 DEMO_CELLS = frozenset(
@@ -858,8 +858,8 @@ CHECKS = [
         judge_trained_segmentation,
         time_limit=240,
         summary=summary_trained_segmentation,
-        # IoU after 2 epochs spreads over 0.38-0.74 across CPU settings and seeds (docs/grading.md)
-        trained=(("iou", 0.4),),
+        # IoU after 3 epochs spreads over 0.80-0.87 across CPU settings and seeds (docs/grading.md)
+        trained=(("iou", 0.2),),
     ),
     Check(
         "nb3_trained_superres",
