@@ -593,6 +593,9 @@ run_hidden_check("nb2_decoder_output_paddings", globals())
 # output_padding at each step fixes it: for "same" Keras gives (i - 1)s + (k mod 2) + a, so the
 # 7 -> 14 step keeps a = 1 ((7 - 1)*2 + 1 + 1 = 14) and the 14 -> 27 step needs a = 0
 # ((14 - 1)*2 + 1 + 0 = 27); in the lecture's notation a = (i + 2p - k) mod s of the matching
-# encoder step, with p = 1 for "same" and k = 3: (27 + 2 - 3) mod 2 = 0 and (14 + 2 - 3) mod 2 = 1.
+# encoder step, with k = 3 and p = 1, the padding Keras's transposed convolution assumes for
+# "same": (27 + 2 - 3) mod 2 = 0 and (14 + 2 - 3) mod 2 = 1. (The encoder's own convolution of 14
+# pads less: TensorFlow pads a total of (ceil(i/s) - 1)s + k - i = 6*2 + 3 - 14 = 1 row, 0 at the
+# top and 1 at the bottom, and 27 gets 1 on each side.)
 # Or crop/pad the images to a multiple of 2^depth (28).
 # ### END SOLUTION
