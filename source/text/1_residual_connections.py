@@ -306,8 +306,12 @@ print(f"first layer moved: plain {moved[False][0]:.1e}, residual {moved[True][0]
       f"last layer: plain {moved[False][-1]:.1e}, residual {moved[True][-1]:.1e}")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partC_train_note_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# The plain net's first layers did not move at all: their updates are too small to change a
-# float32 weight, while its last layers moved by 10 to 30%. The residual net's layers all
+# The plain net's first layers did not move at all, because of how Adam scales a step: it
+# moves a weight by about lr * g / (|g| + eps), with eps = 1e-7 in Keras. A gradient g far below
+# eps gives a step of about lr * g / eps, here far smaller than the gap between a float32 weight
+# and the next float32 number (about 1e-8 for a weight of 0.1), so the weight stays exactly as it
+# was. A gradient of 1e-4, small but well above eps, would still give a full step of about lr.
+# The plain net's last layers moved by 10 to 30%. The residual net's layers all
 # moved by about the same amount. Neither net classifies the digits well after 3 epochs (a
 # sigmoid net this deep is slow to train, and the residual one starts with a large loss, as
 # its sum of sigmoids grows with depth), but only the residual one trains all its layers.
@@ -489,9 +493,11 @@ run_hidden_check("nb1_block_shortcut", globals())
 # factor per layer, each containing sigmoid'(z) <= 1/4 times a weight matrix whose norm is
 # about 1, so the gradient shrinks geometrically, roughly 0.25^20 ~ 1e-12 after twenty
 # layers: the plot's plain depth-20 curve falls by many orders of magnitude towards the
-# input. (2) For h_out = h_in + f(h_in) the Jacobian is I + f'(h_in): the identity term
-# carries the gradient from the loss back to the first layers unchanged, whatever f' is,
-# so the residual curves stay flat, and in training all its layers move while the plain net's
+# input. (2) For h_out = h_in + f(h_in) the Jacobian is I + f'(h_in): the product of these
+# Jacobians contains the product of the identities, a path on which the gradient from the loss
+# reaches the first layers without being multiplied by any sigmoid' (f' only adds to it, which is
+# why the residual relu net's gradients even grow towards the input). So the residual sigmoid
+# curves stay flat, and in training all its layers move while the plain net's
 # first layers do not move at all. (3) Any deep stack multiplies many Jacobians; unless their
 # norms stay very close to 1 the product vanishes or explodes, whatever the activation: with
 # relu the plain net's ratio first/last stays near 1, but the first layer's gradient of the
