@@ -302,12 +302,14 @@ run_hidden_check("nb4_grad_cam", globals())
 # Grad-CAM generalises an older method, the **class activation map** (CAM, Zhou et al. 2016),
 # made for nets like ours: the last convolution `conv5` feeds global average pooling and then
 # one Dense layer, so the logit of class `k` is `sum over c of W[c, k] * mean(A_c) + b[k]`.
-# The CAM puts those weights back on the maps, before the pooling:
+# The CAM puts those weights back on the maps, before the pooling. Zhou et al. write it as
+# $M_k = \sum_c W[c, k]\, A_c$, with no ReLU (its negative parts are evidence against class `k`).
+# Here, to compare it with your Grad-CAM, it gets Grad-CAM's ReLU and scaling:
 #
 # $$\mathrm{CAM}_k = \mathrm{relu}\Big(\sum_c W[c, k]\, A_c\Big)$$
 #
-# divided by its maximum (all zeros if the maximum is 0), like your Grad-CAM; no gradient
-# needed, and no bias (it adds the same number everywhere). Write
+# divided by its maximum (all zeros if the maximum is 0); no gradient needed, and no bias (it
+# adds the same number everywhere). Write
 # `class_activation_map(model, image, class_index=None, conv_layer_name="conv5",
 # dense_layer_name="logits")`, with the Dense kernel from
 # `model.get_layer(dense_layer_name).get_weights()[0]`, of shape `(C, num_classes)`.
