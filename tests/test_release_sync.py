@@ -64,7 +64,9 @@ def test_release_ships_no_reference_outputs_or_grader():
     shipped = {p.relative_to(RELEASE_DIR).as_posix() for p in RELEASE_DIR.rglob("*") if p.is_file()}
     sums = {line.split()[1] for line in (REPO / "data" / "SHA256SUMS").read_text().splitlines()}
     allowed = (
-        {f"{n}.ipynb" for n in registry()} | {"convnets_utils.py", "requirements.txt"} | {f"data/{n}" for n in sums}
+        {f"{n}.ipynb" for n in registry()}
+        | {"README.md", "convnets_utils.py", "requirements.txt"}
+        | {f"data/{n}" for n in sums}
     )
     assert shipped <= allowed, f"unexpected files in release/convnets: {sorted(shipped - allowed)}"
     assert not any("references" in s or s.endswith(".py") and s != "convnets_utils.py" for s in shipped)
@@ -110,3 +112,33 @@ def test_a_mirror_edited_by_hand_is_never_overwritten_silently(tmp_path, monkeyp
     assert build.sync_mirrors([name], "from-text") == []
     cells = nbformat.read(str(source / f"{name}.ipynb"), as_version=4).cells
     assert "A sentence edited as text." in cells[0].source and cells[0].id == nb.cells[0].id
+
+
+def test_the_students_guide_states_the_graders_own_limits_and_points():
+    """release/convnets/README.md: the limits and points it gives the students are the grader's."""
+    import re
+
+    from autograder.sandbox import Limits
+    from autograder.spec import Check
+
+    text = (RELEASE_DIR / "README.md").read_text(encoding="utf-8")
+    limits, default = Limits(), Check.__dataclass_fields__["time_limit"].default
+    longest = max(c.time_limit for spec in registry().values() for c in spec.checks)
+    stated = {
+        "one cell": f"{limits.cell_timeout:.0f} s",
+        "one check of a graded function": f"{default:.0f} s (notebook 3's two retrainings: {longest:.0f} s each)",
+        "one notebook and its checks together": f"{limits.wall_seconds:.0f} s",
+        "memory": f"{limits.memory_bytes / 2**30:.0f} GiB",
+    }
+    for what, value in stated.items():
+        assert f"| {what} | {value} |" in text, f"the guide should say '{what}: {value}' (the grader's value)"
+    auto = sum(c.points for spec in registry().values() for c in spec.checks)
+    written = sum(
+        float(cell.metadata["nbgrader"]["points"])
+        for name in registry()
+        for cell in nbformat.read(str(REPO / "source" / "convnets" / f"{name}.ipynb"), as_version=4).cells
+        if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("grade")
+    )
+    said = re.search(r"(\d+) points are graded automatically and (\d+) by the course staff: (\d+) in all", text)
+    assert said, "the guide should say how many points are graded automatically and by the staff"
+    assert tuple(map(float, said.groups())) == (auto, written, auto + written), (said.groups(), auto, written)
