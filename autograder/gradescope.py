@@ -142,9 +142,17 @@ def canonical(filename: str) -> str | None:
     return stem if stem in registry() else None
 
 
+def _graded_member(name: str) -> bool:
+    """A zip member the grader reads: a notebook outside hidden folders (a student's ``.venv/``,
+    ``.ipynb_checkpoints/``) and macOS's ``__MACOSX/``. Nothing else is unpacked, so a zip of a
+    whole folder, with its environment, still reaches its notebooks within the caps."""
+    parts = name.replace("\\", "/").split("/")
+    return parts[-1].lower().endswith(".ipynb") and not any(p.startswith((".", "__MACOSX")) for p in parts)
+
+
 def unpack_zips(folder: Path, notes: list[str]) -> None:
-    """Unpack every .zip under ``folder`` next to itself (members that would land outside, or are
-    too large, are skipped with a note)."""
+    """Unpack the notebooks of every .zip under ``folder`` next to it (members that would land
+    outside, or are too large, are skipped with a note)."""
     for archive in sorted(folder.rglob("*.zip")):
         dest = archive.with_name(archive.stem + ".unzipped")
         total = 0
@@ -153,6 +161,8 @@ def unpack_zips(folder: Path, notes: list[str]) -> None:
                 for info in zf.infolist():
                     target = (dest / info.filename).resolve()
                     if info.is_dir() or not str(target).startswith(str(dest.resolve()) + os.sep):
+                        continue
+                    if not _graded_member(info.filename):
                         continue
                     total += info.file_size
                     if info.file_size > ZIP_MEMBER_CAP or total > ZIP_TOTAL_CAP:

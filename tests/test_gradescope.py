@@ -66,6 +66,29 @@ def test_file_names_students_hand_in_are_recognised(filename, expected):
     assert gs.canonical(filename) == expected
 
 
+def test_a_zip_of_the_whole_folder_reaches_its_notebooks_past_the_environment(tmp_path, monkeypatch):
+    """A student zips the assignment folder with the .venv/ the guide had them make (over 1 GB,
+    sorted before the notebooks): only notebooks are unpacked, so the caps are not spent on it;
+    a notebook too large is still refused with a note."""
+    monkeypatch.setattr(gs, "ZIP_TOTAL_CAP", 1 << 20)
+    monkeypatch.setattr(gs, "ZIP_MEMBER_CAP", 1 << 20)
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    with zipfile.ZipFile(submission / "convnets.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("convnets/.venv/lib/python3.12/site-packages/tensorflow/libtf.so", b"\0" * (3 << 20))
+        zf.writestr("convnets/.venv/share/jupyter/example.ipynb", "{}")
+        zf.writestr("convnets/data/segmentation.npz", b"\0" * (2 << 20))
+        zf.writestr(f"convnets/{NB}.ipynb", nbformat.writes(ex.solution_notebook(NB)))
+        zf.writestr("convnets/3_image_to_image.ipynb", b" " * (2 << 20))
+    chosen, notes = gs.collect(submission, tmp_path / "staging")
+    assert chosen == {NB: f"convnets.unzipped/convnets/{NB}.ipynb"}, (chosen, notes)
+    assert (tmp_path / "staging" / f"{NB}.ipynb").is_file()
+    assert notes == [
+        "convnets.zip: convnets/3_image_to_image.ipynb not unpacked (too large)",
+        f"graded convnets.unzipped/convnets/{NB}.ipynb as {NB}.ipynb",
+    ], notes
+
+
 def _submission(root: Path, layout: str) -> None:
     sub = root / "submission"
     sub.mkdir(parents=True)
