@@ -171,6 +171,28 @@ def _die_with_parent(on: bool) -> None:
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL if on else 0)
 
 
+def _grader_gone(notebooks: set[int]) -> None:
+    """Kill every notebook child (its whole session) and whatever else we started, then exit."""
+    for pid in notebooks:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    kill_strays(set())
+    os._exit(0)
+
+
+def _tell(out, message: dict, notebooks: set[int]) -> None:
+    """One line to the grader. A grader killed between two lines closes the pipe: writing then
+    fails (BrokenPipeError) before the loop reads the end of stdin, and must not end the zygote
+    with its children still running."""
+    try:
+        out.write(json.dumps(message) + "\n")
+        out.flush()
+    except (BrokenPipeError, OSError):
+        _grader_gone(notebooks)
+
+
 def serve() -> None:
     """The zygote's loop: fork a child per request, report each child's start and end, kill
     whatever a child leaves behind."""
@@ -200,21 +222,14 @@ def serve() -> None:
                 continue
             notebooks.discard(pid)
             strays = kill_strays(notebooks)  # before the grader hears that the notebook ended
-            out.write(json.dumps({"pid": pid, "status": status, "strays": strays}) + "\n")
-            out.flush()
+            _tell(out, {"pid": pid, "status": status, "strays": strays}, notebooks)
         if reaper and notebooks:
             kill_strays(notebooks)  # an orphan while its notebook still runs (a double fork)
         if not ready:
             continue
         data = os.read(stdin.fileno(), 1 << 16)
         if not data:  # the grader is gone: so are we, and everything we started
-            for pid in notebooks:
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            kill_strays(set())
-            os._exit(0)
+            _grader_gone(notebooks)
         buffer += data
         while b"\n" in buffer:
             line, buffer = buffer.split(b"\n", 1)
@@ -224,8 +239,7 @@ def serve() -> None:
             if pid == 0:
                 _run_child(request)
             notebooks.add(pid)
-            out.write(json.dumps({"id": request["id"], "pid": pid}) + "\n")
-            out.flush()
+            _tell(out, {"id": request["id"], "pid": pid}, notebooks)
 
 
 # --------------------------------------------------------------------------- the grader's side
