@@ -142,12 +142,17 @@ def canonical(filename: str) -> str | None:
     return stem if stem in registry() else None
 
 
+def _hidden(parts) -> bool:
+    """Inside a hidden folder (``.venv/``, ``.ipynb_checkpoints/``) or macOS's ``__MACOSX/``."""
+    return any(p.startswith((".", "__MACOSX")) for p in parts)
+
+
 def _graded_member(name: str) -> bool:
     """A zip member the grader reads: a notebook outside hidden folders (a student's ``.venv/``,
     ``.ipynb_checkpoints/``) and macOS's ``__MACOSX/``. Nothing else is unpacked, so a zip of a
     whole folder, with its environment, still reaches its notebooks within the caps."""
     parts = name.replace("\\", "/").split("/")
-    return parts[-1].lower().endswith(".ipynb") and not any(p.startswith((".", "__MACOSX")) for p in parts)
+    return parts[-1].lower().endswith(".ipynb") and not _hidden(parts)
 
 
 def unpack_zips(folder: Path, notes: list[str]) -> None:
@@ -186,7 +191,7 @@ def collect(submission: Path, staging: Path) -> tuple[dict[str, str], list[str]]
     strangers = []
     for path in sorted(work.rglob("*")):
         parts = path.relative_to(work).parts
-        if path.is_symlink() or not path.is_file() or any(p.startswith((".", "__MACOSX")) for p in parts):
+        if path.is_symlink() or not path.is_file() or _hidden(parts):
             continue
         if path.suffix.lower() == ".ipynb":
             name = canonical(path.name)
