@@ -9,12 +9,12 @@ c.Execute.timeout = 300
 # A test cell a student deleted (or stripped of its nbgrader metadata) is put back
 # before autograding, so that deleting a failing test cannot skip it. (Edited test
 # cells, their points and the kernelspec are restored from the gradebook by default.)
-# Three fixes (autograder/nbgrader_preprocessors.py): nbgrader's placement of the restored
+# Three fixes (autograder/nbgrader/preprocessors.py): nbgrader's placement of the restored
 # cell fails on our layout, and a duplicated test cell or a cell whose metadata lost its
 # schema_version stops nbgrader for the whole class.
 from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, OverwriteKernelspec  # noqa: E402
 
-from autograder.nbgrader_preprocessors import DropDamagedMetadata, DropDuplicateIds, RestoreMissingCells  # noqa: E402,E501
+from autograder.nbgrader.preprocessors import DropDamagedMetadata, DropDuplicateIds, RestoreMissingCells  # noqa: E402,E501
 
 c.OverwriteCells.add_missing_cells = True
 c.Autograde.sanitize_preprocessors = [
@@ -31,7 +31,7 @@ c.Autograde.sanitize_preprocessors = [
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import AssignLatePenalties, Execute, IgnorePattern, LimitOutput, SaveAutoGrades  # noqa: E402
 
-from autograder.nbgrader_preprocessors import StderrIsNotAFailure  # noqa: E402
+from autograder.nbgrader.preprocessors import StderrIsNotAFailure  # noqa: E402
 
 c.Autograde.autograde_preprocessors = [
     Execute,
@@ -49,7 +49,7 @@ c.Autograde.autograde_preprocessors = [
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
 
-from autograder.nbgrader_preprocessors import ClearHiddenTestOutputs  # noqa: E402
+from autograder.nbgrader.preprocessors import ClearHiddenTestOutputs  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTestOutputs, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
 
@@ -57,7 +57,7 @@ c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTestOutputs, ClearHidd
 # the files themselves) into submitted/<student>/convnets/, with no renaming by hand. Canvas's
 # "Download Submissions" names each file <name>[_LATE]_<user id>_<attachment id>_<the name it was
 # uploaded under>, and adds -1, -2 before .ipynb to a file uploaded again; the student is named by
-# their Canvas user id (the ID column of Canvas's gradebook, python -m autograder.canvas).
+# their Canvas user id (the ID column of Canvas's gradebook, python -m autograder.report.canvas).
 # nbgrader matches the pattern against the file's whole path, hence the leading (?:.*[/\\])?.
 # For another LMS, change this one line:
 #   Moodle ("Download all submissions"; Jane Doe_1234567_assignsubmission_file_2_transpose_convolution.ipynb):

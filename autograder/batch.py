@@ -30,8 +30,6 @@ others are), 11 ``--require-isolation`` on a machine that cannot confine the chi
 from __future__ import annotations
 
 import argparse
-import base64
-import csv
 import hashlib
 import io
 import json
@@ -39,33 +37,20 @@ import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
-from xml.etree import ElementTree as ET
+from typing import Callable
 
 from autograder.checks import registry
-from autograder.confine import EXIT_REFUSED, graded_without, refusal
 from autograder.exitcodes import ExitCode, Parser, usage_error
 from autograder.grading import SubmissionError, grade_submission, unreadable_result
-from autograder.messages import printable
 from autograder.paths import ASSIGNMENT, REFERENCES_DIR
-from autograder.plain import write_atomic
 from autograder.progress import ProgressBar
-from autograder.sandbox import Limits, remove_stale_scratch
-
-CSV_COLUMNS = [
-    "assignment",
-    "duedate",
-    "timestamp",
-    "student_id",
-    "last_name",
-    "first_name",
-    "email",
-    "raw_score",
-    "late_submission_penalty",
-    "score",
-    "max_score",
-]
-GRADED, NOT_GRADED = "graded", "could not grade"
+from autograder.report import write_outputs
+from autograder.report.records import GRADED, NOT_GRADED, load_records
+from autograder.sandbox.confine import EXIT_REFUSED, graded_without, refusal
+from autograder.sandbox.plain import write_atomic
+from autograder.sandbox.run import Limits, remove_stale_scratch
 
 
 def grader_version() -> str:
@@ -73,7 +58,7 @@ def grader_version() -> str:
     grader are regraded."""
     h = hashlib.sha256()
     checks = Path(__file__).resolve().parent / "checks"
-    for path in sorted(checks.glob("*.py")) + sorted(REFERENCES_DIR.glob("*.npz")):
+    for path in sorted(checks.rglob("*.py")) + sorted(REFERENCES_DIR.glob("*.npz")):
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
 
@@ -105,12 +90,6 @@ def students_of(submitted: Path, shard: tuple[int, int] = (1, 1)) -> list[str]:
     return [s for i, s in enumerate(names) if i % n == k - 1]
 
 
-def max_points() -> tuple[float, float]:
-    auto = sum(c.points for spec in registry().values() for c in spec.checks)
-    manual = sum(p for spec in registry().values() for p in spec.manual.values())
-    return auto, manual
-
-
 # --------------------------------------------------------------------------- grading
 def grade_student(
     student: str, folder: Path, limits: Limits | None, print_: str, require_isolation: bool = False
@@ -140,6 +119,12 @@ def grade_student(
     return record
 
 
+def handed_in_seconds(folder: Path) -> float:
+    """The rough cost of grading a folder: its notebooks' ``seconds`` (a notebook by another name: 10)."""
+    spec = registry()
+    return sum(spec[p.stem].seconds if p.stem in spec else 10.0 for p in folder.glob("*.ipynb"))
+
+
 def _save(out: Path, record: dict) -> None:
     """The student's results.json, then their record: the record is written last, so a student
     whose record exists has everything (a run stopped in between grades the student again)."""
@@ -148,17 +133,6 @@ def _save(out: Path, record: dict) -> None:
     (out / "results" / student).mkdir(parents=True, exist_ok=True)
     write_atomic(out / "results" / student / "results.json", (json.dumps(record["results"], indent=2) + "\n").encode())
     write_atomic(out / "students" / f"{student}.json", json.dumps(record, indent=1).encode())
-
-
-def load_records(out: Path) -> dict[str, dict]:
-    records = {}
-    for path in sorted((out / "students").glob("*.json")):
-        try:
-            record = json.loads(path.read_text())
-            records[record["student"]] = record
-        except (OSError, ValueError, KeyError) as exc:
-            print(f"skipping {path}: not a student record ({exc})", file=sys.stderr)
-    return records
 
 
 def _unconfined_record(record: dict) -> bool:
@@ -197,29 +171,48 @@ def check_writable(out: Path) -> None:
 
 def _remove_leftovers(out: Path) -> None:
     """Temporary files of a run that was killed while it wrote a record (the record itself is whole
-    or absent: :func:`autograder.plain.write_atomic`)."""
+    or absent: :func:`autograder.sandbox.plain.write_atomic`)."""
     for tmp in [*out.glob("students/.*.tmp"), *out.glob("results/*/.*.tmp")]:
         pid = tmp.name.rsplit(".", 3)[-3] if tmp.name.count(".") >= 4 else ""
         if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
             tmp.unlink(missing_ok=True)
 
 
-def grade_class(
-    submitted: Path,
-    out: Path,
-    jobs: int | None = None,
-    shard: tuple[int, int] = (1, 1),
-    force: bool = False,
-    limits: Limits | None = None,
-    quiet: bool = False,
-    require_isolation: bool = False,
-) -> dict[str, dict]:
+@dataclass
+class Options:
+    """How a class is graded: the batch grader's flags. The runner comparison (lab/compare.py) and
+    the main job grade through the same loop with their own ``cost`` and ``grade``."""
+
+    jobs: int | None = None  # submissions graded at once (default: all cores)
+    shard: tuple[int, int] = (1, 1)  # (K, N): only the K-th of N slices of the class
+    force: bool = False  # regrade students whose record is up to date
+    limits: Limits | None = None  # the sandbox's limits (default: Limits())
+    quiet: bool = False  # no progress on stderr
+    # a record graded without full isolation is not up to date, and such a grading is not recorded
+    require_isolation: bool = False
+    # the estimated cost of grading a student (default: handed_in_seconds): the costliest start first,
+    # so that no worker is left grading alone at the end
+    cost: Callable[[str], float] | None = None
+    # grades one student: (student, folder, fingerprint) -> record (default: grade_student, sandboxed)
+    grade: Callable[[str, Path, str], dict] | None = None
+
+
+def grade_class(submitted: Path, out: Path, options: Options | None = None) -> dict[str, dict]:
     """Grade every student of the shard who has no up-to-date record in ``out`` (with
     ``require_isolation``, a record graded without full isolation is not up to date);
     return all records. A run killed at any moment and started again gives the same records
     as one that was not: each record is written whole or not at all when its student is done.
     Raises :class:`OutputError` when ``out`` cannot be written, before grading anyone, or as
     soon as a record cannot be saved (the students graded until then are kept)."""
+    o = options or Options()
+    shard, force, quiet, require_isolation = o.shard, o.force, o.quiet, o.require_isolation
+    cost = o.cost or (lambda s: handed_in_seconds(submitted / s / ASSIGNMENT))
+
+    def grade(student: str, folder: Path, print_: str) -> dict:
+        if o.grade is not None:
+            return o.grade(student, folder, print_)
+        return grade_student(student, folder, o.limits, print_, require_isolation)
+
     students = students_of(submitted, shard)
     check_writable(out)
     _remove_leftovers(out)
@@ -234,7 +227,8 @@ def grade_class(
         or records.get(s, {}).get("fingerprint") != prints[s]
         or (require_isolation and _unconfined_record(records[s]))
     ]
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+    todo.sort(key=lambda s: -cost(s))  # stable: by name among equals
+    jobs = max(1, min(o.jobs or os.cpu_count() or 1, len(todo) or 1))
     if not quiet:
         print(
             f"{len(students)} submissions in shard {shard[0]}/{shard[1]}: {len(students) - len(todo)} already "
@@ -246,10 +240,7 @@ def grade_class(
     failure, saved = None, 0
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
-        futures = [
-            pool.submit(grade_student, s, submitted / s / ASSIGNMENT, limits, prints[s], require_isolation)
-            for s in todo
-        ]
+        futures = [pool.submit(grade, s, submitted / s / ASSIGNMENT, prints[s]) for s in todo]
         for future in as_completed(futures):
             if future.cancelled():
                 continue
@@ -278,279 +269,6 @@ def grade_class(
     return {s: records[s] for s in students if s in records}
 
 
-# --------------------------------------------------------------------------- outputs
-def write_csv(records: dict[str, dict], path: Path) -> None:
-    auto, manual = max_points()
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        for student, record in sorted(records.items()):
-            score = float(record["results"]["score"])
-            writer.writerow(
-                [
-                    ASSIGNMENT,
-                    "",
-                    printable(record.get("timestamp", "")),
-                    printable(student),  # a folder's name may hold control characters
-                    "",
-                    "",
-                    "",
-                    score,
-                    0.0,
-                    score,
-                    auto + manual,
-                ]
-            )
-
-
-def write_junit(records: dict[str, dict], path: Path) -> None:
-    """One test suite per student; every text through ``printable`` (XML 1.0 has no place for
-    control characters, whatever a student's code raised or a folder is called)."""
-    suites = ET.Element("testsuites", name=f"{ASSIGNMENT} autograder")
-    for raw_student, record in sorted(records.items()):
-        student = printable(raw_student)
-        tests = record["results"]["tests"]
-        failed = [t for t in tests if t["score"] != t["max_score"]]
-        suite = ET.SubElement(
-            suites,
-            "testsuite",
-            name=student,
-            tests=str(len(tests)),
-            failures=str(len(failed) if record["status"] == GRADED else 0),
-            errors=str(len(tests) if record["status"] != GRADED else 0),
-            time=str(record.get("seconds", 0)),
-        )
-        for t in tests:
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=f"{student}.{record['notebook_of'].get(t['name'], '')}",
-                name=printable(t["name"]),
-            )
-            if t["score"] != t["max_score"]:
-                tag = "failure" if record["status"] == GRADED else "error"
-                output = printable(t["output"])
-                node = ET.SubElement(case, tag, message=output.splitlines()[0][:200] if output else tag)
-                node.text = output
-    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
-
-
-def _figure_png(fig) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-def check_statistics(records: dict[str, dict]) -> list[dict]:
-    """Per check, hardest first: points, how many graded submissions passed, and how many
-    failed with each mistake the judges named ("other" for the rest)."""
-    graded = [r for r in records.values() if r["status"] == GRADED]
-    out = []
-    for spec in registry().values():
-        for check in spec.checks:
-            passed, mistakes = 0, {}
-            for record in graded:
-                test = next((t for t in record["results"]["tests"] if t["name"] == check.grade_id), None)
-                if test is None:
-                    continue
-                if test["score"] == test["max_score"]:
-                    passed += 1
-                    continue
-                named = record["results"].get("extra_data", {}).get("mistakes", {}).get(check.grade_id)
-                output = test["output"]
-                kind = named or (
-                    "missing or unreadable notebook"
-                    if "missing notebook" in output or "unreadable notebook" in output
-                    else "not answered (NotImplementedError)"
-                    if "NotImplementedError" in output
-                    else "other"
-                )
-                mistakes[kind] = mistakes.get(kind, 0) + 1
-            out.append(
-                {
-                    "check": check.grade_id,
-                    "notebook": spec.name,
-                    "points": check.points,
-                    "graded": len(graded),
-                    "passed": passed,
-                    "pass_rate": passed / len(graded) if graded else 0.0,
-                    "mistakes": dict(sorted(mistakes.items(), key=lambda kv: (-kv[1], kv[0]))),
-                }
-            )
-    return sorted(out, key=lambda row: (row["pass_rate"], row["check"]))
-
-
-def write_checks_csv(records: dict[str, dict], path: Path) -> None:
-    """One row per check: its pass rate and the named mistakes, for a spreadsheet."""
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["check", "notebook", "points", "graded", "passed", "pass_rate", "mistakes"])
-        for row in check_statistics(records):
-            writer.writerow(
-                [
-                    row["check"],
-                    row["notebook"],
-                    row["points"],
-                    row["graded"],
-                    row["passed"],
-                    f"{row['pass_rate']:.3f}",
-                    "; ".join(f"{k}: {v}" for k, v in row["mistakes"].items()),
-                ]
-            )
-
-
-def write_feedback(records: dict[str, dict], folder: Path) -> None:
-    """``feedback/<student>.html``: each check's score and message, the problems, the written answers
-    awaiting a grader; what nbgrader's generate_feedback gives, without any test's code."""
-    folder.mkdir(parents=True, exist_ok=True)
-    auto, manual = max_points()
-    for student, record in records.items():
-        results = record["results"]
-        rows = "".join(
-            f"<tr class='{'ok' if t['score'] == t['max_score'] else 'lost'}'><td>{_h(t['name'])}</td>"
-            f"<td>{t['score']:g} / {t['max_score']:g}</td><td><pre>{_h(t['output'])}</pre></td></tr>"
-            for t in results["tests"]
-        )
-        waiting = "".join(
-            f"<li>{_h(m['name'])} ({m['max_score']:g} points)</li>"
-            for m in results.get("extra_data", {}).get("awaiting_manual_grading", [])
-        )
-        problems = "".join(f"<li>{_h(p)}</li>" for p in results.get("extra_data", {}).get("problems", []))
-        (folder / f"{_safe_name(student)}.html").write_text(f"""<!doctype html><html><head><meta charset="utf-8">
-<title>{ASSIGNMENT}: feedback for {_h(student)}</title><style>{CSS}</style></head><body>
-<h1>{ASSIGNMENT}: feedback for {_h(student)}</h1>
-<p class="total">{float(results["score"]):g} of {auto:g} auto-graded points{
-            "" if record["status"] == GRADED else " (could not be graded)"
-        }.</p>
-{f"<h2>Problems</h2><ul>{problems}</ul>" if problems else ""}
-<h2>Checks</h2><table><tr><th>check</th><th>points</th><th>what the grader found</th></tr>{rows}</table>
-{f"<h2>Written answers, graded by hand</h2><ul>{waiting}</ul>" if waiting else ""}
-</body></html>
-""")
-
-
-def _safe_name(student: str) -> str:
-    """A file name for a student folder's name (kept readable, nothing that leaves the folder)."""
-    import re
-
-    return re.sub(r"[^A-Za-z0-9._-]", "_", printable(student))[:120] or "_"
-
-
-CSS = (
-    "body{font-family:system-ui,sans-serif;max-width:64em;margin:2em auto;padding:0 1em;color:#222}"
-    "h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}"
-    "table{border-collapse:collapse;width:100%}td,th{padding:4px 10px;text-align:left;vertical-align:top}"
-    "tr:nth-child(even){background:#f6f6f6}th{background:#eaeaea}pre{white-space:pre-wrap;margin:0;"
-    "font-size:.9em}tr.lost td:first-child{border-left:4px solid #c44}tr.ok td:first-child{border-left:4px "
-    "solid #4a4}.total{font-size:1.2em}.bar{display:inline-block;height:.8em;background:#55a868}"
-    "img{max-width:100%}"
-)
-
-
-def _h(text) -> str:
-    """Text for the HTML report: printable (no control character, no lone surrogate), escaped."""
-    import html
-
-    return html.escape(printable(text))
-
-
-def write_html(records: dict[str, dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    auto, manual = max_points()
-    ids = [c.grade_id for spec in registry().values() for c in spec.checks]
-    scores = [float(r["results"]["score"]) for r in records.values()]
-    rates = {row["check"]: row["pass_rate"] for row in check_statistics(records)}
-    fig, ax = plt.subplots(figsize=(7, 3))
-    ax.hist(scores, bins=min(20, max(5, len(scores))), range=(0, auto), color="#4c72b0")
-    ax.set_xlabel(f"auto-graded points (of {auto:g})")
-    ax.set_ylabel("students")
-    ax.set_title(f"Grade distribution ({len(scores)} submissions)")
-    hist = _figure_png(fig)
-    plt.close(fig)
-    fig, ax = plt.subplots(figsize=(7, 0.25 * len(ids) + 1))
-    ax.barh(ids[::-1], [100 * rates[i] for i in ids[::-1]], color="#55a868")
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("% of submissions passing")
-    ax.set_title("Pass rate of each check (the hardest are the shortest bars)")
-    ax.tick_params(axis="y", labelsize=7)
-    bars = _figure_png(fig)
-    plt.close(fig)
-    failed = [(s, r) for s, r in sorted(records.items()) if r["status"] != GRADED]
-    rows = "".join(
-        f"<tr><td><a href='feedback/{_safe_name(s)}.html'>{_h(s)}</a></td><td>{float(r['results']['score']):g}</td>"
-        f"<td>{_h(r['status'])}</td><td>{_h(r['results'].get('output', '')[:300])}</td></tr>"
-        for s, r in sorted(records.items())
-    )
-    hardest = "".join(
-        f"<tr><td>{_h(row['check'])}</td><td><span class='bar' style='width:{4 * row['pass_rate']:.2f}em'></span> "
-        f"{100 * row['pass_rate']:.0f}% ({row['passed']} of {row['graded']})</td><td>"
-        + "<br>".join(f"{_h(kind)}: {count}" for kind, count in row["mistakes"].items())
-        + "</td></tr>"
-        for row in check_statistics(records)
-    )
-    partly = [(s, r) for s, r in sorted(records.items()) if r["status"] == GRADED and problems_of(r)]
-    could_not = (
-        "<p>Every submission was graded.</p>"
-        if not failed
-        else "<ul>" + "".join(f"<li>{_h(s)}: {_h(r['results'].get('output', ''))}</li>" for s, r in failed) + "</ul>"
-    )
-    if partly:
-        could_not += (
-            "<p>Graded, with parts that could not be (their checks score 0):</p><ul>"
-            + "".join(f"<li>{_h(s)}: {_h('; '.join(problems_of(r)))}</li>" for s, r in partly)
-            + "</ul>"
-        )
-    mean = sum(scores) / len(scores) if scores else 0.0
-    path.write_text(f"""<!doctype html><html><head><meta charset="utf-8"><title>{ASSIGNMENT}: grades</title>
-<style>{CSS}</style></head><body>
-<h1>{ASSIGNMENT}: auto-graded results</h1>
-<p>{len(records)} submissions; mean {mean:.1f} of {auto:g} auto-graded points ({manual:g} more points are graded by
-hand). Could not grade: {len(failed)}.</p>
-<img alt="grade distribution" src="data:image/png;base64,{hist}">
-<img alt="pass rate of each check" src="data:image/png;base64,{bars}">
-<h2>What could not be graded</h2>{could_not}
-<h2>Checks, hardest first, and the mistakes the grader named</h2>
-<p>What to address in the next lecture: each check's pass rate among the graded submissions, and how many of
-its failures were each known mistake ("other": a failure no judge named). The same as a spreadsheet:
-<code>checks.csv</code>.</p>
-<table><tr><th>check</th><th>passed</th><th>failures, by mistake</th></tr>{hardest}</table>
-<h2>Students</h2><p>Each student's feedback page: <code>feedback/&lt;student&gt;.html</code>.</p>
-<table><tr><th>student</th><th>auto score</th><th>status</th><th>notes</th></tr>{rows}</table>
-</body></html>
-""")
-
-
-def problems_of(record: dict) -> list[str]:
-    """The notebook-level problems of a graded record (unreadable or missing notebook, time or
-    memory limit, crash): one line each."""
-    return list(record["results"].get("extra_data", {}).get("problems", []))
-
-
-def write_outputs(records: dict[str, dict], out: Path, quiet: bool = False) -> int:
-    """Write the class outputs; return the exit code (0, 1 or 10, see the module docstring)."""
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(records, out / "grades.csv")
-    write_junit(records, out / "junit.xml")
-    write_html(records, out / "report.html")
-    write_checks_csv(records, out / "checks.csv")
-    write_feedback(records, out / "feedback")
-    not_graded = sorted(s for s, r in records.items() if r["status"] != GRADED)
-    all_passed = all(t["score"] == t["max_score"] for r in records.values() for t in r["results"]["tests"])
-    if not quiet:
-        print(
-            f"{len(records)} submissions: {len(records) - len(not_graded)} graded, {len(not_graded)} could not be "
-            f"graded{': ' + ', '.join(not_graded) if not_graded else ''}. Wrote {out / 'grades.csv'}, "
-            f"{out / 'junit.xml'}, {out / 'report.html'} and {out / 'results'}/<student>/results.json"
-        )
-        for student in sorted(s for s, r in records.items() if r["status"] == GRADED and problems_of(r)):
-            print(f"  {student}: graded, but {'; '.join(problems_of(records[student]))}")
-    return ExitCode.NOT_GRADED if not_graded else (ExitCode.OK if all_passed and records else ExitCode.CHECKS_FAILED)
-
-
 def merge(parts: list[Path], out: Path) -> dict[str, dict]:
     """Combine the shards' ``students/`` records into ``out`` (a student in two folders: the later folder's)."""
     records: dict[str, dict] = {}
@@ -573,8 +291,15 @@ def main(argv=None) -> int:
     g.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: all cores)")
     g.add_argument("--shard", default=None, help="K/N: grade only the K-th of N slices of the class")
     g.add_argument("--force", action="store_true", help="regrade submissions already graded")
-    g.add_argument("--time-limit", type=float, default=None, help="seconds per notebook (default 600)")
-    g.add_argument("--memory-limit", type=float, default=None, help="GiB of address space per child (default 4)")
+    g.add_argument(
+        "--time-limit", type=float, default=None, help=f"seconds per notebook (default {Limits.wall_seconds:g})"
+    )
+    g.add_argument(
+        "--memory-limit",
+        type=float,
+        default=None,
+        help=f"GiB of address space per child (default {Limits.memory_bytes / 2**30:g})",
+    )
     g.add_argument(
         "--require-isolation",
         action="store_true",
@@ -602,11 +327,13 @@ def main(argv=None) -> int:
             records = grade_class(
                 args.submitted,
                 args.out,
-                args.jobs,
-                parse_shard(args.shard),
-                args.force,
-                limits,
-                require_isolation=args.require_isolation,
+                Options(
+                    jobs=args.jobs,
+                    shard=parse_shard(args.shard),
+                    force=args.force,
+                    limits=limits,
+                    require_isolation=args.require_isolation,
+                ),
             )
             return write_outputs(records, args.out)
         if args.command == "merge":

@@ -45,7 +45,7 @@ from pathlib import Path
 from autograder.checks import registry
 from autograder.exitcodes import ExitCode, Parser
 from autograder.paths import ASSIGNMENT, REPO
-from autograder.plain import write_atomic
+from autograder.sandbox.plain import write_atomic
 
 BUNDLE_FILES = ["requirements.txt", "pyproject.toml", "nbgrader_config.py"]
 BUNDLE_TREES = ["autograder", "release/convnets", "data", "source/convnets/convnets_utils.py"]

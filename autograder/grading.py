@@ -1,7 +1,7 @@
 """Grade one submission: find its notebooks, run them sandboxed, judge in this process.
 
 Used by the pytest runner (``pytest autograder --submission PATH``), by the
-example-submission table (``python -m autograder.examples``) and by the tests.
+example-submission table (``python -m lab.examples``) and by the tests.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 
 from autograder.checks import registry
 from autograder.messages import printable
-from autograder.reference_store import load_references
-from autograder.sandbox import Limits, NotebookRun, Outcome, run_notebook
+from autograder.references import load_references
+from autograder.sandbox.run import Limits, NotebookRun, Outcome, run_notebook
 
 
 class SubmissionError(Exception):

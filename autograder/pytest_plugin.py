@@ -2,7 +2,7 @@
 
 One pytest test per auto-graded check, named by its nbgrader ``grade_id``.
 Student code runs in a sandboxed child process per notebook (see
-:mod:`autograder.sandbox`); the tests only judge plain data here.
+:mod:`autograder.sandbox.run`); the tests only judge plain data here.
 
 Exit codes (autograder/exitcodes.py): 0 every check passed, 1 some failed (pytest's own
 codes), 10 the submission cannot be read (missing path, not a notebook, no notebook of
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.confine import EXIT_REFUSED, graded_without, refusal
 from autograder.exitcodes import ExitCode
 from autograder.grading import SubmissionError, SubmissionGrader, summary_line, unreadable_result, write_results_json
-from autograder.sandbox import GiB, Limits
+from autograder.sandbox.confine import EXIT_REFUSED, graded_without, refusal
+from autograder.sandbox.run import GiB, Limits
 
 EXIT_UNREADABLE = ExitCode.NOT_GRADED
 _STATE_KEY = pytest.StashKey[SubmissionGrader]()

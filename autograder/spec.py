@@ -63,11 +63,38 @@ class Check:
     # The reference values that come out of training (``{key: tolerance}``): they differ from CPU
     # to CPU by more than float rounding, so the references are compared on them within the
     # tolerance (measured across CPU settings and seeds: docs/grading.md), and the solution
-    # retrained on the machine must pass its own judge (autograder/references.py).
+    # retrained on the machine must pass its own judge (autograder/assign/references.py).
     trained: tuple[tuple[str, float], ...] = ()
+    # The keyword options its collect takes (``("reuse",)``: whether a retraining may be skipped for
+    # the solution's own choices); the caller passes them to :meth:`collect_with`.
+    options: tuple[str, ...] = ()
+
+    def collect_with(self, ns: dict, **options) -> dict:
+        """``collect(ns)`` with those of ``options`` this check takes (the others are not its business)."""
+        return self.collect(ns, **{k: v for k, v in options.items() if k in self.options})
 
     def judged(self, values: dict) -> dict:
         return self.summary(values) if self.summary is not None else values
+
+
+def declare(checks: list[Check], notebook: str) -> Callable[..., Check]:
+    """The declarer of a notebook module's checks: ``check = declare(CHECKS, NOTEBOOK)``, then below
+    each check's collect and judge, one line with its id, points and options::
+
+        check("nb3_psnr", 2, "psnr", collect_psnr, judge_psnr, tol=PSNR_TOL)
+
+    appends ``Check("nb3_psnr", NOTEBOOK, 2, "psnr", collect_psnr, judge_psnr, tol=PSNR_TOL)`` to
+    ``CHECKS`` (so the order of the declarations is the order of the notebook's test cells) and
+    returns it."""
+
+    def check(grade_id: str, points: float, description: str, collect, judge, **options) -> Check:
+        if any(c.grade_id == grade_id for c in checks):
+            raise ValueError(f"{grade_id} is declared twice in {notebook}'s checks")
+        made = Check(grade_id, notebook, points, description, collect, judge, **options)
+        checks.append(made)
+        return made
+
+    return check
 
 
 @dataclass
@@ -78,10 +105,22 @@ class NotebookSpec:
     # grade_ids of locked cells that only train or plot for the student: nothing graded
     # uses them, so the pytest runner does not run them (nbgrader runs every cell).
     demo_cells: frozenset[str] = frozenset()
+    # Rough seconds the pytest runner spends grading it on the 2-core CI machine: only to start the
+    # costliest first (a wrong figure costs time, never a grade). Notebook 3 retrains two models.
+    seconds: float = 10.0
 
     @property
     def filename(self) -> str:
         return f"{self.name}.ipynb"
+
+    @property
+    def points(self) -> float:
+        """The notebook's auto-graded points (its checks')."""
+        return sum(c.points for c in self.checks)
+
+    def points_of(self, grade_ids) -> float:
+        """The points of those of its checks named in ``grade_ids``."""
+        return sum(c.points for c in self.checks if c.grade_id in grade_ids)
 
 
 def student_function(ns: dict, name: str):

@@ -70,7 +70,7 @@ for kind in solution blank; do
   mkdir -p "$rootfs/autograder/submission" "$rootfs/autograder/results"
   "$py" - "$kind" "$rootfs/autograder/submission/2_transpose_convolution.ipynb" << 'EOF'
 import sys, nbformat
-from autograder import examples as ex
+from lab import examples as ex
 make = {"solution": ex.solution_notebook, "blank": ex.blank_notebook}[sys.argv[1]]
 nbformat.write(make("2_transpose_convolution"), sys.argv[2])
 EOF

@@ -78,7 +78,7 @@ def the_main_job(clone: Path, nice: bool = False) -> dict:
     --full --nbgrader sample`` (the whole example class with the pytest runner, and nbgrader's
     sample of it, read by the tests of the examples below). nbgrader is given the sample, not
     every example, to keep the suite within 15 minutes on 2 cores: see
-    ``autograder.examples.nbgrader_sample`` for what it holds and docs/grading.md for why."""
+    ``lab.examples.nbgrader_sample`` for what it holds and docs/grading.md for why."""
     return {
         "clone": clone,
         "quick": run_main_job(clone, nice=nice),
@@ -142,7 +142,7 @@ def main_job(fresh_clone) -> dict:
 
 @pytest.fixture(scope="session")
 def full_scores(main_job) -> dict[str, dict]:
-    """``{example: row}`` of ``run.sh --full``'s table (autograder.compare), with each example's
+    """``{example: row}`` of ``run.sh --full``'s table (lab.compare), with each example's
     results.json from the pytest runner and nbgrader's score of each check."""
     path = main_job["clone"] / "build" / "full" / "scores.json"
     assert path.is_file(), f"run.sh --full wrote no {path}:\n{main_job['full']['stdout'][-3000:]}"
@@ -158,7 +158,7 @@ def graded_by_pytest(full_scores) -> dict:
 @pytest.fixture(scope="session")
 def graded_by_nbgrader(full_scores) -> dict:
     """``{example: {grade_id: auto score}}`` from nbgrader autograde on the same submissions
-    (the sample: ``autograder.examples.nbgrader_sample``)."""
+    (the sample: ``lab.examples.nbgrader_sample``)."""
     return {name: row["nbgrader_scores"] for name, row in full_scores.items() if row.get("nbgrader") is not None}
 
 

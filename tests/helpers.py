@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import examples
+from lab import examples
 
 
 def nbgrader_examples() -> list[str]:
@@ -52,8 +52,8 @@ def solution_namespace(name: str) -> dict:
         import nbformat
 
         from autograder.checks import registry
-        from autograder.child import is_test_cell
         from autograder.paths import RELEASE_DIR, SOURCE_DIR
+        from autograder.sandbox.child import is_test_cell
 
         spec = registry()[name]
         test_ids = {c.grade_id for c in spec.checks}

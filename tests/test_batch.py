@@ -9,11 +9,12 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from autograder import batch
-from autograder import examples as ex
+from autograder import batch, checks, report
 from autograder.checks import registry
 from autograder.exitcodes import ExitCode
 from autograder.paths import ASSIGNMENT
+from autograder.report.records import GRADED, NOT_GRADED, load_records
+from lab import examples as ex
 
 NB = "2_transpose_convolution"  # a quick notebook
 MISTAKE = next(e for e in ex.all_examples() if e.notebook == NB and e.fails)
@@ -57,17 +58,17 @@ def graded(tmp_path_factory):
 @pytest.mark.slow
 def test_shards_split_the_class_and_merge_back(graded):
     students = sorted(p.name for p in graded["submitted"].iterdir())
-    shards = [sorted(batch.load_records(p)) for p in graded["parts"]]
+    shards = [sorted(load_records(p)) for p in graded["parts"]]
     assert sorted(shards[0] + shards[1]) == students and not set(shards[0]) & set(shards[1])
-    assert sorted(batch.load_records(graded["merged"])) == students
+    assert sorted(load_records(graded["merged"])) == students
     assert graded["code"] == ExitCode.NOT_GRADED == 10, "a submission that could not be graded gives exit code 10"
 
 
 @pytest.mark.slow
 def test_a_mistake_costs_its_checks_and_a_broken_submission_only_itself(graded):
-    records = batch.load_records(graded["merged"])
+    records = load_records(graded["merged"])
     mistake = records[MISTAKE.name]
-    assert mistake["status"] == batch.GRADED
+    assert mistake["status"] == GRADED
     failed = {t["name"] for t in mistake["results"]["tests"] if t["score"] != t["max_score"]}
     nb_ids = {c.grade_id for c in registry()[NB].checks}
     assert failed & nb_ids == set(MISTAKE.fails)
@@ -80,7 +81,7 @@ def test_a_mistake_costs_its_checks_and_a_broken_submission_only_itself(graded):
         ("wrongname", "found hw2.ipynb"),
         ("nothing", "no notebook of this assignment"),
     ):
-        assert records[student]["status"] == batch.NOT_GRADED and records[student]["results"]["score"] == 0
+        assert records[student]["status"] == NOT_GRADED and records[student]["results"]["score"] == 0
         assert why in records[student]["results"]["output"]
     report = (graded["merged"] / "report.html").read_text()
     assert report.count("data:image/png;base64,") == 2 and "broken" in report and "nofolder" in report
@@ -107,7 +108,7 @@ def test_junit_xml_counts_failures_and_errors(graded):
     suites = {s.get("name"): s for s in root.iter("testsuite")}
     n = sum(len(spec.checks) for spec in registry().values())
     assert int(suites[MISTAKE.name].get("tests")) == n
-    records = batch.load_records(graded["merged"])
+    records = load_records(graded["merged"])
     lost = [t for t in records[MISTAKE.name]["results"]["tests"] if t["score"] != t["max_score"]]
     assert int(suites[MISTAKE.name].get("failures")) == len(lost) > 0
     assert int(suites["broken"].get("errors")) == n and suites["broken"].find("testcase/error") is not None
@@ -116,18 +117,18 @@ def test_junit_xml_counts_failures_and_errors(graded):
 @pytest.mark.slow
 def test_csv_rows_match_the_records(graded):
     rows = list(csv.DictReader((graded["merged"] / "grades.csv").open()))
-    assert list(rows[0]) == batch.CSV_COLUMNS
-    records = batch.load_records(graded["merged"])
+    assert list(rows[0]) == report.CSV_COLUMNS
+    records = load_records(graded["merged"])
     assert {r["student_id"]: float(r["raw_score"]) for r in rows} == {
         s: float(r["results"]["score"]) for s, r in records.items()
     }
-    assert {float(r["max_score"]) for r in rows} == {sum(batch.max_points())}
+    assert {float(r["max_score"]) for r in rows} == {sum(checks.max_points())}
 
 
 @pytest.mark.slow
 def test_a_rerun_grades_only_what_changed(graded, capsys):
     out = graded["merged"]
-    before = batch.load_records(out)
+    before = load_records(out)
     batch.main(["grade", str(graded["submitted"]), "--out", str(out)])
     assert "0 to grade" in capsys.readouterr().err
     shutil.copy(
@@ -136,8 +137,8 @@ def test_a_rerun_grades_only_what_changed(graded, capsys):
     )
     batch.main(["grade", str(graded["submitted"]), "--out", str(out)])
     assert "1 to grade" in capsys.readouterr().err
-    after = batch.load_records(out)
-    assert after["broken"]["status"] == batch.GRADED
+    after = load_records(out)
+    assert after["broken"]["status"] == GRADED
     # the same notebook graded twice: the same scores and the same messages, word for word
     assert after["broken"]["results"]["tests"] == before[MISTAKE.name]["results"]["tests"]
     assert after[MISTAKE.name] == before[MISTAKE.name]
@@ -176,14 +177,14 @@ def test_every_output_stays_valid_whatever_a_student_raises(tmp_path):
     record = {
         "student": "s\x01tudent",
         "fingerprint": "",
-        "status": batch.GRADED,
+        "status": GRADED,
         "timestamp": "",
         "results": result.gradescope(),
         "notebook_of": {"nb2_conv_output_size": NB},
         "seconds": 1,
     }
     records = {record["student"]: record}
-    batch.write_outputs(records, tmp_path, quiet=True)
+    report.write_outputs(records, tmp_path, quiet=True)
     root = ET.parse(tmp_path / "junit.xml").getroot()
     assert "\\x1b" in ET.tostring(root, encoding="unicode")
     assert list(csv.DictReader((tmp_path / "grades.csv").open()))[0]["raw_score"] == "0.0"
@@ -197,7 +198,7 @@ def test_the_report_counts_the_named_mistakes_and_each_student_gets_a_page(grade
     """report.html and checks.csv count, per check, the mistakes the judges named; every student has
     a feedback page with each check's points and message, and no test code."""
     out = graded["merged"]
-    records = batch.load_records(out)
+    records = load_records(out)
     named = records[MISTAKE.name]["results"]["extra_data"]["mistakes"]
     assert named and set(named) <= set(MISTAKE.fails), named
     rows = {r["check"]: r for r in csv.DictReader((out / "checks.csv").open())}
@@ -206,7 +207,11 @@ def test_the_report_counts_the_named_mistakes_and_each_student_gets_a_page(grade
         assert f"{mistake}: {count}" in rows[check]["mistakes"], rows[check]
         assert mistake in (out / "report.html").read_text()
     for student in records:
-        page = (out / "feedback" / f"{batch._safe_name(student)}.html").read_text()
-        assert "of 84 auto-graded points" in page and "run_hidden_check" not in page and "def judge" not in page
+        page = (out / "feedback" / f"{report.html._safe_name(student)}.html").read_text()
+        assert (
+            f"of {checks.max_points()[0]:g} auto-graded points" in page
+            and "run_hidden_check" not in page
+            and "def judge" not in page
+        )
     page = (out / "feedback" / f"{MISTAKE.name}.html").read_text()
     assert all(check in page for check in MISTAKE.fails)

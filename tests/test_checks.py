@@ -10,10 +10,10 @@ from fractions import Fraction
 import nbformat
 import pytest
 
-from autograder import child
 from autograder.checks import all_checks, registry
 from autograder.paths import RELEASE_DIR
-from autograder.plain import decode
+from autograder.sandbox import child
+from autograder.sandbox.plain import decode
 
 CHECKS = list(all_checks().values())
 
@@ -57,7 +57,7 @@ def test_visible_comparisons_use_the_checks_tolerance(check):
 def test_worst_case_cases_have_an_exact_ceiling():
     """ceil(q * n) in floating point equals the exact ceiling for every case (0.07 * 100 would
     give 8: an answer computing it exactly would be marked wrong)."""
-    from autograder.checks.nb3_image_to_image import WORST_CASES
+    from autograder.checks.nb3_image_to_image_superres import WORST_CASES
 
     for shape, q in WORST_CASES:
         n = math.prod(shape[1:])

@@ -19,20 +19,21 @@ def test_readme_commands_are_the_scripts_and_ci_runs_the_test_command():
     assert ci[-1] == "exec bash test.sh"
 
 
-def test_the_main_job_is_python_m_autograder_and_every_command_answers_help():
-    """run.sh sets up .venv/ and runs `python -m autograder`; it and the commands the README
-    names answer --help."""
+def test_the_main_job_is_python_m_lab_and_every_command_answers_help():
+    """run.sh sets up .venv/ and runs `python -m lab` (the main job is a maintainer's tool); it
+    and the commands the README names answer --help."""
     script = (REPO / "run.sh").read_text()
-    assert "bash scripts/venv.sh" in script and 'exec .venv/bin/python -m autograder "$@"' in script
+    assert "bash scripts/venv.sh" in script and 'exec .venv/bin/python -m lab "$@"' in script
     for module in (
-        "autograder",
-        "autograder.compare",
-        "autograder.examples",
+        "lab",
+        "lab.cpu_spread",
+        "lab.compare",
+        "lab.examples",
         "autograder.batch",
-        "autograder.references",
-        "autograder.build",
-        "autograder.nbgrader_runner",
-        "autograder.bench",
+        "autograder.assign.references",
+        "autograder.assign.build",
+        "autograder.nbgrader.runner",
+        "lab.bench",
     ):
         proc = subprocess.run([sys.executable, "-m", module, "--help"], cwd=REPO, capture_output=True, text=True)
         assert proc.returncode == 0 and "usage" in proc.stdout.lower(), f"{module} --help: {proc.stderr[-500:]}"
@@ -52,7 +53,8 @@ def test_console_scripts_answer_help():
     import tomllib
 
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
-    assert {"convnets-check", "convnets-grade-class", "convnets-compare", "convnets-build"} <= set(scripts)
+    assert {"convnets-grade-class", "convnets-build", "convnets-gradescope", "convnets-gradebook"} <= set(scripts)
+    assert not [s for s, target in scripts.items() if target.startswith("lab")], "lab/ is not installed"
     for name in scripts:
         path = Path(sys.executable).parent / name
         assert path.exists(), f"{name} is not installed: run bash scripts/venv.sh"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.checks import registry
-from autograder.examples import all_examples, expected_failures, nbgrader_sample
+from lab.examples import all_examples, expected_failures, nbgrader_sample
 from tests.helpers import nbgrader_examples
 
 EXAMPLES = ["solution", "blank"] + [e.name for e in all_examples()]
@@ -72,7 +72,7 @@ def test_the_nbgrader_sample_sees_every_check_pass_and_fail_and_every_answer_tha
     keep all its points, every answer written from public code, every hostile example nbgrader
     can run and the visible-only mistake are in it, and every check that an example of the
     class fails is failed by an example of the sample."""
-    from autograder.examples import nbgrader_sample, public
+    from lab.examples import nbgrader_sample, public
 
     sample = nbgrader_sample()
     assert len(sample) == len(set(sample)) and set(sample) <= set(nbgrader_examples())

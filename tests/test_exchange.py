@@ -20,18 +20,18 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import examples as ex
-from autograder.build import bin_path, nbgrader_env
+from autograder.assign.build import bin_path, nbgrader_env
 from autograder.checks import registry
 from autograder.exitcodes import ExitCode
 from autograder.paths import ASSIGNMENT, REPO
+from lab import examples as ex
 
 pytestmark = pytest.mark.slow
 COURSE_ID = "week5-convnets"
 NB = "2_transpose_convolution"
 MISTAKE = next(e for e in ex.all_examples() if e.notebook == NB and e.fails and not e.threat)
-NB_POINTS = sum(c.points for c in registry()[NB].checks)
-LOST = sum(c.points for c in registry()[NB].checks if c.grade_id in MISTAKE.fails)
+NB_POINTS = registry()[NB].points
+LOST = registry()[NB].points_of(MISTAKE.fails)
 # student: (what they submit, in order; the notebook 2 points it earns). The other notebooks are
 # handed in as fetched (0 points).
 STUDENTS = {

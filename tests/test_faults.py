@@ -24,11 +24,12 @@ import nbformat
 import pytest
 
 from autograder import batch
-from autograder import examples as ex
-from autograder.examples import hostile as hs
 from autograder.exitcodes import ExitCode
 from autograder.paths import ASSIGNMENT, REPO
-from autograder.sandbox import SCRATCH_PREFIX
+from autograder.report.records import load_records
+from autograder.sandbox.run import SCRATCH_PREFIX
+from lab import examples as ex
+from lab.examples import hostile as hs
 
 NB = "2_transpose_convolution"
 # Correct, blank, wrong, and faults the sandbox stops (nb2_hostile_faults: sys.exit, a connection
@@ -107,7 +108,7 @@ def grades(out: Path) -> dict[str, tuple]:
             record["results"]["score"],
             tuple((t["name"], t["score"], t["max_score"]) for t in record["results"]["tests"]),
         )
-        for student, record in batch.load_records(out).items()
+        for student, record in load_records(out).items()
     }
 
 

@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autograder import batch
-from autograder import examples as ex
 from autograder.checks import registry
 from autograder.grading import SubmissionError, SubmissionGrader
 from autograder.messages import printable
 from autograder.paths import ASSIGNMENT
+from lab import examples as ex
 
 NB = "2_transpose_convolution"
 SOLUTION = json.loads(nbformat.writes(ex.solution_notebook(NB)))
@@ -182,7 +182,7 @@ def test_the_damaged_notebooks_and_an_honest_student_graded_as_a_class(tmp_path)
     writes invalid UTF-8, from a folder with such a name, by the batch grader: every student has
     a record, the honest one full marks, the nasty one loses only the check that raised; the
     class's files parse and hold no raw control character."""
-    from autograder.examples import hostile as hs
+    from lab.examples import hostile as hs
 
     if not DRAWN:
         pytest.skip("runs after test_a_damaged_notebook_is_graded_or_reported_in_one_line, which draws the class")

@@ -15,13 +15,15 @@ import urllib.request
 
 import pytest
 
-from autograder import batch, gradebook
-from autograder import examples as ex
-from autograder.build import bin_path, nbgrader_env
-from autograder.checks import registry
+from autograder import batch
+from autograder.assign.build import bin_path, nbgrader_env
+from autograder.checks import max_points, registry
 from autograder.exitcodes import ExitCode
-from autograder.nbgrader_runner import _nbgrader
+from autograder.nbgrader import gradebook
+from autograder.nbgrader.runner import _nbgrader
 from autograder.paths import ASSIGNMENT, REPO
+from autograder.report.records import GRADED, load_records
+from lab import examples as ex
 
 # nbgrader's own update_or_create_submission warns about its autoflush; nothing of ours
 pytestmark = pytest.mark.filterwarnings("ignore:Object of type:Warning")
@@ -49,7 +51,7 @@ def course(tmp_path_factory) -> dict:
     shutil.copy(root / "gradebook.db", root / "fresh.db")
     out = root / "grades"
     assert batch.main(["grade", str(root / "submitted"), "--out", str(out), "--jobs", "2"]) == ExitCode.NOT_GRADED
-    return {"root": root, "out": out, "records": batch.load_records(out)}
+    return {"root": root, "out": out, "records": load_records(out)}
 
 
 @pytest.mark.slow
@@ -88,7 +90,7 @@ def test_batch_scores_reach_formgrader_and_nbgrader_export_with_the_written_answ
     root, records = course["root"], course["records"]
     code = gradebook.main([str(root), "--records", str(course["out"])])
     assert code == ExitCode.NOT_GRADED, "the unreadable submission is listed, not entered"
-    graded = sorted(s for s, r in records.items() if r["status"] == batch.GRADED)
+    graded = sorted(s for s, r in records.items() if r["status"] == GRADED)
     assert graded == sorted(["solution", MISTAKE.name])
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         for student in graded:
@@ -113,7 +115,7 @@ def test_batch_scores_reach_formgrader_and_nbgrader_export_with_the_written_answ
     export = root / "export.csv"
     _nbgrader(root, "export", "--to", str(export))
     rows = {r["student_id"]: r for r in csv.DictReader(export.open())}
-    auto_total = sum(c.points for spec in registry().values() for c in spec.checks)
+    auto_total = max_points()[0]
     for student in graded:
         expected = records[student]["results"]["score"] + (manual if student == "solution" else 0.0)
         assert float(rows[student]["raw_score"]) == pytest.approx(expected), rows[student]

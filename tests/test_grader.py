@@ -10,13 +10,13 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import examples as ex
-from autograder.examples import hostile as hs
 from autograder.exitcodes import ExitCode
 from autograder.grading import SubmissionError, SubmissionGrader, find_notebooks, grade_submission
 from autograder.paths import REPO
-from autograder.plain import decode, encode, to_plain
-from autograder.sandbox import Limits, run_notebook
+from autograder.sandbox.plain import decode, encode, to_plain
+from autograder.sandbox.run import Limits, run_notebook
+from lab import examples as ex
+from lab.examples import hostile as hs
 from tests.helpers import write_example
 
 NB1 = "1_residual_connections"

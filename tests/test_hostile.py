@@ -1,7 +1,7 @@
 """Hostile submissions: the sandbox holds, the grader's files stay as they were, feedback hides
 the hidden checks, and grading the same submission again gives the same result.
 
-The examples themselves (autograder/examples/hostile.py) are graded with the other examples by
+The examples themselves (lab/examples/hostile.py) are graded with the other examples by
 both runners (tests/test_examples.py), which checks that each fails exactly its checks.
 """
 
@@ -26,11 +26,12 @@ import numpy as np
 import pytest
 
 from autograder import batch
-from autograder import examples as ex
 from autograder.checks import registry
-from autograder.confine import landlock_abi
-from autograder.examples import hostile as hs
 from autograder.paths import ASSIGNMENT, REPO
+from autograder.report.records import GRADED, NOT_GRADED, load_records
+from autograder.sandbox.confine import landlock_abi
+from lab import examples as ex
+from lab.examples import hostile as hs
 
 THREATS = [e.name for e in hs.EXAMPLES]
 
@@ -40,7 +41,7 @@ PROBE = textwrap.dedent("""
     scratch, secret, port, confined = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
     applied = []
     if confined:
-        from autograder.confine import confine
+        from autograder.sandbox.confine import confine
         applied = confine(scratch, [])
     def attempt(fn):
         try:
@@ -118,7 +119,7 @@ def test_confinement_blocks_files_network_processes_and_signals(tmp_path):
 def test_a_repository_under_a_readable_folder_stays_unreadable(tmp_path):
     """If the grader's repository sits under a folder the child may read (/opt, say), the child
     gets that folder's other entries instead, level by level, and the venv inside it."""
-    from autograder.confine import around
+    from autograder.sandbox.confine import around
 
     repo = tmp_path / "opt" / "course" / "repo"
     for folder in (repo / "autograder", repo / ".venv", tmp_path / "opt" / "other", tmp_path / "opt" / "course" / "x"):
@@ -210,7 +211,7 @@ def test_require_isolation_refuses_a_machine_that_cannot_confine(tmp_path, monke
     """--require-isolation: on a machine without Landlock (the probe simulated: only seccomp and
     capabilities) the batch grader grades nobody, exit 11, and says what is missing; on this
     machine, if it has Landlock 4+, nothing is missing."""
-    from autograder import confine
+    from autograder.sandbox import confine
 
     if landlock_abi() >= 4:
         applied, failure = confine.probe()
@@ -236,12 +237,12 @@ def test_require_isolation_rejects_an_unconfined_child_and_regrades_old_records(
     """Behind the probe, each result: a notebook graded by an unconfined child is 'could not
     grade' under --require-isolation, and a record graded earlier without isolation is regraded
     on a resumed run (without the flag it is kept)."""
-    from autograder.sandbox import Limits
+    from autograder.sandbox.run import Limits
 
     ex.write_examples(tmp_path / "submitted", ["blank"], notebooks=[hs.NB])
     folder = tmp_path / "submitted" / "blank" / ASSIGNMENT
     record = batch.grade_student("blank", folder, Limits(confine=False), "print", require_isolation=True)
-    assert record["status"] == batch.NOT_GRADED, record["status"]
+    assert record["status"] == NOT_GRADED, record["status"]
     assert (
         "--require-isolation: graded without" in record["results"]["output"]
         and "files (" in record["results"]["output"]
@@ -250,7 +251,7 @@ def test_require_isolation_rejects_an_unconfined_child_and_regrades_old_records(
     old = {
         "student": "blank",
         "fingerprint": batch.fingerprint(folder, version),
-        "status": batch.GRADED,
+        "status": GRADED,
         "results": {"score": 0, "tests": [], "extra_data": {"isolation": {hs.NB: []}}},
         "notebook_of": {},
         "seconds": 1.0,
@@ -260,9 +261,9 @@ def test_require_isolation_rejects_an_unconfined_child_and_regrades_old_records(
     batch._save(out, old)
     graded = []
     monkeypatch.setattr(batch, "grade_student", lambda s, *a: graded.append(s) or {**old, "student": s})
-    batch.grade_class(tmp_path / "submitted", out, quiet=True)
+    batch.grade_class(tmp_path / "submitted", out, batch.Options(quiet=True))
     assert graded == [], "unchanged and graded: kept"
-    batch.grade_class(tmp_path / "submitted", out, quiet=True, require_isolation=True)
+    batch.grade_class(tmp_path / "submitted", out, batch.Options(quiet=True, require_isolation=True))
     assert graded == ["blank"], "graded without isolation: regraded under --require-isolation"
 
 
@@ -279,7 +280,7 @@ def test_the_same_submission_ten_times_gets_the_same_result_and_others_are_unhar
         shutil.copytree(submitted / copies[0], submitted / name)
     out = tmp_path / "out"
     code = batch.main(["grade", str(submitted), "--out", str(out), "--jobs", "2"])
-    records = batch.load_records(out)
+    records = load_records(out)
     assert code == 1, "graded, with failures"
     tests = [records[name]["results"]["tests"] for name in copies]
     assert all(t == tests[0] for t in tests), "the same submission, graded ten times, differs"
@@ -293,7 +294,7 @@ I386_FORK = textwrap.dedent("""
     import ctypes, mmap, os, sys
     from pathlib import Path
     if sys.argv[1] == "1":
-        from autograder.confine import confine
+        from autograder.sandbox.confine import confine
         confine(Path(sys.argv[2]), [])
     number = int(sys.argv[3])
     if sys.argv[4] == "int80":     # i386: mov eax, number; int 0x80; ret
@@ -400,7 +401,7 @@ def test_the_reaper_alone_leaves_no_process_behind(tmp_path):
     making a process is not a mistake the grade counts when the grader allows it. The same code
     outside the grader leaves a process running (the hole the reaper closes)."""
     from autograder.grading import SubmissionGrader
-    from autograder.sandbox import Limits
+    from autograder.sandbox.run import Limits
 
     faults = {hs.KERAS: hs.DAEMON}
     if i386_fork_makes_a_process(tmp_path):  # not where the kernel has no i386 emulation, or a sandbox refuses it

@@ -14,16 +14,17 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import batch, canvas
-from autograder import examples as ex
-from autograder.build import bin_path, nbgrader_env
-from autograder.checks import registry
+from autograder import batch
+from autograder.assign.build import bin_path, nbgrader_env
+from autograder.checks import max_points, registry
 from autograder.paths import ASSIGNMENT, REPO
+from autograder.report import canvas
+from lab import examples as ex
 
 NB = "2_transpose_convolution"
 MISTAKE = next(e for e in ex.all_examples() if e.notebook == NB and e.fails and not e.threat)
-NB_POINTS = sum(c.points for c in registry()[NB].checks)
-LOST = sum(c.points for c in registry()[NB].checks if c.grade_id in MISTAKE.fails)
+NB_POINTS = registry()[NB].points
+LOST = registry()[NB].points_of(MISTAKE.fails)
 
 # Canvas: <name>[_LATE]_<user id>_<attachment id>_<uploaded name>, "-1" for a file uploaded again.
 CANVAS = {
@@ -78,7 +79,7 @@ def test_a_canvas_download_is_collected_graded_and_exported_for_canvas(tmp_path)
     assert sorted(p.name for p in submitted.iterdir()) == sorted(s for s, _, _ in CANVAS.values())
 
     out = tmp_path / "grades"
-    records = batch.grade_class(submitted, out, quiet=True)
+    records = batch.grade_class(submitted, out, batch.Options(quiet=True))
     for student, _, points in CANVAS.values():
         nb2 = [
             t for t in records[student]["results"]["tests"] if t["name"] in {c.grade_id for c in registry()[NB].checks}
@@ -89,7 +90,7 @@ def test_a_canvas_download_is_collected_graded_and_exported_for_canvas(tmp_path)
     text = (out / "canvas-grades.csv").read_text(encoding="utf-8")
     table = list(csv.reader(text.splitlines()))
     assert table[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Week 5 ConvNets (551201)"]
-    auto = sum(c.points for spec in registry().values() for c in spec.checks)
+    auto = max_points()[0]
     assert table[1][0] == "Points Possible" and float(table[1][-1]) == auto
     scores = {row[1]: float(row[-1]) for row in table[2:]}
     assert scores == {student: float(points) for student, _, points in CANVAS.values()}

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import machine
 from autograder.paths import REPO
-from autograder.sandbox import child_environment
+from autograder.sandbox import machine
+from autograder.sandbox.run import child_environment
 
 X86 = platform.machine() in ("x86_64", "AMD64")
 
@@ -93,7 +93,7 @@ def test_the_committed_references_hold_under_another_cpu_setting(name):
     retrainings) regenerated as a CPU with only ``name`` would compute them: no difference
     beyond the tolerances, and the retrained solution passes its own checks."""
     code = (
-        "import sys; from autograder import references; "
+        "import sys; from autograder.assign import references; "
         "p = references.check(['1_residual_connections', '3_image_to_image'], report=lambda s: None); "
         "print('\\n'.join(p)); sys.exit(1 if p else 0)"
     )

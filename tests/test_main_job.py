@@ -24,14 +24,14 @@ def test_main_job_succeeds_on_a_fresh_clone_and_leaves_it_clean(main_job, mode):
 
 @pytest.mark.slow
 def test_the_full_run_labels_what_nbgrader_is_not_given(main_job, full_scores):
-    from autograder.examples import all_examples
+    from lab.examples import all_examples
 
     unsafe = {e.name: e.unsafe_for_nbgrader for e in all_examples() if e.unsafe_for_nbgrader}
     for name, why in unsafe.items():
         assert full_scores[name]["nbgrader"] is None
         assert f"nbgrader is not asked to grade this one: {why}" in main_job["full"]["stdout"]
-    from autograder.__main__ import SAMPLE_NOTE
-    from autograder.examples import nbgrader_sample
+    from lab.__main__ import SAMPLE_NOTE
+    from lab.examples import nbgrader_sample
 
     left_out = set(full_scores) - set(unsafe) - set(nbgrader_sample())
     assert left_out, "the suite runs --nbgrader sample, which leaves examples out"
@@ -60,7 +60,7 @@ def test_a_wrong_expectation_fails_the_comparison_with_the_reason_last(fresh_clo
         [
             sys.executable,
             "-m",
-            "autograder.compare",
+            "lab.compare",
             str(tmp_path / "submitted"),
             "--expect",
             str(tmp_path / "examples.json"),
@@ -76,8 +76,8 @@ def test_a_wrong_expectation_fails_the_comparison_with_the_reason_last(fresh_clo
 
 
 def test_nbgrader_sample_needs_full(capsys):
-    from autograder.__main__ import main
     from autograder.exitcodes import ExitCode
+    from lab.__main__ import main
 
     with pytest.raises(SystemExit) as exc:
         main(["--nbgrader", "sample"])

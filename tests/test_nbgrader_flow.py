@@ -6,8 +6,8 @@ import csv
 
 import pytest
 
-from autograder import examples as ex
 from autograder.checks import registry
+from lab import examples as ex
 
 
 @pytest.mark.slow
@@ -15,12 +15,12 @@ def test_autograde_feedback_and_export(tmp_path):
     name = list(registry())[1] if len(registry()) > 1 else list(registry())[0]  # a quick notebook
     submitted = tmp_path / "submitted"
     ex.write_examples(submitted, ["solution", "blank"], notebooks=[name])
-    from autograder.nbgrader_runner import autograde, scores_by_student
+    from autograder.nbgrader.runner import autograde, scores_by_student
 
     feedback, export = tmp_path / "feedback", tmp_path / "grades.csv"
     grades = autograde(submitted, feedback=feedback, export=export)
     scores = scores_by_student(grades)
-    full = sum(c.points for c in registry()[name].checks)
+    full = registry()[name].points
     assert sum(scores["solution"].values()) == full and sum(scores["blank"].values()) == 0
     manual = [g for g in grades if g.manual and g.student == "solution" and g.notebook == name]
     assert manual and all(g.auto_score is None for g in manual), "a written answer awaits a grader"
@@ -61,7 +61,7 @@ def _same(a: str, b: str) -> bool:
 def test_shards_balance_their_cost():
     """Every student in exactly one shard; equal costs share out evenly (a real class), and one
     costly submission gets a shard to itself (a round robin would give it three more: 13 against 3)."""
-    from autograder.nbgrader_runner import balanced_shards
+    from autograder.nbgrader.runner import balanced_shards
 
     students = [f"s{k}" for k in range(7)]
     even = balanced_shards(students, 3, lambda s: 1.0)
@@ -79,8 +79,8 @@ def test_damaged_metadata_is_repaired_or_dropped_not_fatal():
     drops metadata that is still invalid (points that are not a number)."""
     from nbgrader.nbgraderformat import MetadataValidator, SchemaTooNewError, SchemaTooOldError
 
-    from autograder.examples import hostile as hs
-    from autograder.nbgrader_preprocessors import DropDamagedMetadata
+    from autograder.nbgrader.preprocessors import DropDamagedMetadata
+    from lab.examples import hostile as hs
 
     example = next(e for e in hs.EXAMPLES if e.name == "nb2_hostile_tampered_tests")
     nb = ex.apply(example)

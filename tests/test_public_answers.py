@@ -1,11 +1,11 @@
-"""The public corpus (autograder/examples/public.py): correct answers written in the idioms of
+"""The public corpus (lab/examples/public.py): correct answers written in the idioms of
 public code, and plausible copies that break a clause. Their scores, on both runners, are checked
 with the rest of the example class (tests/test_examples.py: full marks for the correct ones,
 exactly the broken checks for the others)."""
 
 from __future__ import annotations
 
-from autograder.examples import public
+from lab.examples import public
 
 
 def _answers(correct: bool) -> list[str]:

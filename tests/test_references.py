@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import references
+from autograder.assign import references
 from autograder.checks import registry
-from autograder.reference_store import load_references
+from autograder.references import load_references
 
 
 @pytest.mark.slow
@@ -19,7 +19,7 @@ def test_references_regenerate_to_the_committed_ones(name, main_job):
     report = main_job["quick"]["stdout"]
     line = next((x.strip() for x in report.splitlines() if x.strip().startswith(f"{name}: ")), None)
     assert line in (f"{name}: references match", f"{name}: matches"), (
-        f"run `python -m autograder.references`:\n{report[-3000:]}"
+        f"run `python -m autograder.assign.references`:\n{report[-3000:]}"
     )
 
 
@@ -33,11 +33,11 @@ def test_every_check_has_references(name):
 def test_hidden_evaluation_data_regenerates_and_is_not_shipped():
     """Notebook 3's hidden scenes and patches: rebuilt from the grader's seeds, equal to the
     committed file, and nowhere in release/ (only their inputs ever reach the child)."""
-    from autograder import hidden_eval
     from autograder.paths import RELEASE_DIR
-    from autograder.plain import decode
+    from autograder.references import hidden_eval
+    from autograder.sandbox.plain import decode
 
     diff = references.differences({"hidden": hidden_eval.build()}, {"hidden": decode(hidden_eval.PATH)})
-    assert not diff, "run `python -m autograder.references`:\n" + "\n".join(diff)
+    assert not diff, "run `python -m autograder.assign.references`:\n" + "\n".join(diff)
     assert not [p for p in RELEASE_DIR.rglob("*") if "hidden" in p.name], "hidden data in the release"
     assert set(hidden_eval.inputs()) == {"seg_x", "sr_lr"}, "the child's copy holds inputs only"

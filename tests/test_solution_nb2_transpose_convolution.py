@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import nb2_transpose_convolution as checks
+from autograder.checks import nb2_transpose_convolution_matrix as matrix_checks
 from tests.helpers import solution_namespace
 
 NB = "2_transpose_convolution"
@@ -85,14 +86,14 @@ def test_d2l_example(ns):
     )
 
 
-@pytest.mark.parametrize("index", range(len(checks.MATRIX_CASES)))
+@pytest.mark.parametrize("index", range(len(matrix_checks.MATRIX_CASES)))
 def test_conv_matrix_is_conv2d_and_its_transpose_is_conv2d_transpose(ns, index):
     """C @ x equals Keras's Conv2D (after p zeros of padding) and C.T @ y equals Keras's
     Conv2DTranspose with the output padding that gives i back, cropped by p."""
     from keras import layers
 
-    i, k, s, p = checks.MATRIX_CASES[index]
-    kernel = checks._matrix_kernel(index, k)
+    i, k, s, p = matrix_checks.MATRIX_CASES[index]
+    kernel = matrix_checks._matrix_kernel(index, k)
     C = ns["conv_matrix"](kernel, i, s, p)
     o = (i + 2 * p - k) // s + 1
     g = np.random.default_rng(index)
@@ -116,7 +117,7 @@ def test_decoder_output_paddings_give_the_sizes_back_in_keras(ns):
     import keras
     from keras import layers
 
-    for i, depth, k, s, padding in checks.DECODER_GRID[::7]:
+    for i, depth, k, s, padding in matrix_checks.DECODER_GRID[::7]:
         paddings = ns["decoder_output_paddings"](i, depth, k=k, s=s, padding=padding)
         h = keras.Input((i, i, 1))
         sizes = [i]

@@ -1,9 +1,13 @@
 """The assignment's notebooks, in order, with their auto-graded checks and manual answers.
 
-Every module ``nb<k>_<topic>.py`` in this folder is one notebook: it defines
-``NOTEBOOK`` (the file stem), ``CHECKS`` and ``MANUAL`` (grade_id -> points), and
-optionally ``DEMO_CELLS`` (locked training/plotting cells the pytest runner skips).
-A new notebook adds its module here; nothing else in the grader changes.
+Every module ``nb<k>_<topic>.py`` in this folder holds checks of one notebook: it defines
+``NOTEBOOK`` (the file stem) and ``CHECKS`` (each declared beside its collect and judge:
+:func:`autograder.spec.declare`), and, once per notebook, ``GRADING_SECONDS`` (a rough cost, to start the costliest
+first), ``MANUAL`` (grade_id -> points) and
+optionally ``DEMO_CELLS`` (locked training/plotting cells the pytest runner skips). A notebook
+whose checks outgrow one module continues in ``nb<k>_<topic>_<part>.py``: its checks follow
+the first module's, in file-name order. A new notebook adds its module here; nothing else in the
+grader changes.
 """
 
 import importlib
@@ -15,26 +19,23 @@ _MODULES = [
     importlib.import_module(f"autograder.checks.{p.stem}") for p in sorted(Path(__file__).parent.glob("nb[0-9]*_*.py"))
 ]
 
-# What a check module reads before the child confines itself (``preload()``), and whether it may
-# reuse a stored result for a submission provably equal to the solution (``REUSE``).
+# What a check module reads before the child confines itself (``preload()``).
 PRELOADS = [m.preload for m in _MODULES if hasattr(m, "preload")]
 
 
-def allow_reuse(allowed: bool) -> None:
-    """Reference generation must compute everything: it turns reuse off."""
-    for module in _MODULES:
-        if hasattr(module, "REUSE"):
-            module.REUSE = allowed
+def _notebook(modules) -> NotebookSpec:
+    """One notebook from its modules, in file-name order: their checks one after the other."""
+    return NotebookSpec(
+        name=modules[0].NOTEBOOK,
+        checks=[c for m in modules for c in m.CHECKS],
+        manual={k: v for m in modules for k, v in getattr(m, "MANUAL", {}).items()},
+        demo_cells=frozenset(cell for m in modules for cell in getattr(m, "DEMO_CELLS", ())),
+        seconds=modules[0].GRADING_SECONDS,
+    )
 
 
 NOTEBOOKS = {
-    m.NOTEBOOK: NotebookSpec(
-        name=m.NOTEBOOK,
-        checks=list(m.CHECKS),
-        manual=dict(m.MANUAL),
-        demo_cells=frozenset(getattr(m, "DEMO_CELLS", ())),
-    )
-    for m in sorted(_MODULES, key=lambda m: m.NOTEBOOK)
+    name: _notebook([m for m in _MODULES if m.NOTEBOOK == name]) for name in sorted({m.NOTEBOOK for m in _MODULES})
 }
 
 
@@ -45,3 +46,10 @@ def registry() -> dict[str, NotebookSpec]:
 
 def all_checks() -> dict[str, Check]:
     return {c.grade_id: c for spec in NOTEBOOKS.values() for c in spec.checks}
+
+
+def max_points() -> tuple[float, float]:
+    """(auto-graded, graded by hand) points of the whole assignment, summed from the registry."""
+    auto = sum(c.points for spec in NOTEBOOKS.values() for c in spec.checks)
+    manual = sum(p for spec in NOTEBOOKS.values() for p in spec.manual.values())
+    return auto, manual

@@ -22,9 +22,12 @@ from autograder.checks.common import (
     received_case,
     rng,
 )
-from autograder.spec import Check, student_function
+from autograder.spec import Check, declare, student_function
 
 NOTEBOOK = "1_residual_connections"
+GRADING_SECONDS = 7  # rough seconds the pytest runner spends on it (2 cores): the costliest start first
+CHECKS: list[Check] = []  # in the notebook's order, each declared below its collect and judge
+check = declare(CHECKS, NOTEBOOK)
 # Locked cells that only measure and plot for the student (Part C): the pytest runner skips them.
 DEMO_CELLS = frozenset({"partC_compute", "partC_plot", "partC_ratio", "partC_train", "partC_train_plot"})
 FORWARD_TOL = Tol(rtol=1e-4, atol=1e-5)
@@ -86,6 +89,15 @@ def judge_needs_projection(received, expected):
                 else f"x already has the main path's shape ({C} channels, stride 1)"
             )
             fail(f"{call}: expected False, received True — a projection added where none is needed: {why}.")
+
+
+check(
+    "nb1_needs_projection",
+    3,
+    "needs_projection: when the shortcut needs a 1x1 convolution",
+    collect_needs_projection,
+    judge_needs_projection,
+)
 
 
 # --------------------------------------------------------------------------- residual_block
@@ -183,6 +195,15 @@ def judge_block_shapes(received, expected):
             fail(f"{call}: expected {want:,} trainable parameters, received {got:,} ({hint}).")
 
 
+check(
+    "nb1_block_shapes",
+    4,
+    "residual_block: output shapes and parameter counts",
+    collect_block_shapes,
+    judge_block_shapes,
+)
+
+
 def collect_block_shortcut(ns):
     f = student_function(ns, "residual_block")
     out = {}
@@ -247,6 +268,16 @@ def judge_block_shortcut(received, expected):
                 f"Conv2D(filters, 3, strides, padding='same', activation='relu'), then Conv2D(filters, 3, "
                 f"padding='same') with no activation, then the merge, then ReLU."
             )
+
+
+check(
+    "nb1_block_shortcut",
+    5,
+    "residual_block: the shortcut is merged and the main path is right",
+    collect_block_shortcut,
+    judge_block_shortcut,
+    tol=FORWARD_TOL,
+)
 
 
 # --------------------------------------------------------------------------- build_deep_net
@@ -329,6 +360,9 @@ def judge_deep_net(received, expected):
                 f"every conv uses "
                 f"activation={activation!r} and padding='same'."
             )
+
+
+check("nb1_deep_net", 5, "build_deep_net: plain and residual nets", collect_deep_net, judge_deep_net)
 
 
 # --------------------------------------------------------------------------- layer_gradient_norms
@@ -448,42 +482,15 @@ def judge_gradient_norms(received, expected):
     )
 
 
-CHECKS = [
-    Check(
-        "nb1_needs_projection",
-        NOTEBOOK,
-        3,
-        "needs_projection: when the shortcut needs a 1x1 convolution",
-        collect_needs_projection,
-        judge_needs_projection,
-    ),
-    Check(
-        "nb1_block_shapes",
-        NOTEBOOK,
-        4,
-        "residual_block: output shapes and parameter counts",
-        collect_block_shapes,
-        judge_block_shapes,
-    ),
-    Check(
-        "nb1_block_shortcut",
-        NOTEBOOK,
-        5,
-        "residual_block: the shortcut is merged and the main path is right",
-        collect_block_shortcut,
-        judge_block_shortcut,
-        tol=FORWARD_TOL,
-    ),
-    Check("nb1_deep_net", NOTEBOOK, 5, "build_deep_net: plain and residual nets", collect_deep_net, judge_deep_net),
-    Check(
-        "nb1_gradient_norms",
-        NOTEBOOK,
-        5,
-        "layer_gradient_norms: L2 norms of the kernel gradients",
-        collect_gradient_norms,
-        judge_gradient_norms,
-        mistakes=mistakes_gradient_norms,
-        tol=GRADIENT_TOL,
-    ),
-]
+check(
+    "nb1_gradient_norms",
+    5,
+    "layer_gradient_norms: L2 norms of the kernel gradients",
+    collect_gradient_norms,
+    judge_gradient_norms,
+    mistakes=mistakes_gradient_norms,
+    tol=GRADIENT_TOL,
+)
+
+
 MANUAL = {"nb1_why_shortcut": 3}

@@ -25,9 +25,12 @@ from autograder.checks.common import (
     rng,
     shipped,
 )
-from autograder.spec import Check, student_function
+from autograder.spec import Check, declare, student_function
 
 NOTEBOOK = "4_visualizing_convnets"
+GRADING_SECONDS = 12  # rough seconds the pytest runner spends on it (2 cores): the costliest start first
+CHECKS: list[Check] = []  # in the notebook's order, each declared below its collect and judge
+check = declare(CHECKS, NOTEBOOK)
 # Locked cells that only plot or measure for the student: the pytest runner skips them.
 DEMO_CELLS = frozenset({"partA_plot", "partC_plot", "partD_try", "partD_wrong", "partCAM_try"})
 GRAD_CASES = [  # (test image index, layer, class_index or None)
@@ -105,6 +108,9 @@ def judge_activation_model(received, expected):
                 )
 
 
+check("nb4_activation_model", 2, "activation_model", collect_activation_model, judge_activation_model, tol=ACT_TOL)
+
+
 # --------------------------------------------------------------------------- feature_map_grid
 GRID_CASES = [((5, 4, 11), 4), ((3, 3, 8), 8), ((6, 6, 3), 2), ((2, 5, 7), 3)]
 
@@ -165,6 +171,9 @@ def judge_grid(received, expected):
         shape_rule=shape_rule,
         why="A constant channel (range 0) becomes 0, not 0/0.",
     )
+
+
+check("nb4_feature_map_grid", 2, "feature_map_grid", collect_grid, judge_grid, mistakes=mistakes_grid, tol=MAP_TOL)
 
 
 # --------------------------------------------------------------------------- grad_cam
@@ -272,6 +281,9 @@ def judge_grad_cam(received, expected):
     )
 
 
+check("nb4_grad_cam", 4, "grad_cam", collect_grad_cam, judge_grad_cam, mistakes=mistakes_grad_cam, tol=MAP_TOL)
+
+
 # --------------------------------------------------------------------------- class activation map
 CAM_CASES = [(0, None), (1, None), (2, 3), (4, 0), (5, 2), (7, None)]  # (test image index, class_index)
 
@@ -329,233 +341,7 @@ def judge_cam(received, expected):
     judge_zero_map(received, expected, "class_activation_map on a model whose class-0 weights are all 0")
 
 
-# --------------------------------------------------------------------------- overlay and peak
-OVERLAY_CASES = [((8, 8), (4, 4), 0.4), ((12, 10), (3, 5), 0.7), ((6, 6), (6, 6), 0.0)]
+check("nb4_class_activation_map", 3, "class_activation_map", collect_cam, judge_cam, mistakes=mistakes_cam, tol=MAP_TOL)
 
 
-def _overlay_inputs(i, image_hw, heat_hw):
-    g = rng("overlay", i)
-    return g.uniform(size=(*image_hw, 3)), g.uniform(size=heat_hw)
-
-
-def collect_overlay(ns):
-    f = student_function(ns, "overlay_heatmap")
-    return collect_cases(
-        lambda indexed: f(*_overlay_inputs(indexed[0], *indexed[1][:2]), alpha=indexed[1][2]),
-        list(enumerate(OVERLAY_CASES)),
-    )
-
-
-def mistakes_overlay():
-    import matplotlib
-    import tensorflow as tf
-
-    out = {}
-    for i, (image_hw, heat_hw, alpha) in enumerate(OVERLAY_CASES):
-        image, heat = _overlay_inputs(i, image_hw, heat_hw)
-        resized = tf.image.resize(heat[..., None].astype("float32"), image_hw, method="bilinear").numpy()[..., 0]
-        colour = matplotlib.colormaps["jet"](np.clip(resized, 0, 1))[..., :3]
-        out[f"case{i}_swapped"] = np.clip(alpha * image + (1 - alpha) * colour, 0, 1)
-    return out
-
-
-def judge_overlay(received, expected):
-    def describe(indexed):
-        _, (image_hw, heat_hw, alpha) = indexed
-        return (
-            f"overlay_heatmap(image of shape ({image_hw[0]}, {image_hw[1]}, 3), heatmap of shape {heat_hw}, "
-            f"alpha={alpha})"
-        )
-
-    judge_cases(
-        received,
-        expected,
-        list(enumerate(OVERLAY_CASES)),
-        describe,
-        MAP_TOL,
-        mistakes={
-            "swapped": "alpha weighs the image and 1 - alpha the colour; the blend is "
-            "(1 - alpha) * image + alpha * colour."
-        },
-        shape_rule=lambda indexed: "the image's",
-        why="Resize the heatmap bilinearly (tf.image.resize), colour it with 'jet', drop alpha.",
-    )
-
-
-PEAK_CASES = [((4, 4), (16, 16, 3)), ((12, 12), (48, 48, 3)), ((3, 5), (20, 30, 3)), ((6, 4), (7, 9))]
-
-
-def _peak_heat(i, shape):
-    heat = rng("peak", i).uniform(0, 0.5, shape)
-    heat[rng("peak-at", i).integers(0, shape[0]), rng("peak-at2", i).integers(0, shape[1])] = 1.0
-    return heat
-
-
-def collect_cam_peak(ns):
-    f = student_function(ns, "cam_peak")
-    out = {}
-    for i, (shape, image_shape) in enumerate(PEAK_CASES):
-        peak = f(_peak_heat(i, shape), image_shape)
-        out[f"case{i}_type"] = type(peak).__name__ + ":" + ",".join(type(v).__name__ for v in peak)
-        out[f"case{i}"] = [int(v) if isinstance(v, (int, np.integer)) else -1 for v in peak]
-    return out
-
-
-def judge_cam_peak(received, expected):
-    for i, (shape, image_shape) in enumerate(PEAK_CASES):
-        call = f"cam_peak(heatmap of shape {shape}, image_shape={image_shape})"
-        kind = received[f"case{i}_type"]
-        container, _, items = kind.partition(":")
-        if container != "tuple" or any(t not in ("int", "int64", "int32", "intc") for t in items.split(",")):
-            fail(f"{call}: expected a tuple of two ints (row, col), received types {kind}.")
-        got, want = tuple(int(v) for v in received[f"case{i}"]), tuple(int(v) for v in expected[f"case{i}"])
-        if got != want:
-            hint = " (row and col swapped?)" if got == want[::-1] else ""
-            fail(
-                f"{call}: expected {want}, the argmax of the heatmap resized bilinearly to {image_shape[:2]}, "
-                f"received {got}{hint}."
-            )
-
-
-# --------------------------------------------------------------------------- pointing game
-EDGE_IMAGES = 12  # images whose peak is clear (no near tie), each with a box drawn around it
-
-
-def _reference_peaks(model, x, y, layer: str):
-    """The grader's own Grad-CAM peaks (row, col) for the true classes, and whether each is clear
-    (the resized map's top value beats every other pixel by 1e-3, so that no float detail of a
-    correct answer can move it)."""
-    import keras
-    import tensorflow as tf
-
-    sub = keras.Model(model.input, [model.get_layer(layer).output, model.output])
-    peaks, clear = [], []
-    for image, label in zip(x, y):
-        with tf.GradientTape() as tape:
-            maps, logits = sub(image[None])
-            score = logits[0, int(label)]
-        g = tape.gradient(score, maps)[0].numpy()
-        cam = np.maximum((maps[0].numpy() * g.mean(axis=(0, 1))).sum(-1), 0)
-        cam = cam / cam.max() if cam.max() > 0 else np.zeros_like(cam)
-        big = tf.image.resize(cam[..., None].astype("float32"), image.shape[:2], method="bilinear").numpy()[..., 0]
-        flat = np.sort(big.ravel())
-        peaks.append(np.unravel_index(np.argmax(big), big.shape))
-        clear.append(bool(flat[-1] - flat[-2] > 1e-3))
-    return peaks, clear
-
-
-def edge_boxes(model, x, y, layer: str = "conv5"):
-    """Images and boxes drawn around each clear peak: the peak on the box's exclusive bottom
-    edge (a miss), one column left of the box (a miss), or inside with a margin (a hit)."""
-    peaks, clear = _reference_peaks(model, x, y, layer)
-    H, W = x.shape[1:3]
-    chosen, boxes = [], []
-    for i, ((r, c), ok) in enumerate(zip(peaks, clear)):
-        if not ok or not (1 <= r < H - 1 and 1 <= c < W - 1) or len(chosen) == EDGE_IMAGES:
-            continue
-        kind = len(chosen) % 3
-        if kind == 0:
-            box = (max(0, r - 8), max(0, c - 8), r, min(W, c + 9))  # peak on row1: outside
-        elif kind == 1:
-            box = (max(0, r - 8), c + 1, min(H, r + 9), min(W, c + 10))  # peak one column left: outside
-        else:
-            box = (max(0, r - 3), max(0, c - 3), min(H, r + 4), min(W, c + 4))  # inside
-        chosen.append(i)
-        boxes.append(box)
-    return np.array(chosen), np.array(boxes, dtype=np.int64)
-
-
-def collect_pointing(ns):
-    f = student_function(ns, "pointing_game")
-    model, x, y, box = model_and_data()
-    out = collect_cases(lambda case: f(model, x, box, "conv5", labels=y), [None])
-    chosen, boxes = edge_boxes(model, x, y)
-    out.update(
-        {
-            k.replace("case0", "case1"): v
-            for k, v in collect_cases(
-                lambda case: f(model, x[chosen], boxes, "conv5", labels=y[chosen]), [None]
-            ).items()
-        }
-    )
-    out["edge_images"] = len(chosen)
-    return out
-
-
-POINTING_CASES = [
-    f"the first {POINTING_IMAGES} test images and their boxes",
-    f"{EDGE_IMAGES} test images with boxes drawn around their Grad-CAM peaks (a third with the peak "
-    f"inside, a third with it on the box's exclusive bottom edge row1, a third one column left of col0)",
-]
-
-
-def judge_pointing(received, expected):
-    for i, what in enumerate(POINTING_CASES):
-        call = f"pointing_game(model, {what}, 'conv5', labels)"
-        got = received_case(received, i, call, "a float")
-        if received.get(f"case{i}_type") not in ("float", "float64", "float32"):
-            fail(f"{call}: expected a float, received a {received.get(f'case{i}_type')}.")
-        n = POINTING_IMAGES if i == 0 else int(expected["edge_images"])
-        want = float(expected[f"case{i}"])
-        if abs(float(got) - want) > 0.5 / n:
-            fail(
-                f"{call}: expected {want:.3f} (hits / {n}), received {float(got):.3f}. A hit is row0 <= row < row1 "
-                f"and col0 <= col < col1 (row1 and col1 exclusive, no tolerance) for cam_peak of the true class's "
-                f"map."
-            )
-
-
-CHECKS = [
-    Check(
-        "nb4_activation_model",
-        NOTEBOOK,
-        2,
-        "activation_model",
-        collect_activation_model,
-        judge_activation_model,
-        tol=ACT_TOL,
-    ),
-    Check(
-        "nb4_feature_map_grid",
-        NOTEBOOK,
-        2,
-        "feature_map_grid",
-        collect_grid,
-        judge_grid,
-        mistakes=mistakes_grid,
-        tol=MAP_TOL,
-    ),
-    Check(
-        "nb4_grad_cam",
-        NOTEBOOK,
-        4,
-        "grad_cam",
-        collect_grad_cam,
-        judge_grad_cam,
-        mistakes=mistakes_grad_cam,
-        tol=MAP_TOL,
-    ),
-    Check(
-        "nb4_class_activation_map",
-        NOTEBOOK,
-        3,
-        "class_activation_map",
-        collect_cam,
-        judge_cam,
-        mistakes=mistakes_cam,
-        tol=MAP_TOL,
-    ),
-    Check(
-        "nb4_overlay",
-        NOTEBOOK,
-        1,
-        "overlay_heatmap",
-        collect_overlay,
-        judge_overlay,
-        mistakes=mistakes_overlay,
-        tol=MAP_TOL,
-    ),
-    Check("nb4_cam_peak", NOTEBOOK, 2, "cam_peak", collect_cam_peak, judge_cam_peak),
-    Check("nb4_pointing_game", NOTEBOOK, 2, "pointing_game", collect_pointing, judge_pointing),
-]
 MANUAL = {"nb4_feature_maps_question": 2, "nb4_what_maps_show": 2}

@@ -136,7 +136,7 @@ expect_shape(probs.shape, (2, 10), "output for a batch of 2")
 expect(np.allclose(probs.sum(axis=1), 1, atol=1e-4),
        f"each row should be probabilities summing to 1; received sums {probs.sum(axis=1)}")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb1_deep_net", globals())
 ### END HIDDEN TESTS
 
@@ -200,7 +200,7 @@ first = tape.gradient(loss, convs[0].kernel)
 expect_close(norms[0], np.sqrt(np.sum(np.square(first))), "norm for the first Conv2D layer", rtol=1e-3, atol=1e-9,
              why="sqrt(sum(g**2)) over the first layer's kernel gradient.")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb1_gradient_norms", globals())
 ### END HIDDEN TESTS
 
@@ -386,7 +386,7 @@ expect_equal(needs_projection((32, 32, 32), 64, merge="concat"), False,
              "needs_projection((32, 32, 32), 64, merge='concat')",
              "Concatenate stacks 32 + 64 channels; only H and W must match.")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb1_needs_projection", globals())
 ### END HIDDEN TESTS
 
@@ -459,7 +459,7 @@ out = residual_block(inputs, 64, strides=2, merge="concat")
 expect_shape(out.shape, (None, 16, 16, 96), "residual_block(x of shape (None, 32, 32, 32), 64, strides=2, merge='concat')",
              "ceil(32 / 2) = 16; Concatenate stacks 64 + 32 = 96 channels.")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb1_block_shapes", globals())
 ### END HIDDEN TESTS
 
@@ -473,7 +473,7 @@ x_test = np.random.default_rng(0).normal(size=(1, 4, 4, 8)).astype("float32")
 expect_close(np.asarray(block(x_test)), np.maximum(x_test, 0), "block output with every weight 0",
              rtol=1e-4, atol=1e-5, why="The main path gives 0, so the output is relu(0 + x).")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb1_block_shortcut", globals())
 ### END HIDDEN TESTS
 

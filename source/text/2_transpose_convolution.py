@@ -103,7 +103,7 @@ expect_equal(conv_output_size(4, 3, 1, 0), 2, "conv_output_size(4, 3, 1, 0)", "(
 expect_equal(conv_output_size(4, 3, 1, 1), 4, "conv_output_size(4, 3, 1, 1)", "(4 + 2 - 3) // 1 + 1 = 4")
 expect_equal(conv_output_size(5, 3, 2, 0), 2, "conv_output_size(5, 3, 2, 0)", "(5 + 0 - 3) // 2 + 1 = 2")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb2_conv_output_size", globals())
 ### END HIDDEN TESTS
 
@@ -153,7 +153,7 @@ expect_equal(transpose_conv_output_size(4, 3, 1, 1), 4, "transpose_conv_output_s
 expect_equal(transpose_conv_output_size(3, 3, 2, 1, 1), 6, "transpose_conv_output_size(3, 3, 2, 1, a=1)",
              "2 * (3 - 1) + 1 + 3 - 2 = 6")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb2_transpose_conv_output_size", globals())
 ### END HIDDEN TESTS
 
@@ -215,7 +215,7 @@ expect_equal(transpose_conv_equivalent(3, 1, 0), {"z": 0, "p_prime": 2, "s_prime
 expect_equal(transpose_conv_equivalent(3, 2, 1), {"z": 1, "p_prime": 1, "s_prime": 1},
              "transpose_conv_equivalent(3, 2, 1)", "z = 2 - 1 = 1; p' = 3 - 1 - 1 = 1.")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb2_equivalent", globals())
 ### END HIDDEN TESTS
 
@@ -264,7 +264,7 @@ expect_equal(output_padding_for(5, 3, 2, 0), 0, "output_padding_for(5, 3, 2, 0)"
 expect_equal(output_padding_for(6, 3, 2, 0), 1, "output_padding_for(6, 3, 2, 0)", "(6 + 0 - 3) mod 2 = 1")
 expect_equal(output_padding_for(6, 3, 3, 1), 2, "output_padding_for(6, 3, 3, 1)", "(6 + 2 - 3) mod 3 = 2")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb2_output_padding", globals())
 ### END HIDDEN TESTS
 
@@ -332,7 +332,7 @@ for k, s, padding, a in [(3, 2, "valid", None), (3, 2, "valid", 1), (3, 2, "same
                  f"keras_conv_transpose_output_size(5, {k}, {s}, {padding!r}, {a})",
                  "That is what the layer gives; see the table of Keras's rule above.")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb2_keras_output_size", globals())
 ### END HIDDEN TESTS
 
@@ -405,7 +405,7 @@ expect_close(conv_transpose2d(x_rand, k_rand, s=2, a=1), np.asarray(layer(x_rand
              rtol=1e-4, atol=1e-5, why="H' = 2*(4 - 1) + 1 + 3 - 0 = 10; a is added at the bottom and right only, "
              "and the kernel is (k, k, C_out, C_in).")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb2_conv_transpose2d", globals())
 ### END HIDDEN TESTS
 
@@ -499,7 +499,7 @@ expect_close((C.T @ y.ravel()).reshape(5, 5), np.asarray(back(y[None, ..., None]
              "C.T @ y vs Conv2DTranspose(strides=2, padding='same', output_padding=0)", rtol=1e-4, atol=1e-5,
              why="The transposed convolution is the matrix C^T.")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb2_conv_matrix", globals())
 ### END HIDDEN TESTS
 
@@ -566,7 +566,7 @@ expect_equal(list(decoder_output_paddings(28, 2)), [1, 1], "decoder_output_paddi
 expect_equal(list(decoder_output_paddings(11, 1, k=3, s=2, padding="valid")), [0], "decoder_output_paddings(11, 1, 'valid')",
              "Encoder (11 - 3) // 2 + 1 = 5; decoder (5 - 1)*2 + 3 + a = 11 gives a = 0.")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb2_decoder_output_paddings", globals())
 ### END HIDDEN TESTS
 

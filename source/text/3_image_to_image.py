@@ -139,7 +139,7 @@ expect_shape(output_shape(build_encoder_decoder((32, 32, 1), 4, "softmax"), (32,
 expect_shape(output_shape(build_encoder_decoder((16, 24, 3), 3, "sigmoid", filters=(8,)), (16, 24, 3)), (1, 16, 24, 3),
              "build_encoder_decoder((16, 24, 3), 3, 'sigmoid', filters=(8,)) on one 16x24 image")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb3_encoder_decoder_shapes", globals())
 ### END HIDDEN TESTS
 
@@ -152,7 +152,7 @@ expect(not any("Pool" in n or "UpSampling" in n for n in names),
 strided = [l for l in model_layers(model) if type(l) is layers.Conv2D and tuple(l.strides) == (2, 2)]
 expect_equal(len(strided), 2, "number of stride-2 Conv2D layers for filters=(32, 64)")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb3_encoder_decoder_layers", globals())
 ### END HIDDEN TESTS
 
@@ -188,7 +188,7 @@ expect(np.isclose(value, -np.log(0.7), rtol=1e-4),
        f"for an integer mask [0, 2] and predictions giving 0.7 to the right class, the loss should be "
        f"-log(0.7) = {-np.log(0.7):.4f}; received {value:.4f}")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb3_segmentation_choice", globals())
 ### END HIDDEN TESTS
 
@@ -256,7 +256,7 @@ p = np.array([[0, 0, 1, 2], [0, 0, 2, 2]])
 expect_close(mean_iou(t, p, 3), (1 + 1 / 2 + 2 / 3) / 3, "mean_iou on a 2x4 example", rtol=1e-4, atol=1e-6,
              why="IoU: class 0: 4/4, class 1: 1/2, class 2: 2/3; their mean.")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb3_mean_iou", globals())
 ### END HIDDEN TESTS
 
@@ -269,7 +269,7 @@ b[1] += 0.01
 expect_close(psnr(a, b), [20.0, 40.0], "psnr of images off by 0.1 and by 0.01", rtol=1e-4, atol=1e-6,
              why="10 log10(1 / 0.01) = 20 dB and 10 log10(1 / 0.0001) = 40 dB.")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb3_psnr", globals())
 ### END HIDDEN TESTS
 
@@ -357,7 +357,7 @@ expect(np.allclose(values[2:], [0.0, 0.5, 1.0], rtol=0, atol=1e-6),
        f"the activation turns the intensities [0, 0.5, 1] into {values[2:].round(3)}: it acts on the final image, "
        f"so a valid intensity must come out unchanged")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb3_superres_activation", globals())
 ### END HIDDEN TESTS
 
@@ -371,7 +371,7 @@ value = float(worst_case_loss(y, p, q=0.2))
 expect_close(value, ((1.0 + 0.5) / 2 + (0.2 + 0.0) / 2) / 2, "worst_case_loss(y, p, q=0.2)", rtol=1e-4, atol=1e-7,
              why="n = 10 values per image, ceil(0.2 * 10) = 2 worst: image 0 (1 + 0.5)/2, image 1 (0.2 + 0)/2.")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb3_worst_case_loss", globals())
 ### END HIDDEN TESTS
 
@@ -381,7 +381,7 @@ up = np.asarray(bicubic_upscale(sr["lr_test"][:2], 2))
 expect_shape(up.shape, (2, 32, 32, 3), "bicubic_upscale(2 patches of 16x16, 2)")
 expect(up.min() >= 0 and up.max() <= 1, f"values must be clipped to [0, 1]; received [{up.min():.3f}, {up.max():.3f}]")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb3_bicubic", globals())
 ### END HIDDEN TESTS
 
@@ -543,14 +543,14 @@ plt.show()
 # %% nbgrader={"grade": true, "grade_id": "nb3_trained_segmentation", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Segmentation retrained by the grader from your choices reaches mean IoU >= 0.43 (3 points)."""
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb3_trained_segmentation", globals())
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "nb3_trained_superres", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """Super-resolution retrained by the grader from your choices gains >= 0.25 dB over bicubic (2 points)."""
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb3_trained_superres", globals())
 ### END HIDDEN TESTS
 

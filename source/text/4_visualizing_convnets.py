@@ -126,7 +126,7 @@ outs = activation_model(model, ["conv5", "conv1"])(x_test[:1])
 expect_shape(outs[0].shape, (1, 12, 12, 64), "first output of activation_model(model, ['conv5', 'conv1'])",
              "The outputs follow layer_names' order.")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb4_activation_model", globals())
 ### END HIDDEN TESTS
 
@@ -197,7 +197,7 @@ expect_close(grid[:2, 2:], [[0, 1 / 3], [2 / 3, 1]], "tile of channel 1 (row 0, 
 expect_close(grid[2:, :2], np.zeros((2, 2)), "tile of channel 2 (row 1, column 0)", rtol=1e-4, atol=1e-5,
              why="A constant channel becomes 0.")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb4_feature_map_grid", globals())
 ### END HIDDEN TESTS
 
@@ -291,7 +291,7 @@ expect(np.isfinite(cam).all() and cam.min() >= 0 and np.isclose(cam.max(), 1.0),
        f"the map should be in [0, 1] with maximum 1; received min {cam.min():.3g}, max {cam.max():.3g}")
 expect_shape(grad_cam(model, x_test[0], "conv3", class_index=1).shape, (12, 12), "grad_cam for conv3, class 1")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb4_grad_cam", globals())
 ### END HIDDEN TESTS
 
@@ -379,7 +379,7 @@ expect_close(class_activation_map(tiny, x, 1, "conv", "logits"), np.maximum(-x[.
              "class_activation_map(tiny model, x, class 1)", rtol=1e-4, atol=1e-5,
              why="CAM_1 = relu(0 * x + 1 * (-x)) = relu(-x), divided by its maximum 2.")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb4_class_activation_map", globals())
 ### END HIDDEN TESTS
 
@@ -466,7 +466,7 @@ jet0 = np.array(matplotlib.colormaps["jet"](0.0)[:3])
 expect_close(out[0, 0], 0.6 * 0.5 + 0.4 * jet0, "a pixel where the heatmap is 0", rtol=1e-4, atol=1e-5,
              why="(1 - 0.4) * 0.5 + 0.4 * jet(0).")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb4_overlay", globals())
 ### END HIDDEN TESTS
 
@@ -480,7 +480,7 @@ expect(isinstance(peak, tuple) and len(peak) == 2 and all(isinstance(v, (int, np
 expect_equal(tuple(int(v) for v in peak), (14, 0), "cam_peak(4x4 heatmap with its maximum at (3, 0), (16, 16, 3))",
              "Resized bilinearly to 16x16, rows 14-15 and columns 0-1 hold the maximum; argmax takes the first.")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb4_cam_peak", globals())
 ### END HIDDEN TESTS
 
@@ -542,7 +542,7 @@ few = pointing_game(model, x_test[:4], box_test[:4], "conv5", labels=y_test[:4])
 expect(isinstance(few, (float, np.floating)) and 0 <= few <= 1, f"expected a float in [0, 1], received {few!r}")
 expect(few * 4 == round(few * 4), f"with 4 images the score is a multiple of 1/4; received {few!r}")
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_cell import run_hidden_check
+from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb4_pointing_game", globals())
 ### END HIDDEN TESTS
 

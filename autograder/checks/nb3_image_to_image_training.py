@@ -1,0 +1,337 @@
+"""Checks of notebook 3, its two retrainings: the grader trains the student's own choices again.
+
+The segmentation (``build_encoder_decoder``, ``SEGMENTATION_ACTIVATION``, ``SEGMENTATION_LOSS``) and
+the super-resolution (``SUPERRES_ACTIVATION``, ``worst_case_loss``) are retrained with the
+notebook's settings and fewer epochs (``RETRAIN_*``), seeded, and judged on the grader's own
+scenes (:mod:`autograder.references.hidden_eval`): mean IoU >= 0.5 x 0.85 = 0.43 and a PSNR gain
+over bicubic >= 0.5 x 0.5 = 0.25 dB. Their reference values come out of training: they are
+compared within the tolerances ``trained=`` states (docs/grading.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from autograder.checks.common import Tol, fail, rng
+from autograder.checks.nb3_image_to_image import NOTEBOOK, class_count, load
+from autograder.messages import utils
+from autograder.references import hidden_eval
+from autograder.spec import Check, declare, student_function, student_value
+
+CHECKS: list[Check] = []  # after the notebook's other checks (nb3_image_to_image.py), in its order
+check = declare(CHECKS, NOTEBOOK)
+SEG_TARGET, SR_TARGET = 0.85, 0.5
+SEG_FRACTION, SR_FRACTION = 0.5, 0.5
+# The grader's training budget: the notebook's settings with fewer epochs (a number of
+# epochs, not seconds, so that it repeats). The notebook trains 4 and 2 epochs.
+RETRAIN_SEG = dict(epochs=3, batch=16, lr=3e-3, filters=(32, 64, 128))
+RETRAIN_SR = dict(epochs=1, batch=16, lr=2e-3, filters=(32, 64))
+
+
+# --------------------------------------------------------------------------- retraining
+# A retraining is skipped, and the solution's stored result used, when the student's choices
+# are provably the solution's: the same layers (configurations, in order), the same initial
+# weights (seeded), the same outputs on a probe batch, and a loss that is Keras's own sparse
+# cross-entropy (segmentation) or a worst-case loss equal to the grader's in values and
+# gradients on probe batches drawn like the training batches (super-resolution). Such a
+# retraining would repeat the solution's exactly; a fingerprint the student's process forged
+# gains nothing it could not compute there (train the solution's model itself). Any other
+# submission is retrained. The solution's fingerprints are in references/retrain.json (not
+# secret: hashes of public choices). Reference generation always retrains: it calls the two
+# collects with ``reuse=False`` (Check.options).
+RETRAIN_FILE = Path(__file__).resolve().parents[1] / "references" / "retrain.npz"
+PROBE_TOL = Tol(rtol=1e-4, atol=1e-6)
+_KNOWN: dict | None = None
+
+
+def known_fingerprints() -> dict:
+    """The solution's retraining fingerprints and probe outputs (read once, before the child
+    confines itself): ``{grade_id: digest, grade_id + "/probe": outputs}``."""
+    global _KNOWN
+    if _KNOWN is None:
+        try:
+            with np.load(RETRAIN_FILE, allow_pickle=False) as f:
+                _KNOWN = {k: (f[k].item() if f[k].ndim == 0 else f[k]) for k in f.files}
+        except (OSError, ValueError):
+            _KNOWN = {}
+    return _KNOWN
+
+
+def preload() -> None:
+    known_fingerprints()
+
+
+def _digest(*parts) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else json.dumps(part, sort_keys=True, default=str).encode())
+        h.update(b"\0")
+    return h.hexdigest()[:32]
+
+
+def _model_fingerprint(model, input_shape):
+    """``(digest, probe outputs)``: the digest of the layers' configurations (names left out) in
+    order and of the initial weights, and the model's outputs for a fixed probe batch (compared
+    within PROBE_TOL, not hashed: float sums differ in the last digits between CPUs). Equal for
+    models that compute the same function from the same start. None when a layer cannot
+    describe itself."""
+    import keras
+
+    try:
+        layers = [
+            (type(layer).__name__, {k: v for k, v in layer.get_config().items() if k != "name"})
+            for layer in utils().model_layers(model)
+        ]
+        probe = rng("fingerprint-probe", tuple(input_shape)).uniform(size=(2, *input_shape)).astype("float32")
+        out = np.asarray(model(probe), dtype=np.float32)
+    except Exception:  # noqa: BLE001 - a model that cannot be described is simply retrained
+        return None
+    weights = b"".join(np.asarray(w, dtype=np.float32).tobytes() for w in model.weights)
+    return _digest(
+        layers, weights, keras.__version__, keras.config.floatx(), keras.mixed_precision.global_policy().name
+    ), out
+
+
+def _is_keras_sparse_ce(loss) -> bool:
+    import keras
+
+    if isinstance(loss, str):
+        try:
+            loss = keras.losses.get(loss)
+        except Exception:  # noqa: BLE001
+            return False
+    if loss is keras.losses.sparse_categorical_crossentropy:
+        return True
+    return (
+        type(loss) is keras.losses.SparseCategoricalCrossentropy
+        and loss.get_config() == keras.losses.SparseCategoricalCrossentropy().get_config()
+    )
+
+
+def _reference_worst(y_true, y_pred, q=0.1):
+    """The grader's own worst-case loss (the notebook's contract)."""
+    import tensorflow as tf
+
+    y_pred = tf.convert_to_tensor(y_pred)
+    err = tf.abs(tf.cast(y_true, y_pred.dtype) - y_pred)
+    n = math.prod(err.shape[1:])
+    return tf.reduce_mean(tf.math.top_k(tf.reshape(err, (-1, n)), k=math.ceil(q * n)).values)
+
+
+def _worst_is_the_reference(worst, hr, x) -> bool:
+    """The student's worst_case_loss equals the grader's, in values and gradients, on batches shaped
+    like the training batches: patches and their bicubic images, noisy ones, and exact ones."""
+    import tensorflow as tf
+
+    g = rng("worst-probe")
+    probes = []
+    for k in range(4):
+        y = hr[16 * k : 16 * (k + 1)].astype("float32")
+        p = np.clip(x[16 * k : 16 * (k + 1)] + g.normal(0, 0.02 * k, y.shape), 0, 1).astype("float32")
+        if k == 3:
+            p = np.where(g.uniform(size=y.shape) < 0.9, y, p).astype("float32")  # mostly exact: zeros
+        probes.append((y, p))
+    try:
+        for y, p in probes:
+            values = []
+            for fn in (worst, _reference_worst):
+                var = tf.Variable(p)
+                with tf.GradientTape() as tape:
+                    loss = fn(tf.constant(y), var)
+                grad = tape.gradient(loss, var)
+                if grad is None or np.shape(loss) != ():
+                    return False
+                values.append((float(loss), np.asarray(grad, dtype=np.float64)))
+            (a, ga), (b, gb) = values
+            if not (np.isclose(a, b, rtol=1e-5, atol=1e-8) and np.allclose(ga, gb, rtol=1e-4, atol=1e-9)):
+                return False
+    except Exception:  # noqa: BLE001 - a loss that fails here is simply retrained
+        return False
+    return True
+
+
+def _reused(grade_id: str, fingerprint, reuse: bool) -> bool:
+    """Whether this fingerprint is the solution's (the same digest, the same probe outputs) and ``reuse`` allows it."""
+    if not reuse or fingerprint is None or fingerprint[0] != known_fingerprints().get(grade_id):
+        return False
+    known = known_fingerprints().get(f"{grade_id}/probe")
+    return known is not None and PROBE_TOL.close(fingerprint[1], known)
+
+
+def _fingerprint_values(fingerprint) -> dict:
+    return {} if fingerprint is None else {"fingerprint": fingerprint[0], "probe": fingerprint[1]}
+
+
+def collect_trained_segmentation(ns, reuse: bool = True):
+    import keras
+
+    f = student_function(ns, "build_encoder_decoder")
+    act, loss = student_value(ns, "SEGMENTATION_ACTIVATION"), student_value(ns, "SEGMENTATION_LOSS")
+    data, cfg = load("segmentation.npz"), RETRAIN_SEG
+    keras.utils.set_random_seed(0)
+    model = f(data["x_train"].shape[1:], len(data["class_names"]), act, filters=cfg["filters"])
+    fingerprint = None
+    if _is_keras_sparse_ce(loss) and (model_print := _model_fingerprint(model, data["x_train"].shape[1:])):
+        fingerprint = (_digest("seg", model_print[0], cfg, "sparse_categorical_crossentropy"), model_print[1])
+    if _reused("nb3_trained_segmentation", fingerprint, reuse):
+        return {"reused": True, **_fingerprint_values(fingerprint)}
+    model.compile(keras.optimizers.Adam(cfg["lr"]), loss)
+    model.fit(data["x_train"], data["y_train"], batch_size=cfg["batch"], epochs=cfg["epochs"], verbose=0)
+    pred = np.argmax(np.asarray(model.predict(hidden_eval.inputs()["seg_x"], verbose=0)), axis=-1)
+    return {"pred": pred.astype(np.uint8), **_fingerprint_values(fingerprint)}
+
+
+def summary_trained_segmentation(values):
+    """Mean IoU of the retrained model's predictions on the grader's hidden scenes
+    (autograder/references/hidden_eval.py), computed by the judge; or, for a retraining skipped because the
+    choices are the solution's, only the fingerprint (the judge uses the solution's result)."""
+    kept = {k: values[k] for k in ("fingerprint", "probe", "reused") if k in values}
+    if "pred" not in values:
+        return kept
+    truth, classes = hidden_eval.truth("seg_y"), class_count()
+    t = truth.astype(np.int64).ravel()
+    pred = np.asarray(values["pred"])
+    if pred.shape != truth.shape:
+        fail(f"the retrained model's predictions have shape {pred.shape}; expected {truth.shape}")
+    pred = np.clip(pred.astype(np.int64), 0, classes - 1).ravel()
+    confusion = np.bincount(classes * t + pred, minlength=classes**2).reshape(classes, classes)
+    inter = np.diag(confusion)
+    union = confusion.sum(0) + confusion.sum(1) - inter
+    return {"iou": float(np.mean(inter[union > 0] / union[union > 0])), **kept}
+
+
+def _result(received: dict, expected: dict, key: str) -> float:
+    """The retrained figure, or the solution's when the retraining was skipped because the choices
+    are the solution's (its fingerprint and probe outputs: checked again here, where the judge runs)."""
+    if key in received:
+        return float(received[key])
+    if (
+        received.get("reused")
+        and received.get("fingerprint") == expected.get("fingerprint")
+        and "probe" in received
+        and PROBE_TOL.close(received["probe"], expected["probe"])
+    ):
+        return float(expected[key])
+    fail("the retraining was skipped, but the model is not the solution's: the grader cannot judge it")
+
+
+def judge_trained_segmentation(received, expected):
+    need = SEG_FRACTION * SEG_TARGET
+    iou = _result(received, expected, "iou")
+    if iou < need:
+        fail(
+            f"retrained for {RETRAIN_SEG['epochs']} epochs with your "
+            f"build_encoder_decoder, SEGMENTATION_ACTIVATION and SEGMENTATION_LOSS, the model reaches a test mean "
+            f"IoU of {iou:.3f} on the grader's own scenes; at least {SEG_FRACTION} x {SEG_TARGET} = {need:.2f} "
+            f"is needed (the "
+            f"solution reaches {expected['iou']:.3f})."
+        )
+
+
+# IoU after 3 epochs spreads over 0.80-0.87 across CPU settings and seeds (docs/grading.md)
+check(
+    "nb3_trained_segmentation",
+    3,
+    "segmentation retrained from your choices",
+    collect_trained_segmentation,
+    judge_trained_segmentation,
+    time_limit=240,
+    summary=summary_trained_segmentation,
+    options=("reuse",),
+    trained=(("iou", 0.2),),
+)
+
+
+def collect_trained_superres(ns, reuse: bool = True):
+    import keras
+    import tensorflow as tf
+
+    f = student_function(ns, "build_encoder_decoder")
+    act, worst = student_value(ns, "SUPERRES_ACTIVATION"), student_function(ns, "worst_case_loss")
+    data, cfg = load("superres.npz"), RETRAIN_SR
+
+    def upscale(images):  # the grader's own bicubic baseline, not the student's
+        images = tf.convert_to_tensor(images, tf.float32)
+        return tf.clip_by_value(
+            tf.image.resize(images, (images.shape[1] * 2, images.shape[2] * 2), method="bicubic"), 0.0, 1.0
+        ).numpy()
+
+    def loss(y_true, y_pred):  # the notebook's superres_loss, with the student's worst_case_loss
+        return keras.ops.mean(keras.ops.square(y_true - y_pred)) + worst(y_true, y_pred)
+
+    keras.utils.set_random_seed(0)
+    shape = data["hr_train"].shape[1:]
+    model = utils().superres_model(f(shape, shape[-1], None, filters=cfg["filters"]), act, shape)
+    x = upscale(data["lr_train"])
+    fingerprint = None
+    if _worst_is_the_reference(worst, data["hr_train"], x) and (model_print := _model_fingerprint(model, shape)):
+        fingerprint = (_digest("sr", model_print[0], cfg, "mse + the contract's worst-case loss"), model_print[1])
+    if _reused("nb3_trained_superres", fingerprint, reuse):
+        return {"reused": True, **_fingerprint_values(fingerprint)}
+    model.compile(keras.optimizers.Adam(cfg["lr"]), loss=loss)
+    model.fit(
+        utils().dihedral(x),
+        utils().dihedral(data["hr_train"]),
+        batch_size=cfg["batch"],
+        epochs=cfg["epochs"],
+        verbose=0,
+    )
+    x_test = upscale(hidden_eval.inputs()["sr_lr"])
+    return {
+        "pred": np.asarray(model.predict(x_test, verbose=0), dtype=np.float32),
+        "bicubic": x_test,
+        **_fingerprint_values(fingerprint),
+    }
+
+
+def summary_trained_superres(values):
+    """PSNR (dB) of the retrained model's and of bicubic's patches, on the grader's hidden
+    patches (autograder/references/hidden_eval.py), computed by the judge. Only the solution's bicubic
+    figure is used (it is stored in the references)."""
+    kept = {k: values[k] for k in ("fingerprint", "probe", "reused") if k in values}
+    if "pred" not in values:
+        return kept
+    hr = hidden_eval.truth("sr_hr").astype(np.float64)
+
+    def db(images, what):
+        images = np.asarray(images, dtype=np.float64)
+        if images.shape != hr.shape:
+            fail(f"the retrained model's {what} have shape {images.shape}; expected {hr.shape}")
+        return float(np.mean(10 * np.log10(1.0 / np.maximum(np.mean((hr - images) ** 2, axis=(1, 2, 3)), 1e-12))))
+
+    return {
+        "pred_db": db(values["pred"], "predictions"),
+        "bicubic_db": db(values["bicubic"], "bicubic patches"),
+        **kept,
+    }
+
+
+def judge_trained_superres(received, expected):
+    need = SR_FRACTION * SR_TARGET
+    gain = _result(received, expected, "pred_db") - expected["bicubic_db"]
+    solution = expected["pred_db"] - expected["bicubic_db"]
+    if gain < need:
+        fail(
+            f"retrained for {RETRAIN_SR['epochs']} epoch(s) with your build_encoder_decoder, SUPERRES_ACTIVATION and "
+            f"worst_case_loss, the model is {gain:+.2f} dB above bicubic on the grader's own patches; at least "
+            f"{SR_FRACTION} x {SR_TARGET} = {need:.2f} dB is needed (the solution reaches {solution:+.2f} dB)."
+        )
+
+
+# dB over bicubic spreads over +0.71 to +0.87 across CPU settings and seeds (docs/grading.md)
+check(
+    "nb3_trained_superres",
+    2,
+    "super-resolution retrained from your choices",
+    collect_trained_superres,
+    judge_trained_superres,
+    time_limit=240,
+    summary=summary_trained_superres,
+    options=("reuse",),
+    trained=(("pred_db", 0.2),),
+)

@@ -1,0 +1,136 @@
+"""Notebook 3: realistic mistakes (each example fails exactly the checks named) and valid variations.
+
+Grading a notebook-3 submission retrains two models (about 25 s), so where mistakes sit
+in different functions and fail different checks, one example holds two or three (``also``,
+``mistakes``). The two retrainings are independent (segmentation's uses only the
+segmentation choices, super-resolution's only its own), and an example's mistakes in the
+super-resolution choices (its activation, its worst-case loss) can each make that retraining
+fail: a wrong worst-case loss that averages all errors, or the batch's, leaves the model at
+the bicubic image. Like every example, they skip the notebook's own training (``IN_A_HURRY``).
+"""
+
+import functools
+
+from lab import examples
+
+NB = "3_image_to_image"
+SHAPES, LAYERS, SEG = "nb3_encoder_decoder_shapes", "nb3_encoder_decoder_layers", "nb3_segmentation_choice"
+IOU, PSNR, SRACT, WORST = "nb3_mean_iou", "nb3_psnr", "nb3_superres_activation", "nb3_worst_case_loss"
+BICUBIC, TSEG, TSR = "nb3_bicubic", "nb3_trained_segmentation", "nb3_trained_superres"
+ED, SEG_ACT_CELL, SEG_LOSS_CELL = (
+    "build_encoder_decoder_solution",
+    "segmentation_activation_solution",
+    "segmentation_loss_solution",
+)
+
+# Second mistakes, put into otherwise correct cells of the same submission.
+PSNR_NATURAL_LOG = ("return 10.0 * np.log10(max_val ** 2 / mse)", "return 10.0 * np.log(max_val ** 2 / mse)")
+PSNR_MAX_VAL_IGNORED = ("return 10.0 * np.log10(max_val ** 2 / mse)", "return 10.0 * np.log10(1.0 / mse)")
+IOU_OVER_PIXELS = ("return float(np.mean(inter[present] / union[present]))", "return float(np.mean(t == p))")
+BICUBIC_NOT_CLIPPED = (
+    'return tf.clip_by_value(tf.image.resize(images, size, method="bicubic"), 0.0, 1.0)',
+    'return tf.image.resize(images, size, method="bicubic")',
+)
+TOP_K = "worst = tf.math.top_k(tf.reshape(err, (-1, n)), k=math.ceil(q * n)).values"
+SR_ACT = 'SUPERRES_ACTIVATION = "relu"'
+TANH_SUPERRES = (SR_ACT, 'SUPERRES_ACTIVATION = "tanh"')
+LINEAR_SUPERRES = (SR_ACT, "SUPERRES_ACTIVATION = None")
+SIGMOID_SUPERRES = (SR_ACT, 'SUPERRES_ACTIVATION = "sigmoid"')
+WORST_NUMPY = (TOP_K, "worst = np.sort(np.asarray(err).reshape(-1, n), axis=1)[:, -math.ceil(q * n):]")
+WORST_IS_MEAN = (TOP_K, "worst = err")
+WORST_OVER_BATCH = (TOP_K, "worst = tf.math.top_k(tf.reshape(err, (-1,)), k=math.ceil(q * n) * err.shape[0]).values")
+
+
+mistake = functools.partial(examples.mistake, NB)
+
+
+EXAMPLES = [
+    mistake(
+        "nb3_pooling_down_psnr_natural_log_and_sigmoid_superres",
+        ED,
+        [
+            (
+                'h = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu")(h)',
+                'h = layers.Conv2D(f, 3, padding="same", activation="relu")(h)\n        h = layers.MaxPooling2D()(h)',
+            )
+        ],
+        {LAYERS, PSNR, SRACT, TSR},
+        "pooling for downsampling; PSNR with the natural logarithm; a sigmoid on the "
+        "super-resolution image (it squashes [0, 1] into [0.5, 0.73]: retrained, 2 dB below bicubic)",
+        also=[PSNR_NATURAL_LOG, SIGMOID_SUPERRES],
+    ),
+    mistake(
+        "nb3_upsampling_up_iou_over_pixels_and_worst_over_batch",
+        ED,
+        [
+            (
+                'h = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")(h)',
+                'h = layers.UpSampling2D()(h)\n        h = layers.Conv2D(f, 3, padding="same", activation="relu")(h)',
+            )
+        ],
+        {LAYERS, IOU, WORST, TSR},
+        "UpSampling2D instead of a transposed convolution; IoU averaged over pixels; "
+        "the worst errors of the batch, not of each image (retrained with it, the model gains nothing over bicubic)",
+        also=[IOU_OVER_PIXELS, WORST_OVER_BATCH],
+    ),
+    mistake(
+        "nb3_valid_padding_up",
+        ED,
+        [('Conv2DTranspose(f, 3, strides=2, padding="same"', 'Conv2DTranspose(f, 3, strides=2, padding="valid"')],
+        {SHAPES, TSEG, TSR},
+        "an output of the wrong size",
+    ),
+    mistake(
+        "nb3_sigmoid_segmentation_psnr_max_val_and_tanh_superres",
+        SEG_ACT_CELL,
+        [('SEGMENTATION_ACTIVATION = "softmax"', 'SEGMENTATION_ACTIVATION = "sigmoid"')],
+        {SEG, PSNR, SRACT, TSR},
+        "a sigmoid head for segmentation; PSNR that ignores max_val; tanh on the "
+        "super-resolution image (negative, and tanh(1) = 0.76: retrained, no better than bicubic)",
+        also=[PSNR_MAX_VAL_IGNORED, TANH_SUPERRES],
+    ),
+    mistake(
+        "nb3_no_activation_segmentation_bicubic_not_clipped_and_worst_is_mean",
+        SEG_ACT_CELL,
+        [('SEGMENTATION_ACTIVATION = "softmax"', "SEGMENTATION_ACTIVATION = None")],
+        {SEG, TSEG, BICUBIC, WORST, TSR},
+        "no activation for segmentation (scores, not probabilities); bicubic "
+        "overshoot not clipped; a worst-case loss that is really the mean absolute error (retrained with it, the "
+        "model stays at the bicubic image: an L1 loss favours the median correction, 0 for most pixels)",
+        also=[BICUBIC_NOT_CLIPPED, WORST_IS_MEAN],
+    ),
+    mistake(
+        "nb3_mse_segmentation_and_worst_numpy",
+        SEG_LOSS_CELL,
+        [('SEGMENTATION_LOSS = "sparse_categorical_crossentropy"', 'SEGMENTATION_LOSS = "mse"')],
+        {SEG, TSEG, WORST, TSR},
+        "MSE for segmentation; a worst-case loss computed in NumPy (not differentiable)",
+        also=[WORST_NUMPY],
+    ),
+    mistake(
+        "nb3_onehot_loss_and_linear_superres",
+        SEG_LOSS_CELL,
+        [('SEGMENTATION_LOSS = "sparse_categorical_crossentropy"', 'SEGMENTATION_LOSS = "categorical_crossentropy"')],
+        {SEG, TSEG, SRACT},
+        "categorical (one-hot) cross-entropy with integer masks; no activation on the "
+        "super-resolution image (it trains, but predicts negative intensities)",
+        also=[LINEAR_SUPERRES],
+    ),
+    mistake(
+        "nb3_ok_objects_and_relu6",
+        SEG_LOSS_CELL,
+        [
+            (
+                'SEGMENTATION_LOSS = "sparse_categorical_crossentropy"',
+                "SEGMENTATION_LOSS = keras.losses.SparseCategoricalCrossentropy()",
+            )
+        ],
+        set(),
+        "a loss object and an activation function instead of strings; relu6 for super-resolution (equal "
+        "to relu on valid intensities)",
+        also=[
+            ('SEGMENTATION_ACTIVATION = "softmax"', "SEGMENTATION_ACTIVATION = keras.activations.softmax"),
+            (SR_ACT, 'SUPERRES_ACTIVATION = "relu6"'),
+        ],
+    ),
+]
