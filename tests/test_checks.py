@@ -14,6 +14,7 @@ from autograder.checks import all_checks, registry
 from autograder.paths import RELEASE_DIR
 from autograder.sandbox import child
 from autograder.sandbox.plain import decode
+from tests.helpers import solution_namespace
 
 CHECKS = list(all_checks().values())
 
@@ -98,3 +99,53 @@ def test_a_failing_visible_assertion_fails_the_check_in_the_pytest_runner(check,
     values = decode(tmp_path / f"{check.grade_id}.npz")
     assert values.get("__visible__") or values.get("__error__"), values
     assert "__visible__" in values, f"{check.grade_id}: the visible assertions did not run (or did not fail)"
+
+
+@pytest.mark.parametrize(
+    "gid, edits, replaced",
+    [
+        ("nb3_trained_segmentation", {}, ""),
+        (
+            "nb3_trained_segmentation",
+            {"SEGMENTATION_ACTIVATION": None, "SEGMENTATION_LOSS": "mse"},
+            "SEGMENTATION_ACTIVATION,SEGMENTATION_LOSS",
+        ),
+        ("nb3_trained_segmentation", {"SEGMENTATION_ACTIVATION": "sigmoid"}, "SEGMENTATION_ACTIVATION"),
+        ("nb3_trained_segmentation", {"SEGMENTATION_LOSS": "categorical_crossentropy"}, "SEGMENTATION_LOSS"),
+        ("nb3_trained_superres", {}, ""),
+        ("nb3_trained_superres", {"SUPERRES_ACTIVATION": "tanh"}, "SUPERRES_ACTIVATION"),
+        ("nb3_trained_superres", {"SUPERRES_ACTIVATION": None}, "SUPERRES_ACTIVATION"),
+        ("nb3_trained_superres", {"worst_case_loss": "mean"}, "worst_case_loss"),
+    ],
+)
+def test_a_wrong_choice_of_parts_b_and_d_is_not_paid_for_again_by_the_retraining(gid, edits, replaced):
+    """The retraining replaces a choice its own check rejects by the right one, says so, and (the
+    solution's encoder-decoder) then uses the solution's stored result: the retraining check passes."""
+    import keras
+    import tensorflow as tf
+
+    from autograder.checks import all_checks
+    from autograder.references import load_references
+
+    ns = dict(solution_namespace("3_image_to_image"))
+    for name, value in edits.items():
+        ns[name] = (lambda y_true, y_pred, q=0.1: tf.reduce_mean(tf.abs(y_true - y_pred))) if value == "mean" else value
+    check = all_checks()[gid]
+    keras.utils.set_random_seed(1234)
+    values = check.collect_with(ns, reuse=True)
+    assert values["replaced"] == replaced
+    assert values.get("reused"), "the solution's encoder-decoder with the right choices is not retrained"
+    check.judge(check.judged(values), load_references("3_image_to_image")[gid])
+
+
+def test_a_right_choice_written_another_way_is_kept():
+    import keras
+
+    from autograder.checks.nb3_image_to_image_training import _segmentation_choices
+
+    ns = {
+        "SEGMENTATION_ACTIVATION": keras.activations.softmax,
+        "SEGMENTATION_LOSS": keras.losses.SparseCategoricalCrossentropy(),
+    }
+    act, loss, replaced = _segmentation_choices(ns)
+    assert replaced == [] and act is ns["SEGMENTATION_ACTIVATION"] and loss is ns["SEGMENTATION_LOSS"]

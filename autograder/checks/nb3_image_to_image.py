@@ -174,11 +174,11 @@ check(
 
 
 # --------------------------------------------------------------------------- segmentation choice
-def _probe_logits():
+def probe_logits():
     return rng("seg-logits").normal(0, 2, (2, 3, 3, 4)).astype("float32")
 
 
-def _probe_masks():
+def probe_masks():
     return rng("seg-masks").integers(0, 4, (2, 3, 3))
 
 
@@ -189,14 +189,14 @@ def collect_segmentation_choice(ns):
     act, loss = student_value(ns, "SEGMENTATION_ACTIVATION"), student_value(ns, "SEGMENTATION_LOSS")
     out = {"activation_name": shown(act), "loss_name": shown(loss)}
     try:
-        probs = np.asarray(keras.activations.get(act)(tf.constant(_probe_logits())), dtype=np.float64)
+        probs = np.asarray(keras.activations.get(act)(tf.constant(probe_logits())), dtype=np.float64)
         out["probs"] = probs
     except Exception as exc:  # noqa: BLE001
         out["activation_error"] = describe_error(exc, 200)
-        probs = tf.nn.softmax(_probe_logits()).numpy()
+        probs = tf.nn.softmax(probe_logits()).numpy()
     try:
         fn = keras.losses.get(loss) if isinstance(loss, str) else loss
-        out["loss"] = float(np.mean(fn(_probe_masks(), tf.nn.softmax(_probe_logits()))))
+        out["loss"] = float(np.mean(fn(probe_masks(), tf.nn.softmax(probe_logits()))))
     except Exception as exc:  # noqa: BLE001
         out["loss_error"] = describe_error(exc, 200)
     return out

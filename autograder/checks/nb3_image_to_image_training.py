@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.checks.common import Tol, fail, rng
-from autograder.checks.nb3_image_to_image import NOTEBOOK, class_count, load
+from autograder.checks.common import Tol, close, fail, rng
+from autograder.checks.nb3_image_to_image import NOTEBOOK, class_count, load, probe_logits, probe_masks
+from autograder.checks.nb3_image_to_image_superres import ACT_PROBE, INTENSITIES
 from autograder.messages import utils
 from autograder.references import hidden_eval
 from autograder.spec import Check, declare, student_function, student_value
@@ -167,30 +168,105 @@ def _fingerprint_values(fingerprint) -> dict:
     return {} if fingerprint is None else {"fingerprint": fingerprint[0], "probe": fingerprint[1]}
 
 
+# --------------------------------------------------------------------------- the choices retrained
+# A retraining grades what only it can grade: whether the student's encoder-decoder learns. A
+# choice of Part B or D (an activation, a loss) that is not right (wrong, missing, or failing) has
+# cost its own check's points; the retraining then uses the right choice instead, and says so,
+# so one wrong line is not paid for twice. "Right" is the rule of that choice's own check, on
+# its own probes (nothing here needs the references).
+def _segmentation_choices(ns) -> tuple:
+    """``(activation, loss, names replaced)``: the student's where right, softmax and the sparse
+    cross-entropy where not."""
+    import keras
+    import tensorflow as tf
+
+    logits, masks = tf.constant(probe_logits()), probe_masks()
+    want = tf.nn.softmax(logits).numpy()
+    replaced = []
+    try:
+        act = student_value(ns, "SEGMENTATION_ACTIVATION")
+        probs = np.asarray(keras.activations.get(act)(logits), dtype=np.float64)
+        right = probs.shape == want.shape and close(probs, want, 1e-4, 1e-6)
+    except Exception:  # noqa: BLE001 - a missing or failing choice is replaced
+        right = False
+    if not right:
+        act = "softmax"
+        replaced.append("SEGMENTATION_ACTIVATION")
+    try:
+        loss = student_value(ns, "SEGMENTATION_LOSS")
+        fn = keras.losses.get(loss) if isinstance(loss, str) else loss
+        got = float(np.mean(fn(masks, want)))
+        right = np.isclose(got, float(np.mean(keras.losses.sparse_categorical_crossentropy(masks, want))), rtol=1e-4)
+    except Exception:  # noqa: BLE001
+        right = False
+    if not right:
+        loss = "sparse_categorical_crossentropy"
+        replaced.append("SEGMENTATION_LOSS")
+    return act, loss, replaced
+
+
+def _superres_choices(ns, hr, x) -> tuple:
+    """``(activation, worst-case loss, names replaced)``: the student's where right, relu and the
+    contract's worst-case loss where not."""
+    import keras
+
+    replaced = []
+    try:
+        act = student_value(ns, "SUPERRES_ACTIVATION")
+        values = np.asarray(keras.activations.get(act)(ACT_PROBE), dtype=np.float64)
+        right = (
+            values.shape == ACT_PROBE.shape
+            and values.min() >= 0
+            and np.allclose(values[INTENSITIES], ACT_PROBE[INTENSITIES], rtol=0, atol=1e-6)
+        )
+    except Exception:  # noqa: BLE001
+        right = False
+    if not right:
+        act = "relu"
+        replaced.append("SUPERRES_ACTIVATION")
+    try:
+        worst = student_function(ns, "worst_case_loss")
+        right = _worst_is_the_reference(worst, hr, x)
+    except Exception:  # noqa: BLE001
+        right = False
+    if not right:
+        worst = _reference_worst
+        replaced.append("worst_case_loss")
+    return act, worst, replaced
+
+
+def _used(replaced: list, rights: dict) -> str:
+    """How a message names the choices a retraining used."""
+    if not replaced:
+        return ""
+    return " (" + "; ".join(f"{name} replaced by {rights[name]}: its own check grades it" for name in replaced) + ")"
+
+
 def collect_trained_segmentation(ns, reuse: bool = True):
     import keras
 
     f = student_function(ns, "build_encoder_decoder")
-    act, loss = student_value(ns, "SEGMENTATION_ACTIVATION"), student_value(ns, "SEGMENTATION_LOSS")
+    act, loss, replaced = _segmentation_choices(ns)
     data, cfg = load("segmentation.npz"), RETRAIN_SEG
     keras.utils.set_random_seed(0)
     model = f(data["x_train"].shape[1:], len(data["class_names"]), act, filters=cfg["filters"])
     fingerprint = None
     if _is_keras_sparse_ce(loss) and (model_print := _model_fingerprint(model, data["x_train"].shape[1:])):
         fingerprint = (_digest("seg", model_print[0], cfg, "sparse_categorical_crossentropy"), model_print[1])
+    kept = {"replaced": ",".join(replaced), **_fingerprint_values(fingerprint)}
     if _reused("nb3_trained_segmentation", fingerprint, reuse):
-        return {"reused": True, **_fingerprint_values(fingerprint)}
+        return {"reused": True, **kept}
     model.compile(keras.optimizers.Adam(cfg["lr"]), loss)
     model.fit(data["x_train"], data["y_train"], batch_size=cfg["batch"], epochs=cfg["epochs"], verbose=0)
     pred = np.argmax(np.asarray(model.predict(hidden_eval.inputs()["seg_x"], verbose=0)), axis=-1)
-    return {"pred": pred.astype(np.uint8), **_fingerprint_values(fingerprint)}
+    return {"pred": pred.astype(np.uint8), **kept}
 
 
 def summary_trained_segmentation(values):
     """Mean IoU of the retrained model's predictions on the grader's hidden scenes
     (autograder/references/hidden_eval.py), computed by the judge; or, for a retraining skipped because the
     choices are the solution's, only the fingerprint (the judge uses the solution's result)."""
-    kept = {k: values[k] for k in ("fingerprint", "probe", "reused") if k in values}
+    kept = {k: values[k] for k in ("fingerprint", "probe", "reused", "replaced") if k in values}
     if "pred" not in values:
         return kept
     truth, classes = hidden_eval.truth("seg_y"), class_count()
@@ -224,12 +300,13 @@ def judge_trained_segmentation(received, expected):
     need = SEG_FRACTION * SEG_TARGET
     iou = _result(received, expected, "iou")
     if iou < need:
+        replaced = [n for n in str(received.get("replaced", "")).split(",") if n]
+        used = _used(replaced, {"SEGMENTATION_ACTIVATION": "softmax", "SEGMENTATION_LOSS": "the sparse cross-entropy"})
         fail(
             f"retrained for {RETRAIN_SEG['epochs']} epochs with your "
-            f"build_encoder_decoder, SEGMENTATION_ACTIVATION and SEGMENTATION_LOSS, the model reaches a test mean "
-            f"IoU of {iou:.3f} on the grader's own scenes; at least {SEG_FRACTION} x {SEG_TARGET} = {need:.2f} "
-            f"is needed (the "
-            f"solution reaches {expected['iou']:.3f})."
+            f"build_encoder_decoder, SEGMENTATION_ACTIVATION and SEGMENTATION_LOSS{used}, the model reaches a test "
+            f"mean IoU of {iou:.3f} on the grader's own scenes; at least {SEG_FRACTION} x {SEG_TARGET} = {need:.2f} "
+            f"is needed (the solution reaches {expected['iou']:.3f})."
         )
 
 
@@ -237,7 +314,7 @@ def judge_trained_segmentation(received, expected):
 check(
     "nb3_trained_segmentation",
     3,
-    "segmentation retrained from your choices",
+    "segmentation: your encoder-decoder retrained",
     collect_trained_segmentation,
     judge_trained_segmentation,
     time_limit=240,
@@ -252,7 +329,6 @@ def collect_trained_superres(ns, reuse: bool = True):
     import tensorflow as tf
 
     f = student_function(ns, "build_encoder_decoder")
-    act, worst = student_value(ns, "SUPERRES_ACTIVATION"), student_function(ns, "worst_case_loss")
     data, cfg = load("superres.npz"), RETRAIN_SR
 
     def upscale(images):  # the grader's own bicubic baseline, not the student's
@@ -264,15 +340,17 @@ def collect_trained_superres(ns, reuse: bool = True):
     def loss(y_true, y_pred):  # the notebook's superres_loss, with the student's worst_case_loss
         return keras.ops.mean(keras.ops.square(y_true - y_pred)) + worst(y_true, y_pred)
 
+    x = upscale(data["lr_train"])
+    act, worst, replaced = _superres_choices(ns, data["hr_train"], x)
     keras.utils.set_random_seed(0)
     shape = data["hr_train"].shape[1:]
     model = utils().superres_model(f(shape, shape[-1], None, filters=cfg["filters"]), act, shape)
-    x = upscale(data["lr_train"])
     fingerprint = None
-    if _worst_is_the_reference(worst, data["hr_train"], x) and (model_print := _model_fingerprint(model, shape)):
+    if model_print := _model_fingerprint(model, shape):  # the loss is the contract's (the choices above)
         fingerprint = (_digest("sr", model_print[0], cfg, "mse + the contract's worst-case loss"), model_print[1])
+    kept = {"replaced": ",".join(replaced), **_fingerprint_values(fingerprint)}
     if _reused("nb3_trained_superres", fingerprint, reuse):
-        return {"reused": True, **_fingerprint_values(fingerprint)}
+        return {"reused": True, **kept}
     model.compile(keras.optimizers.Adam(cfg["lr"]), loss=loss)
     model.fit(
         utils().dihedral(x),
@@ -285,7 +363,7 @@ def collect_trained_superres(ns, reuse: bool = True):
     return {
         "pred": np.asarray(model.predict(x_test, verbose=0), dtype=np.float32),
         "bicubic": x_test,
-        **_fingerprint_values(fingerprint),
+        **kept,
     }
 
 
@@ -293,7 +371,7 @@ def summary_trained_superres(values):
     """PSNR (dB) of the retrained model's and of bicubic's patches, on the grader's hidden
     patches (autograder/references/hidden_eval.py), computed by the judge. Only the solution's bicubic
     figure is used (it is stored in the references)."""
-    kept = {k: values[k] for k in ("fingerprint", "probe", "reused") if k in values}
+    kept = {k: values[k] for k in ("fingerprint", "probe", "reused", "replaced") if k in values}
     if "pred" not in values:
         return kept
     hr = hidden_eval.truth("sr_hr").astype(np.float64)
@@ -316,9 +394,11 @@ def judge_trained_superres(received, expected):
     gain = _result(received, expected, "pred_db") - expected["bicubic_db"]
     solution = expected["pred_db"] - expected["bicubic_db"]
     if gain < need:
+        replaced = [n for n in str(received.get("replaced", "")).split(",") if n]
+        used = _used(replaced, {"SUPERRES_ACTIVATION": "relu", "worst_case_loss": "the contract's worst-case loss"})
         fail(
             f"retrained for {RETRAIN_SR['epochs']} epoch(s) with your build_encoder_decoder, SUPERRES_ACTIVATION and "
-            f"worst_case_loss, the model is {gain:+.2f} dB above bicubic on the grader's own patches; at least "
+            f"worst_case_loss{used}, the model is {gain:+.2f} dB above bicubic on the grader's own patches; at least "
             f"{SR_FRACTION} x {SR_TARGET} = {need:.2f} dB is needed (the solution reaches {solution:+.2f} dB)."
         )
 
@@ -327,7 +407,7 @@ def judge_trained_superres(received, expected):
 check(
     "nb3_trained_superres",
     2,
-    "super-resolution retrained from your choices",
+    "super-resolution: your encoder-decoder retrained",
     collect_trained_superres,
     judge_trained_superres,
     time_limit=240,
