@@ -32,7 +32,7 @@ GRADING_SECONDS = 12  # rough seconds the pytest runner spends on it (2 cores): 
 CHECKS: list[Check] = []  # in the notebook's order, each declared below its collect and judge
 check = declare(CHECKS, NOTEBOOK)
 # Locked cells that only plot or measure for the student: the pytest runner skips them.
-DEMO_CELLS = frozenset({"partA_plot", "partC_plot", "partD_try", "partD_wrong", "partCAM_try"})
+DEMO_CELLS = frozenset({"partA_plot", "partC_plot", "partD_try", "partD_wrong", "partCAM_try", "partG_sanity"})
 GRAD_CASES = [  # (test image index, layer, class_index or None)
     (0, "conv5", None),
     (1, "conv5", None),

@@ -560,6 +560,41 @@ for ax, cls in zip(axes, (int(y_test[i]), other)):
     ax.axis("off")
 plt.show()
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partG_sanity_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# A sanity check (Adebayo et al., *Sanity Checks for Saliency Maps*, 2018): a map that
+# explains the *model* must change when the model's learned weights are thrown away. Below,
+# `keras.models.clone_model` builds the same network with fresh random weights; the cell shows
+# Grad-CAM of the trained and of the random network on the same images, the rank correlation of
+# each pair of maps, and both pointing games next to the random-peak baseline.
+
+# %% nbgrader={"grade": false, "grade_id": "partG_sanity", "locked": true, "schema_version": 3, "solution": false, "task": false}
+keras.utils.set_random_seed(0)
+random_model = keras.models.clone_model(model)  # the same layers, new random weights
+
+
+def rank_correlation(a, b):
+    """Spearman's correlation of two maps: the correlation of their pixels' ranks."""
+    ra, rb = (np.argsort(np.argsort(m.ravel())) for m in (a, b))
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+fig, axes = plt.subplots(2, 4, figsize=(8, 4.4))
+for j in range(4):
+    cls = int(y_test[j])
+    trained, rand = grad_cam(model, x_test[j], "conv5", cls), grad_cam(random_model, x_test[j], "conv5", cls)
+    axes[0, j].imshow(overlay_heatmap(x_test[j], trained))
+    axes[1, j].imshow(overlay_heatmap(x_test[j], rand))
+    axes[0, j].set_title(f"trained: '{class_names[cls]}'", fontsize=8)
+    axes[1, j].set_title(f"random weights (rank corr. {rank_correlation(trained, rand):+.2f})", fontsize=8)
+for ax in axes.ravel():
+    ax.axis("off")
+plt.show()
+n = min(POINTING_IMAGES, 100)
+print(f"pointing game, trained network: {pointing_game(model, x_test[:n], box_test[:n], 'conv5', labels=y_test[:n]):.2f}")
+print(f"pointing game, random weights:  {pointing_game(random_model, x_test[:n], box_test[:n], 'conv5', labels=y_test[:n]):.2f}")
+box_areas = (box_test[:n, 2] - box_test[:n, 0]) * (box_test[:n, 3] - box_test[:n, 1])
+print(f"random peak baseline:           {np.mean(box_areas) / (48 * 48):.2f}")
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partE_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
 # ## Part G (2 points): what the maps show, and where they mislead
@@ -567,7 +602,9 @@ plt.show()
 # In 2 to 4 sentences: what do the Grad-CAM maps of `conv5` tell you about what the model
 # uses to classify a shape? Why is the map for a wrong class different? Name two ways in
 # which such a map can mislead (think of its resolution, of the ReLU, and of what a large
-# gradient-weighted activation does and does not mean; try `conv3` too).
+# gradient-weighted activation does and does not mean; try `conv3` too). What does the sanity
+# check above show, and what does the random network's pointing game, above the baseline, say
+# about what a map shows?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "nb4_what_maps_show", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
 # ### BEGIN SOLUTION
@@ -579,4 +616,8 @@ plt.show()
 # the box or hide which part (corner, edge) matters; (2) the ReLU hides evidence *against*
 # the class; (3) a large gradient-weighted activation is a local, linear sensitivity, not a
 # proof that the region causes the decision (correlated background, saturated units).
+# The sanity check: with random weights the maps change (low rank correlations) and the pointing
+# game falls from about 0.99 to about 0.3, so Grad-CAM does depend on what the network learned; but
+# 0.3 is still above the 0.13 of a random peak, because even random convolutions respond to the
+# shape's edges: part of any map is the image, not the model's knowledge.
 # ### END SOLUTION
