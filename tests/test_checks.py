@@ -112,24 +112,17 @@ def test_a_failing_visible_assertion_fails_the_check_in_the_pytest_runner(check,
         ),
         ("nb3_trained_segmentation", {"SEGMENTATION_ACTIVATION": "sigmoid"}, "SEGMENTATION_ACTIVATION"),
         ("nb3_trained_segmentation", {"SEGMENTATION_LOSS": "categorical_crossentropy"}, "SEGMENTATION_LOSS"),
-        ("nb3_trained_superres", {}, ""),
-        ("nb3_trained_superres", {"SUPERRES_ACTIVATION": "tanh"}, "SUPERRES_ACTIVATION"),
-        ("nb3_trained_superres", {"SUPERRES_ACTIVATION": None}, "SUPERRES_ACTIVATION"),
-        ("nb3_trained_superres", {"worst_case_loss": "mean"}, "worst_case_loss"),
     ],
 )
-def test_a_wrong_choice_of_parts_b_and_d_is_not_paid_for_again_by_the_retraining(gid, edits, replaced):
+def test_a_wrong_choice_of_part_b_is_not_paid_for_again_by_the_retraining(gid, edits, replaced):
     """The retraining replaces a choice its own check rejects by the right one, says so, and (the
     solution's encoder-decoder) then uses the solution's stored result: the retraining check passes."""
     import keras
-    import tensorflow as tf
 
     from autograder.checks import all_checks
     from autograder.references import load_references
 
-    ns = dict(solution_namespace("3_image_to_image"))
-    for name, value in edits.items():
-        ns[name] = (lambda y_true, y_pred, q=0.1: tf.reduce_mean(tf.abs(y_true - y_pred))) if value == "mean" else value
+    ns = {**solution_namespace("3_image_to_image"), **edits}
     check = all_checks()[gid]
     keras.utils.set_random_seed(1234)
     values = check.collect_with(ns, reuse=True)

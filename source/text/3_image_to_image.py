@@ -394,10 +394,11 @@ run_hidden_check("nb3_bicubic", globals())
 #
 # When you are graded, the grader trains your `build_encoder_decoder` again from scratch, on a
 # smaller fixed budget (a fixed number of epochs, seeded, so the result repeats), and requires
-# a stated fraction of these targets (below). It trains it with your choices of Parts B and D
-# where their own checks would accept them, and with the right ones where not: a wrong
-# activation or loss costs the points of its own part, not these again. What these two checks
-# grade is whether your network learns.
+# a stated fraction of these targets (below). The segmentation is trained with your choices of Part
+# B where Part B's check accepts them, and with the right ones where not: a wrong head or loss
+# costs Part B's points, not these again; what that check grades is whether your network learns
+# the classes. The super-resolution is trained with your choices of Part D as they are: whether
+# they make the correction learnable is part of what it grades.
 #
 # The settings: change the epochs if your laptop is slow; the grader uses its own.
 
@@ -539,9 +540,9 @@ plt.show()
 # like the test sets, from other seeds). Segmentation must then reach a mean IoU of at least
 # 0.5 x 0.85 = 0.43, and super-resolution at least 0.5 x 0.5 = 0.25 dB above bicubic (the
 # solution reaches 0.80 to 0.87 and +0.7 to +0.9 dB on that budget). Trained with a wrong head
-# the network would stay far below (no softmax: a mean IoU near 0.2), and a loss that does not
+# the segmentation would stay far below (no softmax: a mean IoU near 0.2), and a loss that does not
 # fit integer masks (MSE, or the one-hot categorical cross-entropy) would stop the training with
-# a shape error: which is why Parts B and D check those choices on their own.
+# a shape error: which is why Part B checks those choices on its own.
 
 # %% nbgrader={"grade": true, "grade_id": "nb3_trained_segmentation", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """Segmentation: your encoder-decoder, retrained by the grader, reaches mean IoU >= 0.43 (3 points)."""
@@ -551,7 +552,7 @@ run_hidden_check("nb3_trained_segmentation", globals())
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "nb3_trained_superres", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""Super-resolution: your encoder-decoder, retrained by the grader, gains >= 0.25 dB over bicubic (2 points)."""
+"""Super-resolution retrained by the grader from your choices gains >= 0.25 dB over bicubic (2 points)."""
 ### BEGIN HIDDEN TESTS
 from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb3_trained_superres", globals())
