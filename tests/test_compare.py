@@ -1,0 +1,26 @@
+"""The runner comparison grades through the batch grader's loop, in this process or with the pytest
+command, and both give the same rows."""
+
+from __future__ import annotations
+
+import pytest
+
+NB = "2_transpose_convolution"
+NAMES = ["solution", "nb2_round_not_floor_and_plus_2p"]
+
+
+@pytest.mark.slow
+def test_compare_in_process_and_with_the_pytest_command_give_the_same_rows(tmp_path):
+    from lab import compare, examples
+
+    examples.write_examples(tmp_path / "submitted", NAMES, notebooks=[NB])
+    expect = examples.manifest(NAMES, [NB])
+    rows = {}
+    for cli in (False, True):
+        options = compare.CompareOptions(jobs=2, with_nbgrader=False, expect=expect, quiet=True, cli=cli)
+        got, problems = compare.compare(tmp_path / "submitted", options)
+        assert problems == [], (cli, problems)
+        rows[cli] = {r["student"]: (r["pytest"], r["max"], sorted(r["failed"]), r["exit"]) for r in got}
+    assert rows[False] == rows[True], rows
+    assert rows[True]["solution"][0] == rows[True]["solution"][1] > 0
+    assert rows[True][NAMES[1]][2] == sorted(expect[NAMES[1]]["fails"]) != []
