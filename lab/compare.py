@@ -101,23 +101,24 @@ def grade_class_with_pytest(submitted: Path, options: CompareOptions) -> dict[st
     student instead). ``earlier``: a batch grader's ``--out`` folder; a student whose record there
     was made from the same notebooks by the same grader (its fingerprint) is not graded again,
     as the batch grader's own re-runs do."""
-    out = Path(tempfile.mkdtemp(prefix="convnets-compare-records-"))
     students = set(students_in(submitted))
-    if options.earlier is not None and not options.cli:
-        (out / "students").mkdir(parents=True)
-        for path in sorted((options.earlier / "students").glob("*.json")):
-            if path.stem in students:
-                shutil.copy2(path, out / "students" / path.name)
-    records = batch.grade_class(
-        submitted,
-        out,
-        batch.Options(
-            jobs=options.jobs,
-            quiet=options.quiet,
-            cost=options.cost,
-            grade=cli_record if options.cli else None,
-        ),
-    )
+    with tempfile.TemporaryDirectory(prefix="convnets-compare-records-") as tmp:  # the loop's records
+        out = Path(tmp)
+        if options.earlier is not None and not options.cli:
+            (out / "students").mkdir(parents=True)
+            for path in sorted((options.earlier / "students").glob("*.json")):
+                if path.stem in students:
+                    shutil.copy2(path, out / "students" / path.name)
+        records = batch.grade_class(
+            submitted,
+            out,
+            batch.Options(
+                jobs=options.jobs,
+                quiet=options.quiet,
+                cost=options.cost,
+                grade=cli_record if options.cli else None,
+            ),
+        )
     return {s: {"exit": exit_of(r), "results": r["results"]} for s, r in sorted(records.items())}
 
 
