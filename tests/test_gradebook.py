@@ -4,7 +4,9 @@ that disagrees with the records is refused with nothing written."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import os
 import shutil
@@ -75,6 +77,37 @@ def test_a_gradebook_that_disagrees_is_refused_and_left_as_it_was(course, tmp_pa
     shutil.copy(course["root"] / "fresh.db", db)
     with pytest.raises(gradebook.Disagreement, match="a check this grader does not know: hw4_something_else"):
         gradebook.enter(course["root"], other, course["root"] / "submitted", f"sqlite:///{db}")
+
+
+def _canvas_with_the_written_answers(root, out, records) -> None:
+    """Canvas's import CSV from the gradebook: a student whose written answers are all graded gets
+    the total (auto-graded + manual) out of the assignment's 100 points; one with answers still
+    waiting, and one the batch grader could not grade, get an empty score and are listed."""
+    from nbgrader.api import Gradebook
+
+    from autograder.report import canvas
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        written = 0.0
+        for nb in gb.find_submission(ASSIGNMENT, "solution").notebooks:
+            for grade in nb.grades:
+                if grade.cell.cell_type == "markdown":
+                    grade.manual_score = float(grade.max_score) / 2  # as formgrader saves a TA's score
+                    grade.needs_manual_grade = False
+                    written += grade.manual_score
+        gb.db.commit()
+    csv_path = root / "canvas.csv"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert canvas.main([str(out), "--gradebook", str(root), "--out", str(csv_path)]) == ExitCode.OK
+    table = list(csv.reader(csv_path.read_text(encoding="utf-8").splitlines()))
+    assert table[1][0] == "Points Possible" and float(table[1][-1]) == max_points()[0] + WRITTEN
+    assert max_points()[0] + WRITTEN == 100
+    scores = {row[1]: row[-1] for row in table[2:]}
+    assert float(scores["solution"]) == pytest.approx(records["solution"]["results"]["score"] + written)
+    assert scores[MISTAKE.name] == "" and scores["broken"] == "", scores
+    assert f"{MISTAKE.name}: " in err.getvalue() and "to grade in formgrader" in err.getvalue(), err.getvalue()
+    assert "broken: the batch grader could not grade it" in err.getvalue(), err.getvalue()
 
 
 def _free_port() -> int:
@@ -167,3 +200,4 @@ def test_batch_scores_reach_formgrader_and_nbgrader_export_with_the_written_answ
         assert entry["autograded"] and entry["needs_manual_grade"], entry
         expected = records[student]["results"]["score"] + (manual if student == "solution" else 0.0)
         assert entry["score"] == pytest.approx(expected) and entry["max_score"] == pytest.approx(auto_total + WRITTEN)
+    _canvas_with_the_written_answers(root, course["out"], records)

@@ -1,6 +1,7 @@
 """Write the class's grades as a CSV that Canvas's gradebook imports (Grades > Import).
 
     python -m autograder.report.canvas GRADES [--out canvas-grades.csv] [--column "Week 5 ConvNets (551201)"]
+    python -m autograder.report.canvas GRADES --gradebook COURSE      # with the written answers
 
 ``GRADES`` is the ``--out`` folder of ``python -m autograder.batch grade``, run on the
 ``submitted/`` folder that ``nbgrader zip_collect convnets`` made from Canvas's "Download
@@ -13,10 +14,15 @@ The layout is the one Canvas exports and imports: the columns ``Student``, ``ID`
 updates that assignment instead of creating one); a second row ``Points Possible``; then one row
 per student. Canvas matches rows on ``ID``; the other identifying columns may stay empty.
 
-The score is the auto-graded points of the batch grader's record; the written answers are graded
-in nbgrader's formgrader (``python -m autograder.nbgrader.gradebook``), so ``Points Possible`` is the
-auto-graded total unless ``--points`` says otherwise. A student the batch grader could not grade
-is written with an empty score (Canvas leaves the grade as it was) and listed on stderr.
+Without ``--gradebook`` the score is the auto-graded points of the batch grader's record and
+``Points Possible`` the auto-graded total (unless ``--points`` says otherwise). The written answers
+are graded in nbgrader's formgrader, after ``python -m autograder.nbgrader.gradebook COURSE
+--records GRADES`` has put these scores into ``COURSE/gradebook.db``; with ``--gradebook COURSE``
+the score is the submission's total there (the auto-graded cells and the TA's scores of the
+written answers, as ``nbgrader export`` adds them) and ``Points Possible`` the assignment's total
+(100). A submission with a written answer still ungraded is written with an empty score and
+listed, as is a student the batch grader could not grade: Canvas leaves an empty cell's grade as
+it was, so a partial total never reaches the gradebook.
 """
 
 from __future__ import annotations
@@ -35,20 +41,61 @@ HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 DEFAULT_COLUMN = "Week 5 ConvNets"
 
 
-def rows(records: dict[str, dict], column: str, points: float | None = None) -> list[list[str]]:
-    """The CSV's rows: header, ``Points Possible``, one row a student (sorted by id)."""
-    total = max_points()[0] if points is None else points
-    out = [HEADER + [column], ["Points Possible", "", "", "", "", f"{total:g}"]]
-    for student, record in sorted(records.items()):
-        graded = record.get("status") == GRADED
-        score = f"{float(record['results']['score']):g}" if graded else ""
-        out.append([printable(student), printable(student), "", "", "", score])
+def auto_scores(records: dict[str, dict]) -> dict[str, float | None]:
+    """``{student: auto-graded score}`` from the batch grader's records (``None``: not graded)."""
+    return {
+        student: float(record["results"]["score"]) if record.get("status") == GRADED else None
+        for student, record in records.items()
+    }
+
+
+def gradebook_scores(course: Path, students) -> tuple[dict[str, float | None], float, dict[str, str]]:
+    """Each student's total in ``COURSE/gradebook.db`` (nbgrader's API: the auto-graded cells and
+    the manual scores of the written answers), the assignment's total, and why a student has no
+    total yet (``{student: reason}``: not in the gradebook, or written answers still to grade)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from autograder.paths import ASSIGNMENT
+
+    scores, why = {}, {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        try:
+            total = float(gb.find_assignment(ASSIGNMENT).max_score)
+        except MissingEntry:
+            raise ValueError(
+                f"{course / 'gradebook.db'} has no assignment {ASSIGNMENT!r}: run "
+                f"`python -m autograder.nbgrader.gradebook {course} --records GRADES` first"
+            ) from None
+        for student in students:
+            try:
+                submission = gb.find_submission(ASSIGNMENT, student)
+            except MissingEntry:
+                scores[student], why[student] = None, "not in the gradebook"
+                continue
+            waiting = [g.name for nb in submission.notebooks for g in nb.grades if g.needs_manual_grade]
+            if waiting:
+                scores[student] = None
+                why[student] = f"{len(waiting)} answer(s) to grade in formgrader ({', '.join(waiting[:3])})"
+            else:
+                scores[student] = float(submission.score)
+    return scores, total, why
+
+
+def rows(scores: dict[str, float | None], column: str, points: float) -> list[list[str]]:
+    """The CSV's rows: header, ``Points Possible``, one row a student (sorted by id); an empty
+    score where ``scores`` has ``None``."""
+    out = [HEADER + [column], ["Points Possible", "", "", "", "", f"{points:g}"]]
+    for student, score in sorted(scores.items()):
+        out.append([printable(student), printable(student), "", "", "", "" if score is None else f"{score:g}"])
     return out
 
 
-def write(records: dict[str, dict], path: Path, column: str = DEFAULT_COLUMN, points: float | None = None) -> Path:
+def write(
+    scores: dict[str, float | None], path: Path, column: str = DEFAULT_COLUMN, points: float | None = None
+) -> Path:
+    total = max_points()[0] if points is None else points
     with open(path, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f, lineterminator="\r\n").writerows(rows(records, column, points))
+        csv.writer(f, lineterminator="\r\n").writerows(rows(scores, column, total))
     return path
 
 
@@ -58,16 +105,36 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="default: GRADES/canvas-grades.csv")
     ap.add_argument("--column", default=DEFAULT_COLUMN, help="the assignment's column, as Canvas's export names it")
     ap.add_argument("--points", type=float, default=None, help="Points Possible (default: the auto-graded total)")
+    ap.add_argument(
+        "--gradebook",
+        type=Path,
+        default=None,
+        metavar="COURSE",
+        help="the nbgrader course whose gradebook.db has these records and the written answers' grades",
+    )
     args = ap.parse_args(argv)
     if not (args.grades / "students").is_dir():
         ap.error(f"{args.grades}: expected the --out folder of `python -m autograder.batch grade` (with students/)")
     records = load_records(args.grades)
     if not records:
         ap.error(f"{args.grades}/students/ holds no record: grade the class first")
-    path = write(records, args.out or args.grades / "canvas-grades.csv", args.column, args.points)
-    left = sorted(s for s, r in records.items() if r.get("status") != GRADED)
-    if left:
-        print(f"not graded (empty score, Canvas keeps what it had): {', '.join(left)}", file=sys.stderr)
+    scores, why = (
+        auto_scores(records),
+        {s: "the batch grader could not grade it" for s, v in auto_scores(records).items() if v is None},
+    )
+    points = args.points
+    if args.gradebook is not None:
+        if not (args.gradebook / "gradebook.db").is_file():
+            ap.error(f"--gradebook {args.gradebook}: expected an nbgrader course folder with gradebook.db")
+        try:
+            scores, total, waiting = gradebook_scores(args.gradebook, sorted(records))
+        except ValueError as exc:
+            ap.error(f"--gradebook: {exc}")
+        why = {**waiting, **why}
+        points = total if points is None else points
+    path = write(scores, args.out or args.grades / "canvas-grades.csv", args.column, points)
+    for student in sorted(s for s, v in scores.items() if v is None):
+        print(f"empty score (Canvas keeps what it had) for {student}: {why.get(student, '')}", file=sys.stderr)
     print(f"wrote {path}: {len(records)} students; import it in Canvas under Grades > Import")
     return ExitCode.OK
 
