@@ -1,4 +1,5 @@
-"""Checks of notebook 1: residual connections and vanishing gradients (22 auto-graded points).
+"""Checks of notebook 1: residual connections and vanishing gradients (Parts A, B, D, E; Part F in
+nb1_residual_connections_optimizer.py).
 
 Each check's docstring says what it catches. Tolerances are relative: TensorFlow
 on different CPUs differs in the last digits of float32 results, so forward

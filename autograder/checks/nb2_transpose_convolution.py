@@ -131,7 +131,7 @@ def judge_conv_size(received, expected):
     )
 
 
-check("nb2_conv_output_size", 2, "conv_output_size", collect_conv_size, judge_conv_size)
+check("nb2_conv_output_size", 1, "conv_output_size", collect_conv_size, judge_conv_size)
 
 
 # --------------------------------------------------------------------------- transpose_conv_output_size
@@ -156,7 +156,7 @@ def judge_transpose_size(received, expected):
     )
 
 
-check("nb2_transpose_conv_output_size", 2, "transpose_conv_output_size", collect_transpose_size, judge_transpose_size)
+check("nb2_transpose_conv_output_size", 1, "transpose_conv_output_size", collect_transpose_size, judge_transpose_size)
 
 
 # --------------------------------------------------------------------------- transpose_conv_equivalent
@@ -200,7 +200,7 @@ def judge_equivalent(received, expected):
                 fail(f"{call}[{key!r}]: expected {want} = {formula}, received {got}.{hint}", mistake=slips.get(got))
 
 
-check("nb2_equivalent", 2, "transpose_conv_equivalent", collect_equivalent, judge_equivalent)
+check("nb2_equivalent", 1, "transpose_conv_equivalent", collect_equivalent, judge_equivalent)
 
 
 # --------------------------------------------------------------------------- output_padding_for
@@ -223,7 +223,7 @@ def judge_output_padding(received, expected):
     )
 
 
-check("nb2_output_padding", 2, "output_padding_for", collect_output_padding, judge_output_padding)
+check("nb2_output_padding", 1, "output_padding_for", collect_output_padding, judge_output_padding)
 
 
 # --------------------------------------------------------------------------- keras_conv_transpose_output_size
@@ -265,7 +265,7 @@ def judge_keras_size(received, expected):
     )
 
 
-check("nb2_keras_output_size", 3, "keras_conv_transpose_output_size", collect_keras_size, judge_keras_size)
+check("nb2_keras_output_size", 1, "keras_conv_transpose_output_size", collect_keras_size, judge_keras_size)
 
 
 # --------------------------------------------------------------------------- conv_transpose2d

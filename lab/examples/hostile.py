@@ -23,6 +23,7 @@ NB = "2_transpose_convolution"
 CONV, TRANS, EQUIV = "nb2_conv_output_size", "nb2_transpose_conv_output_size", "nb2_equivalent"
 PAD, KERAS, ARRAY = "nb2_output_padding", "nb2_keras_output_size", "nb2_conv_transpose2d"
 DECODER = "nb2_decoder_output_paddings"
+UPSAMPLER = "nb2_upsampler"
 
 # Wrong versions of notebook 2's functions (realistic mistakes, from nb2_transpose_convolution.py).
 WRONG_CONV = ("return (i + 2 * p - k) // s + 1", "return (i - k) // s + 1")
@@ -281,6 +282,7 @@ BODY = {
     PAD: ("output_padding_for_solution", "return (i + 2 * p - k) % s", "collect_output_padding"),
     KERAS: ("keras_conv_transpose_output_size_solution", 'if padding == "valid":', "collect_keras_size"),
     DECODER: ("decoder_output_paddings_solution", "sizes = [i]", "collect_decoder_paddings"),
+    UPSAMPLER: ("design_upsampler_solution", 'return {"kernel_size": factor,', "collect_upsampler"),
 }
 
 
@@ -366,7 +368,7 @@ PROCESS_FAULTS = {
     TRANS: "_raw_syscall(120, 17)",  # i386 clone(SIGCHLD)
     EQUIV: "import os; _raw_syscall(37, os.getppid(), 9)",  # i386 kill(the grader's zygote, SIGKILL)
     KERAS: DAEMON,
-    DECODER: "_raw_syscall(57, abi='x32')",  # x32 fork; the last check: a fourth restart has nothing after it
+    UPSAMPLER: "_raw_syscall(57, abi='x32')",  # x32 fork; the last check: a fourth restart has nothing after it
 }
 SLEEPER = "sleep 1000.5"  # the command line of any process these faults make (tests look for it)
 
@@ -382,7 +384,7 @@ EXAMPLES.append(
             (TRANS, "SIGSYS"),
             (EQUIV, "SIGSYS"),
             (KERAS, "not allowed while grading"),
-            (DECODER, "SIGSYS"),
+            (UPSAMPLER, "SIGSYS"),
         ]
         if platform.machine() == "x86_64"
         else [(KERAS, "not allowed while grading")],

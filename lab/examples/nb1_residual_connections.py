@@ -9,6 +9,8 @@ from lab.examples import paired
 NB = "1_residual_connections"
 SHAPES, SHORTCUT = "nb1_block_shapes", "nb1_block_shortcut"
 PROJ, NET, GRAD = "nb1_needs_projection", "nb1_deep_net", "nb1_gradient_norms"
+OPT = "nb1_make_optimizer"
+SOLUTION_OPTIMIZER = "return keras.optimizers.Adam(learning_rate=1e-3, epsilon=1e-20)"
 
 
 mistake = functools.partial(examples.mistake, NB)
@@ -170,6 +172,21 @@ MISTAKES = [
         {GRAD},
         "the loss summed over the batch instead of averaged",
     ),
+    # ---- make_optimizer
+    mistake(
+        "nb1_optimizer_higher_lr",
+        "make_optimizer_solution",
+        [(SOLUTION_OPTIMIZER, "return keras.optimizers.Adam(learning_rate=1e-2)")],
+        {OPT},
+        "a larger learning rate: still lr * g / eps, 1e-2 * 1e-14 / 1e-7 (the first layers stay put)",
+    ),
+    mistake(
+        "nb1_optimizer_sgd_momentum",
+        "make_optimizer_solution",
+        [(SOLUTION_OPTIMIZER, "return keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)")],
+        {OPT},
+        "SGD with momentum: a step proportional to a gradient of 1e-14",
+    ),
     # ---- valid variations: full marks
     mistake(
         "nb1_ok_functional_merge",
@@ -191,6 +208,13 @@ MISTAKES = [
         set(),
         "the block written as a keras.layers.Layer subclass",
     ),
+    mistake(
+        "nb1_ok_optimizer_lion",
+        "make_optimizer_solution",
+        [(SOLUTION_OPTIMIZER, "return keras.optimizers.Lion(learning_rate=1e-4)  # a step of lr * sign(...)")],
+        set(),
+        "Lion (Keras's sign-based optimizer): every weight steps by lr whatever its gradient's size",
+    ),
 ]
 BY_NAME = {m.name: m for m in MISTAKES}
 PAIRS = [
@@ -200,6 +224,8 @@ PAIRS = [
     ("nb1_add_for_concat", "nb1_squared_norms"),
     ("nb1_projection_always", "nb1_reversed_order"),
     ("nb1_projection_without_stride", "nb1_summed_loss"),
+    ("nb1_shortcut_not_merged", "nb1_optimizer_higher_lr"),
+    ("nb1_relu_on_second_conv", "nb1_optimizer_sgd_momentum"),
 ]
 _paired = {n for pair in PAIRS for n in pair}
 EXAMPLES = [paired(BY_NAME[a], BY_NAME[b]) for a, b in PAIRS] + [m for m in MISTAKES if m.name not in _paired]

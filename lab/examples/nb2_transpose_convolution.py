@@ -237,6 +237,44 @@ NEW_PARTS = [
     ),
 ]
 BY_NAME = {m.name: m for m in MISTAKES}
+UPSAMPLER_CELL = "design_upsampler_solution"
+UPSAMPLER, SOLUTION_DESIGN = (
+    "nb2_upsampler",
+    ('return {"kernel_size": factor, "strides": factor, "padding": "valid", "output_padding": None}'),
+)
+UPSAMPLER_EXAMPLES = [
+    mistake(
+        "nb2_upsampler_kernel_3",
+        UPSAMPLER_CELL,
+        [(SOLUTION_DESIGN, 'return {"kernel_size": 3, "strides": factor, "padding": "same", "output_padding": None}')],
+        {UPSAMPLER},
+        "the usual 3x3 kernel with stride = factor: the right size, but holes (factor 4) and a checkerboard (factor 2)",
+    ),
+    mistake(
+        "nb2_upsampler_valid_2s",
+        UPSAMPLER_CELL,
+        [
+            (
+                SOLUTION_DESIGN,
+                'return {"kernel_size": 2 * factor, "strides": factor, "padding": "valid", "output_padding": None}',
+            )
+        ],
+        {UPSAMPLER},
+        "k = 2s with 'valid': no checkerboard, but (i - 1) s + 2s = (i + 1) s pixels",
+    ),
+    mistake(
+        "nb2_ok_upsampler_same_2s",
+        UPSAMPLER_CELL,
+        [
+            (
+                SOLUTION_DESIGN,
+                'return dict(kernel_size=(2 * factor,) * 2, strides=factor, padding="same", output_padding=None)',
+            )
+        ],
+        set(),
+        "k = 2s with 'same' (the kernel as a (k, k) tuple): i * s pixels, each reached by 2 x 2 inputs inside",
+    ),
+]
 PAIRS = [
     ("nb2_round_not_floor", "nb2_plus_2p"),
     ("nb2_true_division", "nb2_a_ignored"),
@@ -247,4 +285,4 @@ PAIRS = [
     ("nb2_no_max_k_s", "nb2_returns_tensor"),
 ]
 assert sorted(n for pair in PAIRS for n in pair) == sorted(BY_NAME), "every mistake in exactly one pair"
-EXAMPLES = [paired(BY_NAME[a], BY_NAME[b]) for a, b in PAIRS] + [VISIBLE_ONLY] + NEW_PARTS
+EXAMPLES = [paired(BY_NAME[a], BY_NAME[b]) for a, b in PAIRS] + [VISIBLE_ONLY] + NEW_PARTS + UPSAMPLER_EXAMPLES

@@ -44,6 +44,8 @@ __all__ = [
     "describe_array",
     "insert_zeros",
     "pad_image",
+    "plain_sigmoid_net",
+    "kernel_moves",
     "plot_grid",
     "dihedral",
     "superres_model",
@@ -221,6 +223,44 @@ def plot_grid(image, title: str, ax=None, marks=None):
     ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
     ax.set_title(title, fontsize=10)
     return ax
+
+
+# --------------------------------------------------------------------------- notebook 1
+def plain_sigmoid_net(depth: int = 20, seed: int = 0):
+    """Part C's plain net, made here so that Part F does not depend on your ``build_deep_net``:
+    a stem and ``depth`` more Conv2D layers (16 filters, 3x3, "same", sigmoid), global average
+    pooling and a softmax Dense layer, on (N, 8, 8, 1) digits; seeded with ``seed``."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((8, 8, 1))
+    h = inputs
+    for _ in range(depth + 1):
+        h = layers.Conv2D(16, 3, padding="same", activation="sigmoid")(h)
+    h = layers.GlobalAveragePooling2D()(h)
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(h))
+
+
+def kernel_moves(model, optimizer, x, y, epochs: int, batch_size: int):
+    """Train ``model`` with ``optimizer`` (sparse categorical cross-entropy) on images ``x`` of
+    shape (N, H, W, C) and int labels ``y`` of shape (N,), and measure what changed.
+
+    Returns ``(moved, (loss_before, loss_after))``: ``moved`` a float array of shape (L,), one
+    entry per Conv2D layer in model order, ``||W_after - W_before|| / ||W_before||`` of its
+    kernel; the losses are the mean cross-entropy on (x, y) before and after the training."""
+    import keras
+
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    before = [np.array(layer.kernel) for layer in convs]
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+    loss_before = float(model.evaluate(x, y, batch_size=256, verbose=0))
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0)
+    loss_after = float(model.evaluate(x, y, batch_size=256, verbose=0))
+    moved = np.array(
+        [np.linalg.norm(np.array(layer.kernel) - w) / np.linalg.norm(w) for layer, w in zip(convs, before)]
+    )
+    return moved, (loss_before, loss_after)
 
 
 # --------------------------------------------------------------------------- notebook 3

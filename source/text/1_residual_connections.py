@@ -24,8 +24,10 @@
 # In this notebook you will
 # 1. build plain and residual deep nets and measure the gradient that reaches each layer;
 # 2. see the gradients vanish in the plain net and survive in the residual one;
-# 3. write a residual block with an `Add` or `Concatenate` shortcut, and fix the
-#    shape-conformity errors that appear when the number of filters or the stride changes.
+# 3. find out by experiment when a shortcut needs a projection, and write a residual block
+#    with an `Add` or `Concatenate` shortcut;
+# 4. test Part C's explanation of why the plain net's first layers do not learn, by changing
+#    only the optimizer.
 #
 # **How to work.** Replace each `# YOUR CODE HERE` / `raise NotImplementedError()` with
 # your code, then run the test cell below it: a failing test says what it expected and
@@ -43,11 +45,12 @@
 # | A. `build_deep_net` | 5 |
 # | B. `layer_gradient_norms` | 5 |
 # | C. Seeing gradients vanish | 0 |
-# | D. `needs_projection` | 3 |
+# | D. `needs_projection`, found by experiment | 3 |
 # | E. `residual_block` | 9 |
-# | F. Why the shortcut helps (written) | 3 |
+# | F. `make_optimizer`: make the first layers move | 4 |
+# | G. Why the shortcut helps (written) | 3 |
 #
-# The whole notebook runs in about a minute on a laptop CPU.
+# The whole notebook runs in about two minutes on a laptop CPU.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "setup_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # First the imports. `convnets_utils` comes with the assignment: it quiets TensorFlow's
@@ -335,14 +338,40 @@ except ValueError as error:
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partD_rule_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # The fix is a **1x1 convolution** on the shortcut, `Conv2D(filters, 1, strides=strides)`:
 # it changes the number of channels and, with the main path's stride, the height and width.
+# It costs parameters and replaces the identity path of Part C, so a block should use it only
+# when the merge would fail without it.
 #
-# * With `merge="add"` the shapes must agree completely: a projection is needed when
-#   `C != filters` or `strides != 1`.
-# * With `merge="concat"` the channels are stacked, so only the height and width must agree:
-#   a projection is needed only when `strides != 1`.
+# **Find the rule by experiment.** The cell below tries to merge `x` with a main path made by
+# `Conv2D(filters, 3, strides=strides, padding="same")`, with `Add` or `Concatenate`, for a few
+# settings, and prints which merges fail. Add settings of your own (other channel counts, strides,
+# odd sizes) until you can say exactly when each merge fails, and why. *Predict* each line before
+# you run it.
 #
-# Write `needs_projection(input_shape, filters, strides=1, merge="add")`, where
-# `input_shape` is `(H, W, C)`. It returns a `bool`.
+# Then write `needs_projection(input_shape, filters, strides=1, merge="add")`, where
+# `input_shape` is `(H, W, C)`. It returns a `bool`: `True` exactly when `x` cannot be merged
+# with the main path's output as it is. (It should not build layers: it is a rule about shapes.)
+
+# %%
+# Your experiment (not graded): add rows, predict, run.
+settings = [  # (input_shape (H, W, C), filters, strides, merge)
+    ((32, 32, 32), 64, 1, "add"),
+    ((32, 32, 32), 64, 1, "concat"),
+    ((32, 32, 64), 64, 2, "add"),
+]
+for shape, filters, strides, merge in settings:
+    x = keras.Input(shape=shape)
+    main_path = layers.Conv2D(filters, 3, strides=strides, padding="same")(x)
+    merge_layer = layers.Add() if merge == "add" else layers.Concatenate()
+    try:
+        merged = merge_layer([main_path, x])
+        result = f"merges, giving {tuple(merged.shape[1:])}"
+    except ValueError:
+        result = "FAILS"
+    print(f"x {shape}, main path {tuple(main_path.shape[1:])}, {merge:6s}: {result}")
+
+
+# %% [markdown]
+# *Your rule, in words (not graded: it is what your function will compute):* YOUR ANSWER HERE
 
 # %% nbgrader={"grade": false, "grade_id": "needs_projection_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def needs_projection(input_shape, filters, strides=1, merge="add"):
@@ -479,9 +508,81 @@ run_hidden_check("nb1_block_shortcut", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partF_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part F (3 points): why does the shortcut help?
+# ## Part F (4 points): make the first layers move
 #
-# Using your plot from Part C, explain in 3 to 6 sentences, in the cell below:
+# Part C ended with the plain sigmoid net of depth 20: after 3 epochs of Adam its first Conv2D
+# kernels were exactly where they started, and the notebook blamed Adam's step, about
+# `lr * g / (|g| + eps)` with `eps = 1e-7`, for gradients `g` near 1e-14. The shortcut is one
+# fix. If the explanation is right, there is another that leaves the network alone.
+#
+# Write `make_optimizer()`: it returns a **new** Keras optimizer (an instance, such as
+# `keras.optimizers.Adam(...)`) with which the same plain net's **first** Conv2D kernel moves by
+# at least 0.1% of its size, `||W_after - W_before|| / ||W_before|| >= 1e-3`, in 2 epochs on 512
+# digits (batch 64), while the loss still goes down. Change only the optimizer: its kind or its
+# arguments. Before you try anything, predict in the cell below which argument matters and the
+# order of magnitude it needs, from the formula above and Part C's numbers.
+
+# %% [markdown]
+# *Your prediction (not graded), before you run anything:* YOUR ANSWER HERE
+
+# %% nbgrader={"grade": false, "grade_id": "make_optimizer_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def make_optimizer():
+    """A new optimizer that trains the plain depth-20 sigmoid net's first layers.
+
+    Parameters
+    ----------
+    none: the test calls make_optimizer() once for every model it trains
+
+    Returns
+    -------
+    keras.optimizers.Optimizer, a new instance (one per call: an optimizer is built for the
+    weights of the model it trains first). With it, 2 epochs on 512 digits of shape (8, 8, 1)
+    (batch 64) move the first Conv2D kernel, of shape (3, 3, 1, 16), by at least 1e-3 of its size
+    and do not raise the loss.
+    """
+    ### BEGIN SOLUTION
+    # Adam's step is about lr * g / (|g| + eps): with eps far below the first layers' gradients
+    # (about 1e-14) every layer takes a step of about lr, whatever the size of its gradient.
+    return keras.optimizers.Adam(learning_rate=1e-3, epsilon=1e-20)
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partF_try_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Try it: the cell trains Part C's plain net (`plain_sigmoid_net(20)` from `convnets_utils`,
+# the same net as `build_deep_net(20, residual=False)`) with Keras's default Adam and with your
+# optimizer, and prints how far the first, a middle and the last Conv2D kernel moved (about 10
+# seconds). The first number of each line is the one that must reach 1e-3.
+
+# %% nbgrader={"grade": false, "grade_id": "partF_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
+x_move, y_move = digits["x"][:512], digits["y"][:512]
+for name, optimizer in (("default Adam", keras.optimizers.Adam(1e-3)), ("make_optimizer()", make_optimizer())):
+    moved, (loss_before, loss_after) = kernel_moves(plain_sigmoid_net(20, seed=0), optimizer, x_move, y_move,
+                                                    epochs=2, batch_size=64)
+    print(f"{name:17s} first {moved[0]:.1e}, middle {moved[len(moved) // 2]:.1e}, last {moved[-1]:.1e}; "
+          f"loss {loss_before:.3f} -> {loss_after:.3f}")
+
+# %% nbgrader={"grade": true, "grade_id": "nb1_make_optimizer", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+"""make_optimizer: the plain net's first Conv2D kernel moves, the loss goes down (4 points)."""
+moved, (loss_before, loss_after) = kernel_moves(plain_sigmoid_net(20, seed=0), make_optimizer(),
+                                                digits["x"][:512], digits["y"][:512], epochs=2, batch_size=64)
+expect(moved[0] >= 1e-3, f"the first Conv2D kernel moved by {moved[0]:.2e} of its size, expected at least 1e-3 "
+       "(||W_after - W_before|| / ||W_before||).")
+expect(np.isfinite(loss_after) and loss_after <= loss_before + 0.05,
+       f"the loss went from {loss_before:.3f} to {loss_after:.3f}: expected at most {loss_before:.3f} + 0.05.")
+### BEGIN HIDDEN TESTS
+from autograder.nbgrader.cell import run_hidden_check
+run_hidden_check("nb1_make_optimizer", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partF_note_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# What did you change, and what did it show? Compare with your prediction: the answer to
+# Part G's first question is in the numbers you just printed.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partG_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part G (3 points): why does the shortcut help?
+#
+# Using your plots from Part C and what you found in Part F, explain in 3 to 6 sentences, in the cell below:
 # 1. why the gradient reaching the first layer of the plain sigmoid net of depth 20 is so
 #    small (think of the chain rule and the largest slope of the sigmoid);
 # 2. why `h = h + f(h)` keeps it large (what is `d h_out / d h_in` for a residual step?);

@@ -33,15 +33,16 @@
 #
 # | Part | Points |
 # |---|---|
-# | A. Convolution output size | 2 |
-# | B. Transposed-convolution output size | 2 |
-# | C. The equivalent direct convolution | 2 |
-# | D. Getting the input size back | 2 |
-# | E. What Keras does | 3 |
+# | A. Convolution output size | 1 |
+# | B. Transposed-convolution output size | 1 |
+# | C. The equivalent direct convolution | 1 |
+# | D. Getting the input size back | 1 |
+# | E. What Keras does | 1 |
 # | F. A transposed convolution from scratch | 5 |
 # | G. Why it is called the *transpose* | 4 |
 # | H. A decoder that gives the size back | 2 |
-# | I. Why decoders need `output_padding` (written) | 3 |
+# | I. Design an upsampler: the size, and no checkerboard | 4 |
+# | J. Why decoders need `output_padding` (written) | 3 |
 #
 # **What costs points.** A test fails on a wrong value, type or shape, or on an error. A
 # warning your code prints (in red: NumPy's `RuntimeWarning`, a TensorFlow notice) costs
@@ -64,7 +65,7 @@ seed_everything(0)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partA_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part A (2 points): how much does a convolution shrink?
+# ## Part A (1 point): how much does a convolution shrink?
 #
 # A `k x k` kernel slides over an `i x i` image padded with `p` zeros on each side, in
 # steps of `s`. It fits `floor((i + 2p - k) / s) + 1` times along each axis:
@@ -97,8 +98,8 @@ def conv_output_size(i, k, s=1, p=0):
 # %% nbgrader={"grade": false, "grade_id": "partA_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
 conv_output_size(4, 3, 1, 0), conv_output_size(4, 3, 1, 1)
 
-# %% nbgrader={"grade": true, "grade_id": "nb2_conv_output_size", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""conv_output_size: o = floor((i + 2p - k) / s) + 1, as an int (2 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb2_conv_output_size", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""conv_output_size: o = floor((i + 2p - k) / s) + 1, as an int (1 point)."""
 expect_equal(conv_output_size(4, 3, 1, 0), 2, "conv_output_size(4, 3, 1, 0)", "(4 + 0 - 3) // 1 + 1 = 2")
 expect_equal(conv_output_size(4, 3, 1, 1), 4, "conv_output_size(4, 3, 1, 1)", "(4 + 2 - 3) // 1 + 1 = 4")
 expect_equal(conv_output_size(5, 3, 2, 0), 2, "conv_output_size(5, 3, 2, 0)", "(5 + 0 - 3) // 2 + 1 = 2")
@@ -109,7 +110,7 @@ run_hidden_check("nb2_conv_output_size", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partB_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part B (2 points): how much does a transposed convolution grow?
+# ## Part B (1 point): how much does a transposed convolution grow?
 #
 # The transposed convolution of a convolution `(k, s, p)` maps an `i' x i'` input to
 #
@@ -144,8 +145,8 @@ def transpose_conv_output_size(i, k, s=1, p=0, a=0):
 # %% nbgrader={"grade": false, "grade_id": "partB_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
 transpose_conv_output_size(2, 3, 1, 0)
 
-# %% nbgrader={"grade": true, "grade_id": "nb2_transpose_conv_output_size", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""transpose_conv_output_size: o' = s(i' - 1) + a + k - 2p, as an int (2 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb2_transpose_conv_output_size", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""transpose_conv_output_size: o' = s(i' - 1) + a + k - 2p, as an int (1 point)."""
 expect_equal(transpose_conv_output_size(2, 3, 1, 0), 4, "transpose_conv_output_size(2, 3, 1, 0)",
              "1 * (2 - 1) + 0 + 3 - 0 = 4")
 expect_equal(transpose_conv_output_size(4, 3, 1, 1), 4, "transpose_conv_output_size(4, 3, 1, 1)",
@@ -159,7 +160,7 @@ run_hidden_check("nb2_transpose_conv_output_size", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partC_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part C (2 points): a transposed convolution is a direct convolution
+# ## Part C (1 point): a transposed convolution is a direct convolution
 #
 # The lecture's picture: the transposed convolution of `(k, s, p)` is an ordinary
 # convolution with the same kernel size `k` and stride `s' = 1`, run over the input after
@@ -208,8 +209,8 @@ plot_grid(padded, f"padded by p' = {eq['p_prime']}: {padded.shape[0]}x{padded.sh
 fig.suptitle("Transposed convolution of (k=3, s=2, p=0) as a stride-1 convolution")
 plt.show()
 
-# %% nbgrader={"grade": true, "grade_id": "nb2_equivalent", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""transpose_conv_equivalent: z = s - 1, p' = k - p - 1, s' = 1 (2 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb2_equivalent", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""transpose_conv_equivalent: z = s - 1, p' = k - p - 1, s' = 1 (1 point)."""
 expect_equal(transpose_conv_equivalent(3, 1, 0), {"z": 0, "p_prime": 2, "s_prime": 1},
              "transpose_conv_equivalent(3, 1, 0)", "Stride 1 inserts no zeros; p' = 3 - 0 - 1 = 2.")
 expect_equal(transpose_conv_equivalent(3, 2, 1), {"z": 1, "p_prime": 1, "s_prime": 1},
@@ -221,7 +222,7 @@ run_hidden_check("nb2_equivalent", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partD_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part D (2 points): getting the input size back
+# ## Part D (1 point): getting the input size back
 #
 # With a stride, several input sizes give the same output: `conv_output_size(5, 3, 2)` and
 # `conv_output_size(6, 3, 2)` are both 2. So the transposed convolution cannot know whether
@@ -258,8 +259,8 @@ for i in (5, 6):
     o = conv_output_size(i, 3, 2)
     print(f"i={i} -> o={o} -> back to {transpose_conv_output_size(o, 3, 2, 0, output_padding_for(i, 3, 2, 0))}")
 
-# %% nbgrader={"grade": true, "grade_id": "nb2_output_padding", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""output_padding_for: the a that gives the input size back (2 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb2_output_padding", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""output_padding_for: the a that gives the input size back (1 point)."""
 expect_equal(output_padding_for(5, 3, 2, 0), 0, "output_padding_for(5, 3, 2, 0)", "(5 + 0 - 3) mod 2 = 0")
 expect_equal(output_padding_for(6, 3, 2, 0), 1, "output_padding_for(6, 3, 2, 0)", "(6 + 0 - 3) mod 2 = 1")
 expect_equal(output_padding_for(6, 3, 3, 1), 2, "output_padding_for(6, 3, 3, 1)", "(6 + 2 - 3) mod 3 = 2")
@@ -270,7 +271,7 @@ run_hidden_check("nb2_output_padding", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partE_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part E (3 points): what Keras does
+# ## Part E (1 point): what Keras does
 #
 # `keras.layers.Conv2DTranspose(filters, k, strides=s, padding=..., output_padding=...)`
 # has no `p` argument. Its rule, per axis (from Keras's source):
@@ -323,8 +324,8 @@ for k, s, padding, a in [(3, 2, "valid", None), (3, 2, "valid", 1), (2, 3, "vali
           f"{keras_conv_transpose_output_size(5, k, s, padding, a):>6} "
           f"{transpose_conv_output_size(5, k, s, 0, a or 0):>14}")
 
-# %% nbgrader={"grade": true, "grade_id": "nb2_keras_output_size", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""keras_conv_transpose_output_size: Keras's rule for "valid" and "same" (3 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb2_keras_output_size", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""keras_conv_transpose_output_size: Keras's rule for "valid" and "same" (1 point)."""
 for k, s, padding, a in [(3, 2, "valid", None), (3, 2, "valid", 1), (3, 2, "same", None), (3, 2, "same", 1)]:
     layer = layers.Conv2DTranspose(1, k, strides=s, padding=padding, output_padding=a)
     actual = int(layer(np.zeros((1, 5, 5, 1), dtype="float32")).shape[1])
@@ -545,7 +546,7 @@ def decoder_output_paddings(i, depth, k=3, s=2, padding="same"):
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partH_try_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# Try it on Part I's images: 27x27, two stride-2 steps with `padding="same"`. A real encoder and
+# Try it on Part J's images: 27x27, two stride-2 steps with `padding="same"`. A real encoder and
 # decoder with your paddings should give back 27x27.
 
 # %% nbgrader={"grade": false, "grade_id": "partH_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -572,7 +573,83 @@ run_hidden_check("nb2_decoder_output_paddings", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partI_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part I (3 points): why does a decoder need `output_padding`?
+# ## Part I (4 points): design an upsampler
+#
+# A decoder often needs to scale an image up by a whole factor in one layer: 7x7 to 28x28 is a
+# factor of 4. The size is one requirement (Part E tells you how to get it). The other is what
+# the layer does to a plain image. Give `Conv2DTranspose` a kernel of ones and an image of ones:
+# each output pixel then holds the number of input pixels that reach it, its *coverage*. In a
+# good upsampler every output pixel away from the border gets the same coverage. If it does not,
+# a flat image comes out with a grid pattern in it, the **checkerboard artifacts** that Odena,
+# Dumoulin and Olah (2016) found in generated images. The cell below shows the coverage of the
+# layer everyone writes first, `Conv2DTranspose(1, 3, strides=2, padding="same")`, on a 7x7 image.
+
+# %% nbgrader={"grade": false, "grade_id": "partI_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
+layer = layers.Conv2DTranspose(1, 3, strides=2, padding="same", use_bias=False, kernel_initializer="ones")
+coverage = np.array(layer(np.ones((1, 7, 7, 1), "float32")))[0, :, :, 0]
+print(coverage.astype(int))
+plot_grid(coverage[..., None], "coverage of Conv2DTranspose(1, 3, strides=2, padding='same') on 7x7 ones")
+plt.show()
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partI_task_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Explain the pattern to yourself with Part C's picture: between input pixels there are
+# `z = s - 1` inserted zeros, and a `k x k` kernel slides over them with stride 1. How many
+# *real* pixels does the kernel cover in each position? When is that number the same in every
+# position, and when is it 0 somewhere?
+#
+# Then write `design_upsampler(i, factor)`: the settings of **one** `Conv2DTranspose` that maps an
+# `i x i` image to `(factor * i) x (factor * i)` with the same coverage everywhere away from the
+# border (and none of it 0), as a dict `{"kernel_size": k, "strides": s, "padding": "valid" or
+# "same", "output_padding": a or None}`. More than one design works; the test checks what the
+# layer you describe computes, on other sizes and factors too (2 to 5).
+
+# %% nbgrader={"grade": false, "grade_id": "design_upsampler_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def design_upsampler(i, factor):
+    """The settings of one Conv2DTranspose that scales i x i up by factor, without a checkerboard.
+
+    Parameters
+    ----------
+    i : int >= 1, the input's height and width
+    factor : int >= 2, the scale
+
+    Returns
+    -------
+    dict with the keys "kernel_size" (int k), "strides" (int s), "padding" ("valid" or "same") and
+    "output_padding" (int a or None), such that Conv2DTranspose(filters, k, strides=s,
+    padding=padding, output_padding=a) maps (N, i, i, C) to (N, factor * i, factor * i, filters)
+    and every output pixel at least k pixels from the border is reached by the same number (>= 1)
+    of input pixels.
+    """
+    ### BEGIN SOLUTION
+    # Stride = factor; a kernel the stride divides covers k / s real pixels in every position.
+    # With k = s and "valid" the output is (i - 1) s + max(k, s) = i * factor.
+    return {"kernel_size": factor, "strides": factor, "padding": "valid", "output_padding": None}
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "nb2_upsampler", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+"""design_upsampler: the size, and the same coverage everywhere inside (4 points)."""
+design = design_upsampler(7, 4)
+expect_type(design, dict, "design_upsampler(7, 4)")
+layer = layers.Conv2DTranspose(1, design["kernel_size"], strides=design["strides"], padding=design["padding"],
+                               output_padding=design["output_padding"], use_bias=False, kernel_initializer="ones")
+coverage = np.array(layer(np.ones((1, 7, 7, 1), "float32")))[0, :, :, 0]
+expect_shape(coverage.shape, (28, 28), f"the output of Conv2DTranspose({design}) on 7x7",
+             "factor * i = 4 * 7 = 28 on both axes.")
+k = int(np.ravel(design["kernel_size"])[0])
+inside = coverage[k:28 - k, k:28 - k]
+expect(inside.min() > 0 and inside.min() == inside.max(),
+       f"the coverage away from the border should be one number (>= 1) everywhere, received from "
+       f"{inside.min():g} to {inside.max():g}: {inside[0][:8].astype(int).tolist()}... along a row.")
+### BEGIN HIDDEN TESTS
+from autograder.nbgrader.cell import run_hidden_check
+run_hidden_check("nb2_upsampler", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partJ_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part J (3 points): why does a decoder need `output_padding`?
 #
 # An encoder downsamples a 28x28 image with `Conv2D(16, 3, strides=2, padding="same")` twice
 # (28 -> 14 -> 7) and a decoder mirrors it with two `Conv2DTranspose(16, 3, strides=2,

@@ -34,7 +34,7 @@
 # |---|---|
 # | A. The encoder-decoder | 6 |
 # | B. Segmentation: activation and loss | 3 |
-# | C. Measuring: mean IoU and PSNR | 4 |
+# | C. Measuring: mean IoU and PSNR | 2 |
 # | D. Super-resolution: activation, loss, baseline | 6 |
 # | E. Training both models | 5 |
 # | F. The lecture's two questions (written) | 6 |
@@ -194,7 +194,7 @@ run_hidden_check("nb3_segmentation_choice", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partC_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part C (4 points): measuring the results
+# ## Part C (2 points): measuring the results
 #
 # **Mean IoU.** For each class `c`, the intersection over union of the pixels labelled `c`
 # in the truth and in the prediction, `|T_c and P_c| / |T_c or P_c|`, over the whole set of
@@ -249,8 +249,8 @@ def psnr(y_true, y_pred, max_val=1.0):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb3_mean_iou", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""mean_iou: per class, then the mean over classes (2 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb3_mean_iou", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""mean_iou: per class, then the mean over classes (1 point)."""
 t = np.array([[0, 0, 1, 1], [0, 0, 2, 2]])
 p = np.array([[0, 0, 1, 2], [0, 0, 2, 2]])
 expect_close(mean_iou(t, p, 3), (1 + 1 / 2 + 2 / 3) / 3, "mean_iou on a 2x4 example", rtol=1e-4, atol=1e-6,
@@ -260,8 +260,8 @@ from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb3_mean_iou", globals())
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "nb3_psnr", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""psnr: per image, in dB, with max_val (2 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb3_psnr", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""psnr: per image, in dB, with max_val (1 point)."""
 a = np.zeros((2, 4, 4, 1))
 b = a.copy()
 b[0] += 0.1
