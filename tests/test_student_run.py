@@ -1,0 +1,162 @@
+"""A student's install and run, as the students' guide (release/convnets/README.md) tells it: a
+copy of release/convnets/ alone, a fresh virtual environment made by ``python -m venv``,
+``pip install -r requirements.txt`` and nothing else (not this repository, not the grader's
+venv), then every notebook run top to bottom in a Jupyter kernel of that venv, with the
+guide's limit for one cell (``jupyter nbconvert --execute``: what *Restart Kernel and Run All
+Cells* does, without a browser). The notebooks are the release's with the solutions written
+into the answer cells, so every visible test must pass as well.
+
+Slow (the install and four notebooks: about 3 minutes on 2 cores); skips, with the reason, where
+the package index cannot be reached (pip's cache serves what an earlier install downloaded).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.checks import registry
+from autograder.paths import RELEASE_DIR
+from lab import examples as ex
+
+CELL_LIMIT = 300  # the guide's "one cell"
+NOTEBOOK_LIMIT = 600  # the guide's "one notebook and its checks together"
+
+
+def _index_reachable() -> bool:
+    try:
+        urllib.request.urlopen("https://pypi.org/simple/pip/", timeout=10).close()
+        return True
+    except OSError:
+        return False
+
+
+def _guide_steps() -> list[str]:
+    """The Linux and macOS commands of the guide's install block, in order."""
+    guide = (RELEASE_DIR / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"\*\*Linux and macOS\*\*.*?```bash\n(.*?)```", guide, re.S)
+    assert block, "the students' guide has no Linux and macOS install block"
+    return [line.strip() for line in block.group(1).splitlines() if line.strip()]
+
+
+def _clean_env(home: Path, venv: Path) -> dict:
+    """A student's shell with the venv activated: no PYTHONPATH, no grader settings, their own
+    home (so no kernel or config of this machine's user is found)."""
+    keep = {"PATH", "LANG", "LC_ALL", "TZ", "PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_INDEX_URL"}
+    env = {k: v for k, v in os.environ.items() if k in keep or k.startswith(("http_", "https_", "HTTP", "no_proxy"))}
+    env.update(
+        HOME=str(home),
+        VIRTUAL_ENV=str(venv),
+        PATH=os.pathsep.join([str(venv / "bin"), "/usr/local/bin", "/usr/bin", "/bin"]),
+        PIP_CACHE_DIR=os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip")),
+        MPLBACKEND="Agg",
+    )
+    return env
+
+
+@pytest.fixture(scope="module")
+def student(tmp_path_factory) -> dict:
+    """The release folder copied as a student downloads it, installed by the guide's steps."""
+    root = tmp_path_factory.mktemp("student")
+    folder = root / "convnets"
+    shutil.copytree(RELEASE_DIR, folder)
+    venv, home = folder / ".venv", root / "home"
+    home.mkdir()
+    env = _clean_env(home, venv)
+    steps = _guide_steps()
+    assert steps[:4] == [
+        "python3 -m venv .venv",
+        "source .venv/bin/activate",
+        "python -m pip install --upgrade pip",
+        "pip install -r requirements.txt",
+    ], steps
+    started = time.monotonic()
+    # python3 is this machine's interpreter the grader runs on (the supported version), by path
+    subprocess.run([sys._base_executable, "-m", "venv", str(venv)], check=True, cwd=folder, timeout=300)
+    for cmd in (["python", "-m", "pip", "install", "--upgrade", "pip"], ["pip", "install", "-r", "requirements.txt"]):
+        done = subprocess.run(
+            [str(venv / "bin" / cmd[0]), *cmd[1:], "--quiet", "--disable-pip-version-check"],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        assert done.returncode == 0, (cmd, done.stderr[-3000:])
+    installed = time.monotonic() - started
+    return {"folder": folder, "venv": venv, "env": env, "install_s": installed}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _index_reachable(), reason="a fresh install needs the package index (PyPI)")
+def test_the_release_installs_alone_and_every_notebook_runs_top_to_bottom(student):
+    folder, venv, env = student["folder"], student["venv"], student["env"]
+    check = subprocess.run([str(venv / "bin" / "pip"), "check"], env=env, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    where = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import json, sys, tensorflow as tf, keras, numpy; "
+            "print(json.dumps([sys.prefix, tf.__version__, keras.__version__, numpy.__version__, tf.__file__]))",
+        ],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert where.returncode == 0, where.stderr[-2000:]
+    prefix, tf_version, keras_version, np_version, tf_file = json.loads(where.stdout.strip().splitlines()[-1])
+    assert Path(prefix) == venv and Path(tf_file).is_relative_to(venv), (prefix, tf_file)
+    pins = (RELEASE_DIR / "requirements.txt").read_text()
+    for name, version in (("tensorflow", tf_version), ("keras", keras_version), ("numpy", np_version)):
+        assert f"{name}=={version}" in pins, f"{name} {version} installed, not what requirements.txt pins"
+
+    names = list(registry())
+    for name in names:
+        nbformat.write(ex.solution_notebook(name), str(folder / f"{name}.ipynb"))
+
+    def run(name: str) -> tuple[str, subprocess.CompletedProcess, float]:
+        started = time.monotonic()
+        done = subprocess.run(
+            [
+                str(venv / "bin" / "jupyter"),
+                "nbconvert",
+                "--to",
+                "notebook",
+                "--execute",
+                "--inplace",
+                f"--ExecutePreprocessor.timeout={CELL_LIMIT}",
+                f"{name}.ipynb",
+            ],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=NOTEBOOK_LIMIT * 2,
+        )
+        return name, done, time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(run, names))
+    for name, done, seconds in results:
+        assert done.returncode == 0, (name, done.stderr[-4000:])
+        executed = nbformat.read(str(folder / f"{name}.ipynb"), as_version=4)
+        code = [c for c in executed.cells if c.cell_type == "code"]
+        assert all(c.get("execution_count") for c in code if c.source.strip()), f"{name}: a cell did not run"
+        errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        assert not errors, (name, [(o["ename"], o["evalue"]) for o in errors])
+        print(f"{name}: top to bottom in {seconds:.0f} s (two notebooks at a time on this machine)")
+    print(f"install: {student['install_s']:.0f} s")
