@@ -68,7 +68,8 @@ def test_a_gradebook_that_disagrees_is_refused_and_left_as_it_was(course, tmp_pa
         gb.db.commit()
     with pytest.raises(gradebook.Disagreement) as refused:
         gradebook.enter(course["root"], course["records"], course["root"] / "submitted", f"sqlite:///{db}")
-    assert "nb2_conv_output_size is worth 99 points in the gradebook, 2 in this grader" in str(refused.value)
+    points = registry()[NB].points_of(["nb2_conv_output_size"])
+    assert f"nb2_conv_output_size is worth 99 points in the gradebook, {points:g} in this grader" in str(refused.value)
     assert "nothing was written" in str(refused.value)
     with Gradebook(f"sqlite:///{db}") as gb:
         assert gb.db.query(SubmittedAssignment).count() == 0, "a refused gradebook is left as it was"

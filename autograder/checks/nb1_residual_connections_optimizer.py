@@ -8,8 +8,9 @@ explanation by changing only the optimizer: ``make_optimizer()`` returns a new K
 The check trains the grader's own plain net (not the student's ``build_deep_net``, graded in
 Part A: one mistake is not charged twice) with that optimizer, for two seeds, in the child, and
 returns the kernels before and after and the predicted probabilities; the summary, in the
-judge's process, computes how far the first and last kernels moved and the loss before and
-after. It passes when, for both seeds, the first kernel moved by at least ``MOVE_AT_LEAST`` of
+judge's process, computes how far the first and last kernels moved (the change across the
+kernel's own direction: weight decay, which only scales a kernel, does not count) and the loss
+before and after. It passes when, for both seeds, the first kernel moved by at least ``MOVE_AT_LEAST`` of
 its size and the loss stayed finite and did not rise by more than ``LOSS_SLACK``. Whatever
 optimizer gets there passes (Adam or Nadam with a tiny epsilon, a sign-based optimizer such as
 Lion); the figures are what training gives, so the references are compared within
@@ -119,8 +120,19 @@ def collect_make_optimizer(ns):
 
 
 def _moved(before, after) -> float:
-    before, after = np.asarray(before, np.float64), np.asarray(after, np.float64)
-    return float(np.linalg.norm(after - before) / np.linalg.norm(before))
+    """``||W_after - W_before|| / ||W_before||``, counting only the change that is not along
+    ``W_before``: weight decay shrinks every kernel towards 0 whatever its gradient, and that is not
+    the gradient reaching the layer (a step of the gradient has almost no part along W)."""
+    before, after = np.ravel(np.asarray(before, np.float64)), np.ravel(np.asarray(after, np.float64))
+    change = after - before
+    across = change - (change @ before) / (before @ before) * before
+    return float(np.linalg.norm(across) / np.linalg.norm(before))
+
+
+def _shrunk(before, after) -> float:
+    """The part of the change along ``W_before``, relative to it (negative: the kernel shrank)."""
+    before, after = np.ravel(np.asarray(before, np.float64)), np.ravel(np.asarray(after, np.float64))
+    return float(((after - before) @ before) / (before @ before))
 
 
 def _cross_entropy(probs) -> float:
@@ -139,6 +151,7 @@ def summarize_make_optimizer(values: dict) -> dict:
             continue
         out[f"{key}_first_moved"] = _moved(values[f"{key}_first_before"], values[f"{key}_first_after"])
         out[f"{key}_last_moved"] = _moved(values[f"{key}_last_before"], values[f"{key}_last_after"])
+        out[f"{key}_first_along"] = _shrunk(values[f"{key}_first_before"], values[f"{key}_first_after"])
         out[f"{key}_loss_before"] = _cross_entropy(values[f"{key}_probs_before"])
         out[f"{key}_loss_after"] = _cross_entropy(values[f"{key}_probs_after"])
     return out
@@ -169,16 +182,24 @@ def judge_make_optimizer(received, expected):
             )
         if not moved >= MOVE_AT_LEAST:
             eps, lr = received.get(f"{key}_optimizer_epsilon"), received.get(f"{key}_optimizer_learning_rate")
+            along = received.get(f"{key}_first_along", 0.0)
             arithmetic = ""
-            if eps is not None and np.isfinite(eps) and np.isfinite(lr) and eps > 0:
+            if abs(along) >= MOVE_AT_LEAST:
                 arithmetic = (
-                    f" With learning_rate = {lr:g} and epsilon = {eps:g}, a gradient g of 1e-14 "
-                    f"(Part C measured that or less) gives a step of about lr * g / (|g| + eps) = {lr:g} * 1e-14 / "
-                    f"(1e-14 + {eps:g}) = {lr * 1e-14 / (1e-14 + eps):.1e}, against weights of about 0.1."
+                    f" The kernel changed by {along:+.1e} of itself along its own direction: it was scaled "
+                    f"(weight decay shrinks every weight whatever its gradient), which is not counted."
+                )
+            if eps is not None and np.isfinite(eps) and np.isfinite(lr) and eps > 0:
+                g = 1e-16
+                arithmetic += (
+                    f" With learning_rate = {lr:g} and epsilon = {eps:g}, a first-layer weight's gradient of "
+                    f"about g = 1e-16 gives a step of about lr * g / (|g| + eps) = {lr:g} * 1e-16 / "
+                    f"(1e-16 + {eps:g}) = {lr * g / (g + eps):.1e}, against weights of about 0.1 (and Keras "
+                    f"adds epsilon before the bias correction: early on it weighs up to 30 times more)."
                 )
             named = (
                 "epsilon still far above the first layers' gradients"
-                if eps is not None and np.isfinite(eps) and eps > 1e-14
+                if eps is not None and np.isfinite(eps) and eps > 1e-16
                 else None
             )
             fail(

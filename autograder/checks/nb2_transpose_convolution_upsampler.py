@@ -4,8 +4,9 @@
 ``strides``, ``padding``, ``output_padding``). The check builds that layer for every case, in the
 child, with a kernel of ones, and applies it to an image of ones: each output pixel then holds
 the number of input pixels that reach it (its *coverage*). It passes when every output is
-``factor * i`` on both axes and, in each case whose output is at least four kernels wide, the
-coverage is the same everywhere away from the border (``k`` pixels on each side): no holes
+``factor * i`` on both axes, the kernel is at most ``4 * factor`` and, in each case whose output
+is more than two kernels wide, the coverage is the same everywhere away from the border (``k``
+pixels on each side): no holes
 (coverage 0, a kernel smaller than the stride) and no checkerboard (coverage alternating with the
 stride, a kernel that the stride does not divide; Odena, Dumoulin and Olah, "Deconvolution and
 Checkerboard Artifacts", 2016). Any design with those properties passes (``k = s`` with
@@ -89,9 +90,15 @@ def judge_upsampler(received, expected):
                 f"{factor} * {i} = {i * factor} on both axes (Part E's rule gives the size).",
                 mistake="wrong size",
             )
+        if k > 4 * factor:
+            fail(
+                f"{call}: a kernel of {k} for a factor of {factor}: expected at most 4 * factor = {4 * factor} "
+                f"(a kernel that grows with the image is not an upsampler: its output is all border).",
+                mistake="kernel larger than 4 * factor",
+            )
         o = i * factor
-        if o < 4 * k:
-            continue  # too small to tell the border from the inside
+        if o <= 2 * k:
+            continue  # no pixel is k or more from both borders: the larger cases test the inside
         inside = coverage[k : o - k, k : o - k]
         if inside.min() == 0:
             fail(

@@ -209,6 +209,13 @@ MISTAKES = [
         "the block written as a keras.layers.Layer subclass",
     ),
     mistake(
+        "nb1_optimizer_weight_decay",
+        "make_optimizer_solution",
+        [(SOLUTION_OPTIMIZER, "return keras.optimizers.Adam(learning_rate=1e-3, weight_decay=0.1)")],
+        {OPT},
+        "weight decay: every kernel shrinks by lr * wd a step, whatever its gradient (the first ones still get none)",
+    ),
+    mistake(
         "nb1_ok_optimizer_lion",
         "make_optimizer_solution",
         [(SOLUTION_OPTIMIZER, "return keras.optimizers.Lion(learning_rate=1e-4)  # a step of lr * sign(...)")],

@@ -348,8 +348,10 @@ except ValueError as error:
 # you run it.
 #
 # Then write `needs_projection(input_shape, filters, strides=1, merge="add")`, where
-# `input_shape` is `(H, W, C)`. It returns a `bool`: `True` exactly when `x` cannot be merged
-# with the main path's output as it is. (It should not build layers: it is a rule about shapes.)
+# `input_shape` is `(H, W, C)`. It returns a `bool`: `True` exactly when `x` and the main path's
+# output do not have the shapes the merge needs. (Keras's `Add` would also *broadcast* an axis of
+# size 1, so `x` of shape `(8, 8, 1)` adds to 16 channels without an error: a residual block wants
+# equal shapes, so count that as needing a projection.) (It should not build layers: it is a rule about shapes.)
 
 # %%
 # Your experiment (not graded): add rows, predict, run.
@@ -512,14 +514,18 @@ run_hidden_check("nb1_block_shortcut", globals())
 #
 # Part C ended with the plain sigmoid net of depth 20: after 3 epochs of Adam its first Conv2D
 # kernels were exactly where they started, and the notebook blamed Adam's step, about
-# `lr * g / (|g| + eps)` with `eps = 1e-7`, for gradients `g` near 1e-14. The shortcut is one
-# fix. If the explanation is right, there is another that leaves the network alone.
+# `lr * g / (|g| + eps)` with `eps = 1e-7`: the first kernel's whole gradient has a norm of about
+# 1e-15, so one weight's gradient `g` is about 1e-16 or less. (Keras adds `eps` before Adam's
+# bias correction, so in the first steps it weighs up to about 30 times more than written.) The
+# shortcut is one fix. If the explanation is right, there is another that leaves the network alone.
 #
 # Write `make_optimizer()`: it returns a **new** Keras optimizer (an instance, such as
 # `keras.optimizers.Adam(...)`) with which the same plain net's **first** Conv2D kernel moves by
 # at least 0.1% of its size, `||W_after - W_before|| / ||W_before|| >= 1e-3`, in 2 epochs on 512
-# digits (batch 64), while the loss still goes down. Change only the optimizer: its kind or its
-# arguments. Before you try anything, predict in the cell below which argument matters and the
+# digits (batch 64), while the loss does not rise (by more than 0.05). Change only the optimizer:
+# its kind or its arguments. The grader trains with two seeds, and counts only the change that
+# is not along `W_before` itself: weight decay, which shrinks every weight whatever its gradient,
+# does not count as the gradient reaching the layer. Before you try anything, predict in the cell below which argument matters and the
 # order of magnitude it needs, from the formula above and Part C's numbers.
 
 # %% [markdown]

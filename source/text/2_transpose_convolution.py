@@ -601,7 +601,8 @@ plt.show()
 # Then write `design_upsampler(i, factor)`: the settings of **one** `Conv2DTranspose` that maps an
 # `i x i` image to `(factor * i) x (factor * i)` with the same coverage everywhere away from the
 # border (and none of it 0), as a dict `{"kernel_size": k, "strides": s, "padding": "valid" or
-# "same", "output_padding": a or None}`. More than one design works; the test checks what the
+# "same", "output_padding": a or None}`, with a kernel no larger than `4 * factor` (a kernel that
+# grows with the image is not an upsampler). More than one design works; the test checks what the
 # layer you describe computes, on other sizes and factors too (2 to 5).
 
 # %% nbgrader={"grade": false, "grade_id": "design_upsampler_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -617,9 +618,9 @@ def design_upsampler(i, factor):
     -------
     dict with the keys "kernel_size" (int k), "strides" (int s), "padding" ("valid" or "same") and
     "output_padding" (int a or None), such that Conv2DTranspose(filters, k, strides=s,
-    padding=padding, output_padding=a) maps (N, i, i, C) to (N, factor * i, factor * i, filters)
-    and every output pixel at least k pixels from the border is reached by the same number (>= 1)
-    of input pixels.
+    padding=padding, output_padding=a) maps (N, i, i, C) to (N, factor * i, factor * i, filters),
+    k <= 4 * factor, and every output pixel at least k pixels from the border is reached by the
+    same number (>= 1) of input pixels.
     """
     ### BEGIN SOLUTION
     # Stride = factor; a kernel the stride divides covers k / s real pixels in every position.
@@ -638,10 +639,12 @@ coverage = np.array(layer(np.ones((1, 7, 7, 1), "float32")))[0, :, :, 0]
 expect_shape(coverage.shape, (28, 28), f"the output of Conv2DTranspose({design}) on 7x7",
              "factor * i = 4 * 7 = 28 on both axes.")
 k = int(np.ravel(design["kernel_size"])[0])
-inside = coverage[k:28 - k, k:28 - k]
-expect(inside.min() > 0 and inside.min() == inside.max(),
-       f"the coverage away from the border should be one number (>= 1) everywhere, received from "
-       f"{inside.min():g} to {inside.max():g}: {inside[0][:8].astype(int).tolist()}... along a row.")
+expect(k <= 4 * 4, f"kernel_size {k} for a factor of 4: expected at most 4 * factor = 16.")
+if 28 > 2 * k:  # a kernel wider than half the output leaves no inside: the hidden test uses larger images
+    inside = coverage[k:28 - k, k:28 - k]
+    expect(inside.min() > 0 and inside.min() == inside.max(),
+           f"the coverage away from the border should be one number (>= 1) everywhere, received from "
+           f"{inside.min():g} to {inside.max():g}: {inside[0][:8].astype(int).tolist()}... along a row.")
 ### BEGIN HIDDEN TESTS
 from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb2_upsampler", globals())
