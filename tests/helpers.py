@@ -71,3 +71,14 @@ def solution_namespace(name: str) -> dict:
             os.chdir(cwd)
         _SOLUTIONS[name] = ns
     return _SOLUTIONS[name]
+
+
+def index_reachable() -> bool:
+    """Whether the package index (PyPI) answers: the tests that install or resolve need it."""
+    import urllib.request
+
+    try:
+        urllib.request.urlopen("https://pypi.org/simple/pip/", timeout=10).close()
+        return True
+    except OSError:
+        return False

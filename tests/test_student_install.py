@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from packaging.requirements import Requirement
 
 from autograder.paths import RELEASE_DIR, REPO
+from tests.helpers import index_reachable
 
 PYTHONS = ["3.11.9", "3.12.8"]  # what the README names, and tests.yml runs
 TARGETS = {
@@ -83,14 +83,6 @@ def resolve(target: str, python: str, tmp) -> tuple[int, str, dict]:
     return proc.returncode, proc.stderr, report
 
 
-def _index_reachable() -> bool:
-    try:
-        urllib.request.urlopen("https://pypi.org/simple/pip/", timeout=10).close()
-        return True
-    except OSError:
-        return False
-
-
 def test_the_release_ships_its_requirements_with_the_graders_versions():
     """The students' pins are the grader's, where the platform has them."""
 
@@ -117,7 +109,7 @@ def test_the_release_ships_its_requirements_with_the_graders_versions():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _index_reachable(), reason="resolving for other platforms needs the package index (PyPI)")
+@pytest.mark.skipif(not index_reachable(), reason="resolving for other platforms needs the package index (PyPI)")
 def test_students_requirements_resolve_on_every_platform_and_python(tmp_path):
     cases = [(target, python) for target in TARGETS for python in PYTHONS]
     with ThreadPoolExecutor(max_workers=4) as pool:

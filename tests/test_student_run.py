@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import pytest
 from autograder.checks import registry
 from autograder.paths import RELEASE_DIR
 from lab import examples as ex
+from tests.helpers import index_reachable
 
 CELL_LIMIT = 300  # the guide's "one cell"
 NOTEBOOK_LIMIT = 600  # the guide's "one notebook and its checks together"
@@ -43,14 +43,6 @@ LIGHTER = {
         "SR_FILTERS, SR_EPOCHS, SR_BATCH, SR_LR = (32, 64), 1, 16, 2e-3"
     ),
 }
-
-
-def _index_reachable() -> bool:
-    try:
-        urllib.request.urlopen("https://pypi.org/simple/pip/", timeout=10).close()
-        return True
-    except OSError:
-        return False
 
 
 def _guide_steps() -> list[str]:
@@ -110,7 +102,7 @@ def student(tmp_path_factory) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _index_reachable(), reason="a fresh install needs the package index (PyPI)")
+@pytest.mark.skipif(not index_reachable(), reason="a fresh install needs the package index (PyPI)")
 def test_the_release_installs_alone_and_every_notebook_runs_top_to_bottom(student):
     folder, venv, env = student["folder"], student["venv"], student["env"]
     check = subprocess.run([str(venv / "bin" / "pip"), "check"], env=env, capture_output=True, text=True)

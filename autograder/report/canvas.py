@@ -118,10 +118,8 @@ def main(argv=None) -> int:
     records = load_records(args.grades)
     if not records:
         ap.error(f"{args.grades}/students/ holds no record: grade the class first")
-    scores, why = (
-        auto_scores(records),
-        {s: "the batch grader could not grade it" for s, v in auto_scores(records).items() if v is None},
-    )
+    scores = auto_scores(records)
+    why = {s: "the batch grader could not grade it" for s, v in scores.items() if v is None}
     points = args.points
     if args.gradebook is not None:
         if not (args.gradebook / "gradebook.db").is_file():
