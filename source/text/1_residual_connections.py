@@ -581,8 +581,9 @@ run_hidden_check("nb1_make_optimizer", globals())
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partF_note_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# What did you change, and what did it show? Compare with your prediction: the answer to
-# Part G's first question is in the numbers you just printed.
+# What did you change, and what did it show? Compare with your prediction. Part G asks why
+# the shortcut helps: your numbers show that the first layers' problem is the size of their
+# gradient relative to the optimizer's epsilon, which the shortcut fixes in another way.
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partG_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
