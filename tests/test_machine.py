@@ -87,16 +87,14 @@ def test_the_machine_line_says_what_onednn_uses(name):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not X86, reason="imitates x86 CPUs")
-@pytest.mark.parametrize(
-    "name, notebooks",
-    [("avx", ["1_residual_connections", "3_image_to_image"]), ("sse41", ["1_residual_connections"])],
-)
-def test_the_committed_references_hold_under_another_cpu_setting(name, notebooks):
-    """Notebook 1 (the exact values that moved most under these settings, and Part F's training)
-    and, under avx, notebook 3 (the retrainings) regenerated as a CPU with only ``name`` would
-    compute them: no difference beyond the tolerances, and the retrained solution passes its own
-    checks. Notebook 3 under sse41 takes 4 minutes, more than the suite's budget holds:
-    ``python -m lab.cpu_spread`` measures it (docs/grading.md)."""
+@pytest.mark.parametrize("name", ["avx", "sse41"])
+def test_the_committed_references_hold_under_another_cpu_setting(name):
+    """Notebook 1's references (the exact values that moved most under these settings, and Part
+    F's training, compared by its own rule) regenerated as a CPU with only ``name`` would compute
+    them: no difference beyond the tolerances. Notebook 3's retrainings take 2 minutes under avx
+    and 4 under sse41, more than the suite's 25 minutes hold: ``python -m lab.cpu_spread``
+    regenerates them, with three seeds, under every setting (docs/grading.md)."""
+    notebooks = ["1_residual_connections"]
     code = (
         "import sys; from autograder.assign import references; "
         f"p = references.check({notebooks!r}, report=lambda s: None); "
