@@ -142,3 +142,39 @@ def test_a_right_choice_written_another_way_is_kept():
     }
     act, loss, replaced = _segmentation_choices(ns)
     assert replaced == [] and act is ns["SEGMENTATION_ACTIVATION"] and loss is ns["SEGMENTATION_LOSS"]
+
+
+def test_the_solutions_optimizer_is_not_trained_again_and_a_lookalike_is():
+    """Notebook 1 Part F: make_optimizer() returning the solution's optimizer uses the solution's
+    stored figures (and passes); an Adam subclass with the same configuration whose steps differ
+    (it ignores the gradient's size) is trained; a child that claims reuse without the
+    solution's fingerprint is refused by the judge."""
+    import keras
+
+    from autograder.checks import all_checks
+    from autograder.references import load_references
+    from autograder.spec import CheckFailed
+
+    check = all_checks()["nb1_make_optimizer"]
+    expected = load_references("1_residual_connections")["nb1_make_optimizer"]
+    ns = solution_namespace("1_residual_connections")
+    values = check.collect_with(ns, reuse=True)
+    assert values.get("reused") and "seed0_first_after" not in values, sorted(values)
+    check.judge(check.judged(values), expected)
+
+    solution = ns["make_optimizer"]()
+
+    class Adam(keras.optimizers.Adam):  # the same name and configuration, another step
+        def update_step(self, gradient, variable, learning_rate):
+            variable.assign_sub(keras.ops.sign(gradient) * 0.0)
+
+    lookalike = {**ns, "make_optimizer": lambda: Adam.from_config(solution.get_config())}
+    probe = {"reused", "fingerprint", "probe"}
+    seen = check.collect_with(lookalike, reuse=True)
+    assert not seen.get("reused") and "seed0_first_after" in seen, sorted(seen)
+    with pytest.raises(CheckFailed, match="moved by 0.00e"):
+        check.judge(check.judged(seen), expected)
+
+    forged = {k: v for k, v in values.items() if k not in probe - {"reused"}} | {"fingerprint": "0" * 32}
+    with pytest.raises(CheckFailed, match="the choices are not the solution's"):
+        check.judge(check.judged(forged), expected)

@@ -16,13 +16,20 @@ optimizer gets there passes (Adam or Nadam with a tiny epsilon, a sign-based opt
 Lion); the figures are what training gives, so the references are compared within
 ``MOVED_TOL`` (a default Adam moves the first kernel by exactly 0, the solution by 4e-2 to 8e-2:
 the threshold sits between them on a log scale, far from both).
+
+Most submissions return the solution's optimizer: the child then trains nothing, and the judge
+uses the solution's stored figures (stored_results.py), when the optimizer is provably the
+solution's: the same class (module and name) and configuration, and the same steps on a probe
+variable with probe gradients (from 1e-14 to 1, the sizes that matter here). Training it again
+would repeat the solution's run exactly.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks.common import fail, shipped
+from autograder.checks import stored_results as stored
+from autograder.checks.common import fail, rng, shipped
 from autograder.messages import describe_error
 from autograder.spec import Check, declare, student_function
 
@@ -37,6 +44,10 @@ MOVE_AT_LEAST = 1e-3  # ||W_after - W_before|| / ||W_before|| of the first Conv2
 LOSS_SLACK = 0.05  # the loss after training may not exceed the loss before by more
 MOVED_TOL = 0.1  # spread of the moved fractions over CPUs and seeds (docs/grading.md)
 LOSS_TOL = 0.05
+
+
+def preload() -> None:
+    stored.known_fingerprints()
 
 
 def _digits():
@@ -76,12 +87,38 @@ def _describe_optimizer(optimizer) -> dict:
     return {"class": type(optimizer).__name__, "epsilon": number("epsilon"), "learning_rate": number("learning_rate")}
 
 
-def collect_make_optimizer(ns):
+def _optimizer_fingerprint(make):
+    """``(digest, probe)``: the digest of a new optimizer's class and configuration (its name, which
+    Keras numbers, left out), and the values
+    a probe variable takes under three of its steps with probe gradients (another one, from
+    ``make()`` again). None when the optimizer cannot describe itself or fails on the probe."""
+    import keras
+
+    try:
+        optimizer = make()
+        config = {k: v for k, v in optimizer.get_config().items() if k != "name"}  # adam, adam_1, ...
+        kind = f"{type(optimizer).__module__}.{type(optimizer).__qualname__}"
+        g = rng("optimizer-probe")
+        start = g.normal(0, 0.1, (3, 8)).astype(np.float32)
+        grads = (10.0 ** g.integers(-14, 1, (3, 3, 8)) * g.choice([-1, 1], (3, 3, 8))).astype(np.float32)
+        variable = keras.Variable(start)
+        probe = make()
+        if probe is optimizer:
+            return None  # one instance for every call: trained (and told so), never stepped here
+        for grad in grads:
+            probe.apply_gradients([(keras.ops.convert_to_tensor(grad), variable)])
+        return stored.digest(kind, config), np.asarray(variable, dtype=np.float64)
+    except Exception:  # noqa: BLE001 - such an optimizer is simply trained
+        return None
+
+
+def collect_make_optimizer(ns, reuse: bool = True):
     import keras
 
     f = student_function(ns, "make_optimizer")
     x, y = _digits()
     out = {}
+    fingerprint = _optimizer_fingerprint(f)
     for seed in MOVE_SEEDS:
         key = f"seed{seed}"
         try:
@@ -102,6 +139,9 @@ def collect_make_optimizer(ns):
             )
             return out
         out.update({f"{key}_optimizer_{k}": v for k, v in _describe_optimizer(optimizer).items()})
+        if stored.reused("nb1_make_optimizer", fingerprint, reuse):
+            out["reused"] = True
+            continue
         model = _plain_sigmoid_net(seed)
         convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
         out[f"{key}_first_before"] = np.array(convs[0].kernel)
@@ -116,7 +156,7 @@ def collect_make_optimizer(ns):
         out[f"{key}_first_after"] = np.array(convs[0].kernel)
         out[f"{key}_last_after"] = np.array(convs[-1].kernel)
         out[f"{key}_probs_after"] = np.asarray(model.predict(x, verbose=0), dtype=np.float64)
-    return out
+    return {**out, **stored.fingerprint_values(fingerprint)}
 
 
 def _moved(before, after) -> float:
@@ -144,7 +184,8 @@ def _cross_entropy(probs) -> float:
 
 def summarize_make_optimizer(values: dict) -> dict:
     """How far the kernels moved and the loss before and after, per seed (in the judge's process)."""
-    out = {k: v for k, v in values.items() if k.endswith("_error") or "_optimizer_" in k}
+    kept = ("reused", "fingerprint", "probe")
+    out = {k: v for k, v in values.items() if k.endswith("_error") or "_optimizer_" in k or k in kept}
     for seed in MOVE_SEEDS:
         key = f"seed{seed}"
         if f"{key}_first_after" not in values:
@@ -164,8 +205,10 @@ def judge_make_optimizer(received, expected):
         if f"{key}_error" in received:
             fail(received[f"{key}_error"])
         name = received.get(f"{key}_optimizer_class", "the optimizer")
-        moved, last = received[f"{key}_first_moved"], received[f"{key}_last_moved"]
-        before, after = received[f"{key}_loss_before"], received[f"{key}_loss_after"]
+        moved, last, before, after, along = (
+            float(stored.solution_figure(received, expected, f"{key}_{k}"))
+            for k in ("first_moved", "last_moved", "loss_before", "loss_after", "first_along")
+        )
         if not np.isfinite(after) or not np.isfinite(moved):
             fail(
                 f"{what} (seed {seed}): the loss after training is {after}, the first kernel moved by "
@@ -182,7 +225,6 @@ def judge_make_optimizer(received, expected):
             )
         if not moved >= MOVE_AT_LEAST:
             eps, lr = received.get(f"{key}_optimizer_epsilon"), received.get(f"{key}_optimizer_learning_rate")
-            along = received.get(f"{key}_first_along", 0.0)
             arithmetic = ""
             if abs(along) >= MOVE_AT_LEAST:
                 arithmetic = (
@@ -219,6 +261,7 @@ check(
     judge_make_optimizer,
     summary=summarize_make_optimizer,
     time_limit=120.0,
+    options=("reuse",),
     trained=tuple(
         (f"seed{s}_{k}", tol)
         for s in MOVE_SEEDS

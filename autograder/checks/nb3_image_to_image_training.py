@@ -10,14 +10,12 @@ compared within the tolerances ``trained=`` states (docs/grading.md).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 
-from autograder.checks.common import Tol, close, fail, rng
+from autograder.checks import stored_results as stored
+from autograder.checks.common import close, fail, rng
 from autograder.checks.nb3_image_to_image import NOTEBOOK, class_count, load, probe_logits, probe_masks
 from autograder.messages import utils
 from autograder.references import hidden_eval
@@ -41,37 +39,15 @@ RETRAIN_SR = dict(epochs=1, batch=16, lr=2e-3, filters=(32, 64))
 # gradients on probe batches drawn like the training batches (super-resolution). Such a
 # retraining would repeat the solution's exactly; a fingerprint the student's process forged
 # gains nothing it could not compute there (train the solution's model itself). Any other
-# submission is retrained. The solution's fingerprints are in references/retrain.json (not
-# secret: hashes of public choices). Reference generation always retrains: it calls the two
-# collects with ``reuse=False`` (Check.options).
-RETRAIN_FILE = Path(__file__).resolve().parents[1] / "references" / "retrain.npz"
-PROBE_TOL = Tol(rtol=1e-4, atol=1e-6)
-_KNOWN: dict | None = None
-
-
-def known_fingerprints() -> dict:
-    """The solution's retraining fingerprints and probe outputs (read once, before the child
-    confines itself): ``{grade_id: digest, grade_id + "/probe": outputs}``."""
-    global _KNOWN
-    if _KNOWN is None:
-        try:
-            with np.load(RETRAIN_FILE, allow_pickle=False) as f:
-                _KNOWN = {k: (f[k].item() if f[k].ndim == 0 else f[k]) for k in f.files}
-        except (OSError, ValueError):
-            _KNOWN = {}
-    return _KNOWN
+# submission is retrained (stored_results.py: the fingerprints are in references/retrain.npz).
+PROBE_TOL = stored.PROBE_TOL
 
 
 def preload() -> None:
-    known_fingerprints()
+    stored.known_fingerprints()
 
 
-def _digest(*parts) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part if isinstance(part, bytes) else json.dumps(part, sort_keys=True, default=str).encode())
-        h.update(b"\0")
-    return h.hexdigest()[:32]
+_digest = stored.digest
 
 
 def _model_fingerprint(model, input_shape):
@@ -155,16 +131,10 @@ def _worst_is_the_reference(worst, hr, x) -> bool:
     return True
 
 
-def _reused(grade_id: str, fingerprint, reuse: bool) -> bool:
-    """Whether this fingerprint is the solution's (the same digest, the same probe outputs) and ``reuse`` allows it."""
-    if not reuse or fingerprint is None or fingerprint[0] != known_fingerprints().get(grade_id):
-        return False
-    known = known_fingerprints().get(f"{grade_id}/probe")
-    return known is not None and PROBE_TOL.close(fingerprint[1], known)
+_reused = stored.reused
 
 
-def _fingerprint_values(fingerprint) -> dict:
-    return {} if fingerprint is None else {"fingerprint": fingerprint[0], "probe": fingerprint[1]}
+_fingerprint_values = stored.fingerprint_values
 
 
 # --------------------------------------------------------------------------- the choices retrained
@@ -254,18 +224,8 @@ def summary_trained_segmentation(values):
 
 
 def _result(received: dict, expected: dict, key: str) -> float:
-    """The retrained figure, or the solution's when the retraining was skipped because the choices
-    are the solution's (its fingerprint and probe outputs: checked again here, where the judge runs)."""
-    if key in received:
-        return float(received[key])
-    if (
-        received.get("reused")
-        and received.get("fingerprint") == expected.get("fingerprint")
-        and "probe" in received
-        and PROBE_TOL.close(received["probe"], expected["probe"])
-    ):
-        return float(expected[key])
-    fail("the retraining was skipped, but the model is not the solution's: the grader cannot judge it")
+    """The retrained figure, or the solution's when the retraining was skipped (stored_results)."""
+    return float(stored.solution_figure(received, expected, key))
 
 
 def judge_trained_segmentation(received, expected):
