@@ -115,6 +115,39 @@ def test_bicubic_upscale_keeps_constant_images_and_clips(ns):
     assert up.shape == (1, 12, 12, 1) and up.min() >= 0 and up.max() <= 1
 
 
+def test_first_clash_is_where_keras_refuses_the_classmates_unet(ns):
+    """For every size the grader asks about, Keras building the classmate's network either
+    succeeds (first_clash says None) or names the two shapes first_clash predicts."""
+    from autograder.checks.nb3_image_to_image_unet import CLASH_SIZES
+
+    for size in CLASH_SIZES:
+        try:
+            ns["classmates_unet"]((size, size, 1), 2, filters=(2, 2, 2))
+            keras_says = None
+        except ValueError as exc:
+            found = re.search(r"input_shape=\[\(None, (\d+), \d+, \d+\), \(None, (\d+), \d+, \d+\)\]", str(exc))
+            assert found, str(exc)
+            keras_says = (int(found.group(1)), int(found.group(2)))
+        assert ns["first_clash"](size) == keras_says, size
+
+
+def test_fixed_unet_keeps_the_classmates_weights_and_its_function_where_it_built(ns):
+    """Where the classmate's network builds (32x32), the fix computes the same function with the
+    same weights; elsewhere it has the same number of weights and the output's size."""
+    import keras
+
+    x = np.random.default_rng(1).uniform(size=(2, 32, 32, 1)).astype("float32")
+    keras.utils.set_random_seed(3)
+    theirs = ns["classmates_unet"]((32, 32, 1), 4)
+    keras.utils.set_random_seed(3)
+    ours = ns["fixed_unet"]((32, 32, 1), 4)
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(theirs(x)), rtol=1e-5, atol=1e-6)
+    for shape in ((28, 28, 1), (27, 20, 3), (9, 13, 2)):
+        model = ns["fixed_unet"](shape, 5, filters=(4, 8, 16))
+        assert model.count_params() == ns["classmates_unet"]((32, 32, shape[2]), 5, filters=(4, 8, 16)).count_params()
+        assert model(np.zeros((1, *shape), "float32")).shape == (1, shape[0], shape[1], 5)
+
+
 @pytest.mark.slow
 def test_the_notebook_runs_cleanly_and_reaches_its_targets(autograded_by_nbgrader):
     """The solution as nbgrader ran it top to bottom (the `solution` example: the release

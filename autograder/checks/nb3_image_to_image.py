@@ -1,4 +1,4 @@
-"""Checks of notebook 3: image-to-image prediction (24 auto-graded points).
+"""Checks of notebook 3: image-to-image prediction (22 auto-graded points).
 
 Structure: the encoder-decoder's layers (no pooling, no UpSampling2D, stride-2
 Conv2D down and Conv2DTranspose up, the head's activation) and output shapes
@@ -232,7 +232,7 @@ def judge_segmentation_choice(received, expected):
 
 check(
     "nb3_segmentation_choice",
-    3,
+    1,
     "SEGMENTATION_ACTIVATION and SEGMENTATION_LOSS",
     collect_segmentation_choice,
     judge_segmentation_choice,

@@ -65,7 +65,7 @@ def judge_superres_activation(received, expected):
         )
 
 
-check("nb3_superres_activation", 2, "SUPERRES_ACTIVATION", collect_superres_activation, judge_superres_activation)
+check("nb3_superres_activation", 1, "SUPERRES_ACTIVATION", collect_superres_activation, judge_superres_activation)
 
 
 # (shape, q); ceil(q * n) is computed exactly in floating point for each (0.07 * 100 would not be).
@@ -183,7 +183,7 @@ def judge_worst_case(received, expected):
 
 check(
     "nb3_worst_case_loss",
-    3,
+    2,
     "worst_case_loss",
     collect_worst_case,
     judge_worst_case,

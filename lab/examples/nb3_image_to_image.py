@@ -17,6 +17,7 @@ NB = "3_image_to_image"
 SHAPES, LAYERS, SEG = "nb3_encoder_decoder_shapes", "nb3_encoder_decoder_layers", "nb3_segmentation_choice"
 IOU, PSNR, SRACT, WORST = "nb3_mean_iou", "nb3_psnr", "nb3_superres_activation", "nb3_worst_case_loss"
 BICUBIC, TSEG, TSR = "nb3_bicubic", "nb3_trained_segmentation", "nb3_trained_superres"
+CLASH, UNET, CLASH_CELL, UNET_CELL = "nb3_first_clash", "nb3_fixed_unet", "first_clash_solution", "fixed_unet_solution"
 ED, SEG_ACT_CELL, SEG_LOSS_CELL = (
     "build_encoder_decoder_solution",
     "segmentation_activation_solution",
@@ -42,6 +43,103 @@ WORST_OVER_BATCH = (TOP_K, "worst = tf.math.top_k(tf.reshape(err, (-1,)), k=math
 
 
 mistake = functools.partial(examples.mistake, NB)
+
+
+# Part F: the classmate's U-Net. The solution fixes it with an output_padding per level.
+CEIL = 'sizes.append(-(-sizes[-1] // 2))  # "same", stride 2: ceil(i / 2)'
+PADDING_LINE = "a = tuple(int(skip.shape[d]) - 2 * int(x.shape[d]) + 1 for d in (1, 2))"
+CLASH_BY_KERAS = """
+def first_clash(size, levels=3):
+    # Ask the layers themselves what sizes they give.
+    down = keras.layers.Conv2D(1, 3, strides=2, padding="same")
+    up = keras.layers.Conv2DTranspose(1, 3, strides=2, padding="same")
+    sizes = [size]
+    for _ in range(levels):
+        sizes.append(down.compute_output_shape((None, sizes[-1], sizes[-1], 1))[1])
+    for skip, low in zip(sizes[-2::-1], sizes[:0:-1]):
+        upsampled = up.compute_output_shape((None, low, low, 1))[1]
+        if upsampled != skip:
+            return upsampled, skip
+    return None
+"""
+UNET_PAD_AND_CROP = """
+def fixed_unet(input_shape, n_classes, filters=(16, 32, 64)):
+    # Pad the input up to a multiple of 2**3 = 8, run the classmate's network, crop the output back.
+    h, w = input_shape[0], input_shape[1]
+    extra_h, extra_w = -h % 8, -w % 8
+    inputs = keras.Input(input_shape)
+    x = layers.ZeroPadding2D(((0, extra_h), (0, extra_w)))(inputs)
+    x = layers.Conv2D(filters[0], 3, padding="same", activation="relu")(x)
+    skips = []
+    for f in filters:
+        skips.append(x)
+        x = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu")(x)
+    for f, skip in zip(reversed(filters), reversed(skips)):
+        x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")(x)
+        x = layers.Concatenate()([x, skip])
+    x = layers.Conv2D(n_classes, 1, activation="softmax")(x)
+    return keras.Model(inputs, layers.Cropping2D(((0, extra_h), (0, extra_w)))(x))
+"""
+CLASH_WHILE = """
+def first_clash(size, levels=3):
+    heights = [size]
+    while len(heights) <= levels:
+        heights.append(math.ceil(heights[-1] / 2))
+    for k in range(levels, 0, -1):
+        if 2 * heights[k] != heights[k - 1]:
+            return 2 * heights[k], heights[k - 1]
+"""
+UNET_CROP_UPSAMPLED = """
+def fixed_unet(input_shape, n_classes, filters=(16, 32, 64)):
+    # As the original U-Net does: crop, here the upsampled map down to its skip's size.
+    inputs = keras.Input(input_shape)
+    x = layers.Conv2D(filters[0], 3, padding="same", activation="relu")(inputs)
+    skips = []
+    for f in filters:
+        skips.append(x)
+        x = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu")(x)
+    for f, skip in zip(reversed(filters), reversed(skips)):
+        x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")(x)
+        x = layers.Cropping2D(((0, x.shape[1] - skip.shape[1]), (0, x.shape[2] - skip.shape[2])))(x)
+        x = layers.Concatenate()([x, skip])
+    return keras.Model(inputs, layers.Conv2D(n_classes, 1, activation="softmax")(x))
+"""
+UNET_EXAMPLES = [
+    mistake(
+        "nb3_clash_floor_and_unet_fixed_for_28",
+        CLASH_CELL,
+        [(CEIL, "sizes.append(sizes[-1] // 2)")],
+        {CLASH, UNET},
+        "first_clash halves by floor, as if the stride-2 'same' convolution dropped the odd row (28 -> 14 -> 7 -> 3: "
+        "it predicts (6, 7)); fixed_unet fixed for 28 only: output_padding=0 on the first step up, 1 after "
+        "(32x32 then breaks)",
+        also=[(PADDING_LINE, "a = 0 if f == filters[-1] else 1")],
+    ),
+    mistake(
+        "nb3_unet_level_removed",
+        UNET_CELL,
+        [
+            ("for f in filters:", "for f in filters[:2]:"),
+            (
+                "for f, skip in zip(reversed(filters), reversed(skips)):",
+                "for f, skip in zip(filters[1::-1], skips[::-1]):",
+            ),
+            (PADDING_LINE, "a = 1"),
+        ],
+        {UNET},
+        "fixed_unet fixed by dropping the deepest level (28 is divisible by 4): it builds for 28 but not for 30, "
+        "and it is no longer the classmate's network (fewer weights)",
+    ),
+    mistake(
+        "nb3_ok_unet_pad_and_crop",
+        CLASH_CELL,
+        [(None, CLASH_BY_KERAS)],
+        set(),
+        "first_clash by asking Keras's layers for their output shapes; fixed_unet pads the input to a multiple "
+        "of 8 and crops the output (ZeroPadding2D and Cropping2D have no weights)",
+        cells=[(UNET_CELL, UNET_PAD_AND_CROP)],
+    ),
+]
 
 
 EXAMPLES = [
@@ -127,10 +225,12 @@ EXAMPLES = [
         ],
         set(),
         "a loss object and an activation function instead of strings; relu6 for super-resolution (equal "
-        "to relu on valid intensities)",
+        "to relu on valid intensities); first_clash with a while loop and math.ceil (returning None by "
+        "falling off the end), fixed_unet cropping each upsampled map to its skip (as the original U-Net crops)",
         also=[
             ('SEGMENTATION_ACTIVATION = "softmax"', "SEGMENTATION_ACTIVATION = keras.activations.softmax"),
             (SR_ACT, 'SUPERRES_ACTIVATION = "relu6"'),
         ],
+        cells=[(CLASH_CELL, CLASH_WHILE), (UNET_CELL, UNET_CROP_UPSAMPLED)],
     ),
-]
+] + UNET_EXAMPLES

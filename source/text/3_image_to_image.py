@@ -33,11 +33,12 @@
 # | Part | Points |
 # |---|---|
 # | A. The encoder-decoder | 6 |
-# | B. Segmentation: activation and loss | 3 |
+# | B. Segmentation: activation and loss | 1 |
 # | C. Measuring: mean IoU and PSNR | 2 |
-# | D. Super-resolution: activation, loss, baseline | 6 |
+# | D. Super-resolution: activation, loss, baseline | 4 |
 # | E. Training both models | 5 |
-# | F. The lecture's two questions (written) | 6 |
+# | F. Debugging a U-Net | 4 |
+# | G. The lecture's two questions (written) | 6 |
 #
 # Training three small models takes about a minute and a half in all on a laptop CPU; no GPU needed.
 #
@@ -158,7 +159,7 @@ run_hidden_check("nb3_encoder_decoder_layers", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partB_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part B (3 points): segmentation, a classification for every pixel
+# ## Part B (1 point): segmentation, a classification for every pixel
 #
 # Each pixel belongs to exactly one of 4 classes, and the masks store the class as an
 # integer (not one-hot). Set `SEGMENTATION_ACTIVATION` to the head's activation (a
@@ -177,8 +178,8 @@ SEGMENTATION_ACTIVATION = "softmax"
 SEGMENTATION_LOSS = "sparse_categorical_crossentropy"
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "nb3_segmentation_choice", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""SEGMENTATION_ACTIVATION and SEGMENTATION_LOSS: per-pixel class probabilities, integer masks (3 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb3_segmentation_choice", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""SEGMENTATION_ACTIVATION and SEGMENTATION_LOSS: per-pixel class probabilities, integer masks (1 point)."""
 probs = np.asarray(keras.activations.get(SEGMENTATION_ACTIVATION)(tf.constant([[1.0, 2.0, 3.0, 0.0]])))
 expect(np.isclose(probs.sum(), 1.0), f"the head's activation should give class probabilities that sum to 1 "
        f"for every pixel; for logits [1, 2, 3, 0] it gives {probs.round(3)}, summing to {probs.sum():.3f}")
@@ -275,7 +276,7 @@ run_hidden_check("nb3_psnr", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partD_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part D (6 points): super-resolution
+# ## Part D (4 points): super-resolution
 #
 # The model gets the low-resolution patch enlarged to 32x32 by bicubic interpolation, `x`,
 # the baseline to beat, and predicts the sharp patch as `x` plus a correction that your
@@ -348,8 +349,8 @@ def bicubic_upscale(images, scale):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb3_superres_activation", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""SUPERRES_ACTIVATION: never negative, and a valid intensity unchanged (2 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb3_superres_activation", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""SUPERRES_ACTIVATION: never negative, and a valid intensity unchanged (1 point)."""
 values = np.asarray(keras.activations.get(SUPERRES_ACTIVATION)(tf.constant([-5.0, -0.5, 0.0, 0.5, 1.0])))
 expect(values.min() >= 0, f"the activation gives {values.round(3)} for [-5, -0.5, 0, 0.5, 1]: negative "
        f"intensities are impossible")
@@ -361,8 +362,8 @@ from autograder.nbgrader.cell import run_hidden_check
 run_hidden_check("nb3_superres_activation", globals())
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "nb3_worst_case_loss", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""worst_case_loss: mean of the worst errors per image, then over the batch; differentiable (3 points)."""
+# %% nbgrader={"grade": true, "grade_id": "nb3_worst_case_loss", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""worst_case_loss: mean of the worst errors per image, then over the batch; differentiable (2 points)."""
 y = np.zeros((2, 2, 5, 1), dtype="float32")
 p = np.zeros_like(y)
 p[0, 0, :, 0] = [1.0, 0.5, 0.1, 0.0, 0.0]     # image 0: errors 1, 0.5, 0.1, then zeros
@@ -560,7 +561,145 @@ run_hidden_check("nb3_trained_superres", globals())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partF_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
-# ## Part F (6 points): the lecture's two questions
+# ## Part F (4 points): debugging a U-Net
+#
+# A classmate gave the encoder-decoder **skip connections**: on the way up, each level is
+# concatenated with the encoder's feature map of the same level, so the decoder gets back the
+# detail that the downsampling threw away (a U-Net, Ronneberger et al. 2015). It works on this
+# notebook's 32x32 scenes. On the 28x28 digits of notebook 1 it does not even build. Read it:
+
+# %% nbgrader={"grade": false, "grade_id": "partF_classmate", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def classmates_unet(input_shape, n_classes, filters=(16, 32, 64)):
+    """The classmate's U-Net: three stride-2 convolutions down, three stride-2 transposed
+    convolutions up, each followed by a Concatenate with the encoder's map of that level."""
+    inputs = keras.Input(input_shape)
+    x = layers.Conv2D(filters[0], 3, padding="same", activation="relu")(inputs)
+    skips = []
+    for f in filters:
+        skips.append(x)
+        x = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu")(x)
+    for f, skip in zip(reversed(filters), reversed(skips)):
+        x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu")(x)
+        x = layers.Concatenate()([x, skip])
+    return keras.Model(inputs, layers.Conv2D(n_classes, 1, activation="softmax")(x))
+
+
+print("32x32:", classmates_unet((32, 32, 1), 4).output_shape, "builds")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partF_predict_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **Predict before you build anything.** With `padding="same"` everywhere, what does a
+# stride-2 convolution do to an odd height, and what does a stride-2 transposed convolution
+# give back (notebook 2)? Follow a 28x28 input down the three levels and up again, by hand,
+# and find the first `Concatenate` whose two inputs differ.
+#
+# Then write `first_clash(size)`: for a `size x size` input, the pair of heights
+# `(upsampled, skip)` that the first failing `Concatenate` receives (going up from the
+# deepest level), or `None` when the classmate's network builds. Compute it from the sizes;
+# Keras is for checking, in the cell after the test.
+
+# %% nbgrader={"grade": false, "grade_id": "first_clash_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def first_clash(size, levels=3):
+    """Where the classmate's U-Net breaks for a square input.
+
+    Parameters
+    ----------
+    size : int, the input's height (= width), at least 1
+    levels : int, the number of stride-2 levels (3 in classmates_unet)
+
+    Returns
+    -------
+    tuple (upsampled, skip) of two ints, the heights the first failing Concatenate
+    receives going up, or None when every Concatenate gets equal heights
+    """
+    ### BEGIN SOLUTION
+    sizes = [size]
+    for _ in range(levels):
+        sizes.append(-(-sizes[-1] // 2))  # "same", stride 2: ceil(i / 2)
+    for skip, low in zip(reversed(sizes[:-1]), reversed(sizes[1:])):
+        if 2 * low != skip:  # "same" transposed, stride 2: 2i
+            return (2 * low, skip)
+    return None
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "nb3_first_clash", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""first_clash: where the classmate's U-Net breaks, for square inputs (1 point)."""
+expect(first_clash(32) is None, f"first_clash(32) should be None (the network builds on 32x32), received {first_clash(32)!r}")
+clash = first_clash(28)
+expect(isinstance(clash, tuple) and len(clash) == 2 and clash[0] != clash[1],
+       f"first_clash(28) should be a pair of two different heights (upsampled, skip), received {clash!r}")
+### BEGIN HIDDEN TESTS
+from autograder.nbgrader.cell import run_hidden_check
+run_hidden_check("nb3_first_clash", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partF_check_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# Now ask Keras. Did it say what you predicted?
+
+# %% nbgrader={"grade": false, "grade_id": "partF_check", "locked": true, "schema_version": 3, "solution": false, "task": false}
+for size in (28, 30):
+    try:
+        classmates_unet((size, size, 1), 4)
+        print(f"{size}x{size}: builds")
+    except ValueError as exc:
+        print(f"{size}x{size}: your prediction {first_clash(size)}; Keras: {str(exc).splitlines()[0]}")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partF_fix_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **Fix it.** Write `fixed_unet(input_shape, n_classes, filters=(16, 32, 64))`: the
+# classmate's network, changed so that it builds and outputs per-pixel class probabilities of
+# shape `(N, H, W, n_classes)` for **every** height and width of at least 8 (not only 28, and
+# `H` need not equal `W`). Fix the sizes, not the network: keep its levels, its skip
+# connections and its weights (the grader compares `count_params()` with the classmate's
+# network built on a size it accepts); no pooling and no `UpSampling2D`. Layers without
+# weights may be added. There is more than one way; notebook 2 showed you one of the tools.
+
+# %% nbgrader={"grade": false, "grade_id": "fixed_unet_solution", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def fixed_unet(input_shape, n_classes, filters=(16, 32, 64)):
+    """The classmate's U-Net, building for any input height and width of at least 8.
+
+    Parameters
+    ----------
+    input_shape : tuple (H, W, C), H and W >= 8
+    n_classes : int
+    filters : tuple of 3 ints, the filters of the three levels
+
+    Returns
+    -------
+    keras.Model mapping (N, H, W, C) to per-pixel probabilities of shape (N, H, W, n_classes),
+    with the weights of classmates_unet (the same count_params())
+    """
+    ### BEGIN SOLUTION
+    inputs = keras.Input(input_shape)
+    x = layers.Conv2D(filters[0], 3, padding="same", activation="relu")(inputs)
+    skips = []
+    for f in filters:
+        skips.append(x)
+        x = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu")(x)
+    for f, skip in zip(reversed(filters), reversed(skips)):
+        # 3x3, stride 2, "same" (p = 1): o = (i - 1) 2 + 3 - 2 + a = 2i - 1 + a; a makes o the skip's size
+        a = tuple(int(skip.shape[d]) - 2 * int(x.shape[d]) + 1 for d in (1, 2))
+        x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", output_padding=a, activation="relu")(x)
+        x = layers.Concatenate()([x, skip])
+    return keras.Model(inputs, layers.Conv2D(n_classes, 1, activation="softmax")(x))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "nb3_fixed_unet", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""fixed_unet: builds for every size, per-pixel probabilities, the classmate's weights (3 points)."""
+unet = fixed_unet((28, 28, 1), 4)
+expect_shape(output_shape(unet, (28, 28, 1)), (1, 28, 28, 4), "fixed_unet((28, 28, 1), 4) on one image")
+expect_equal(unet.count_params(), classmates_unet((32, 32, 1), 4).count_params(),
+             "fixed_unet((28, 28, 1), 4).count_params()",
+             why="the classmate's network (built on 32x32, where it works) has that many weights: fix the sizes, "
+                 "not the layers")
+### BEGIN HIDDEN TESTS
+from autograder.nbgrader.cell import run_hidden_check
+run_hidden_check("nb3_fixed_unet", globals())
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partG_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ---
+# ## Part G (6 points): the lecture's two questions
 #
 # Answer each in 2 to 4 sentences, using what you saw above.
 #
@@ -579,7 +718,7 @@ run_hidden_check("nb3_trained_superres", globals())
 # and treats the class index as a number.
 # ### END SOLUTION
 
-# %% [markdown] nbgrader={"grade": false, "grade_id": "partF_sr_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% [markdown] nbgrader={"grade": false, "grade_id": "partG_sr_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **Super-resolution.** What activation and what loss make sense, and why? Use the table and
 # the error maps above: what does the worst-case loss look at that MSE averages away, and what
 # did it change in the numbers?
