@@ -8,6 +8,7 @@ import math
 from fractions import Fraction
 
 import nbformat
+import numpy as np
 import pytest
 
 from autograder.checks import all_checks, registry
@@ -101,6 +102,28 @@ def test_a_failing_visible_assertion_fails_the_check_in_the_pytest_runner(check,
     assert "__visible__" in values, f"{check.grade_id}: the visible assertions did not run (or did not fail)"
 
 
+def _worst_mean(y_true, y_pred, q=0.1):
+    import tensorflow as tf
+
+    return tf.reduce_mean(tf.abs(y_true - y_pred))
+
+
+def _worst_numpy(y_true, y_pred, q=0.1):
+    err = np.abs(np.asarray(y_true) - np.asarray(y_pred)).reshape(len(y_true), -1)
+    k = math.ceil(q * err.shape[1])
+    return np.mean(np.sort(err, axis=1)[:, -k:])
+
+
+def _worst_of_batch(y_true, y_pred, q=0.1):
+    import tensorflow as tf
+
+    err = tf.reshape(tf.abs(y_true - y_pred), (-1,))
+    return tf.reduce_mean(tf.math.top_k(err, k=math.ceil(q * int(err.shape[0]))).values)
+
+
+WRONG_WORST = {"mean absolute error": _worst_mean, "in NumPy": _worst_numpy, "worst of the batch": _worst_of_batch}
+
+
 @pytest.mark.parametrize(
     "gid, edits, replaced",
     [
@@ -112,9 +135,18 @@ def test_a_failing_visible_assertion_fails_the_check_in_the_pytest_runner(check,
         ),
         ("nb3_trained_segmentation", {"SEGMENTATION_ACTIVATION": "sigmoid"}, "SEGMENTATION_ACTIVATION"),
         ("nb3_trained_segmentation", {"SEGMENTATION_LOSS": "categorical_crossentropy"}, "SEGMENTATION_LOSS"),
+        ("nb3_trained_superres", {}, ""),
+        ("nb3_trained_superres", {"SUPERRES_ACTIVATION": "tanh"}, "SUPERRES_ACTIVATION"),
+        (
+            "nb3_trained_superres",
+            {"SUPERRES_ACTIVATION": "sigmoid", "worst_case_loss": "mean absolute error"},
+            "SUPERRES_ACTIVATION,worst_case_loss",
+        ),
+        ("nb3_trained_superres", {"worst_case_loss": "in NumPy"}, "worst_case_loss"),
+        ("nb3_trained_superres", {"worst_case_loss": "worst of the batch"}, "worst_case_loss"),
     ],
 )
-def test_a_wrong_choice_of_part_b_is_not_paid_for_again_by_the_retraining(gid, edits, replaced):
+def test_a_wrong_choice_of_part_b_or_d_is_not_paid_for_again_by_the_retraining(gid, edits, replaced):
     """The retraining replaces a choice its own check rejects by the right one, says so, and (the
     solution's encoder-decoder) then uses the solution's stored result: the retraining check passes."""
     import keras
@@ -122,6 +154,7 @@ def test_a_wrong_choice_of_part_b_is_not_paid_for_again_by_the_retraining(gid, e
     from autograder.checks import all_checks
     from autograder.references import load_references
 
+    edits = {k: WRONG_WORST[v] if k == "worst_case_loss" else v for k, v in edits.items()}
     ns = {**solution_namespace("3_image_to_image"), **edits}
     check = all_checks()[gid]
     keras.utils.set_random_seed(1234)
@@ -142,6 +175,32 @@ def test_a_right_choice_written_another_way_is_kept():
     }
     act, loss, replaced = _segmentation_choices(ns)
     assert replaced == [] and act is ns["SEGMENTATION_ACTIVATION"] and loss is ns["SEGMENTATION_LOSS"]
+
+
+def _worst_by_sorting(y_true, y_pred, q=0.1):
+    """The worst errors by sorting each image's errors (not top_k), in a loop over the batch."""
+    import tensorflow as tf
+
+    per_image = []
+    for i in range(y_pred.shape[0]):
+        err = tf.sort(tf.reshape(tf.abs(y_true[i] - y_pred[i]), [-1]), direction="DESCENDING")
+        per_image.append(tf.reduce_mean(err[: math.ceil(q * int(err.shape[0]))]))
+    return tf.reduce_mean(tf.stack(per_image))
+
+
+@pytest.mark.parametrize("act", ["relu6", "keras.activations.relu", "clip to [0, 1]"])
+def test_a_right_choice_of_part_d_written_another_way_is_kept(act):
+    import keras
+
+    from autograder.checks.nb3_image_to_image_training import _superres_choices
+
+    act = {
+        "keras.activations.relu": keras.activations.relu,
+        "clip to [0, 1]": lambda x: keras.ops.clip(x, 0.0, 1.0),
+    }.get(act, act)
+    ns = {"SUPERRES_ACTIVATION": act, "worst_case_loss": _worst_by_sorting}
+    got_act, worst, replaced = _superres_choices(ns)
+    assert replaced == [] and got_act is act and worst is _worst_by_sorting
 
 
 def test_the_solutions_optimizer_is_not_trained_again_and_a_lookalike_is():

@@ -1,7 +1,8 @@
 """Checks of notebook 3, its two retrainings: the grader trains the student's own choices again.
 
 The segmentation (``build_encoder_decoder``, ``SEGMENTATION_ACTIVATION``, ``SEGMENTATION_LOSS``) and
-the super-resolution (``SUPERRES_ACTIVATION``, ``worst_case_loss``) are retrained with the
+the super-resolution (``build_encoder_decoder``, ``SUPERRES_ACTIVATION``, ``worst_case_loss``) are
+retrained, the choices of Parts B and D replaced where their own checks reject them, with the
 notebook's settings and fewer epochs (``RETRAIN_*``), seeded, and judged on the grader's own
 scenes (:mod:`autograder.references.hidden_eval`): mean IoU >= 0.5 x 0.85 = 0.43 and a PSNR gain
 over bicubic >= 0.5 x 0.5 = 0.25 dB. Their reference values come out of training: they are
@@ -26,9 +27,11 @@ check = declare(CHECKS, NOTEBOOK)
 SEG_TARGET, SR_TARGET = 0.85, 0.5
 SEG_FRACTION, SR_FRACTION = 0.5, 0.5
 # The grader's training budget: the notebook's settings with fewer epochs (a number of
-# epochs, not seconds, so that it repeats). The notebook trains 4 and 2 epochs.
+# epochs, not seconds, so that it repeats). The notebook trains 4 and 2 epochs. The
+# super-resolution keeps its 2: with 1, an encoder-decoder that pools (trained with the right
+# choices) landed on the threshold, +0.25 dB, under two CPU settings (docs/notebook3.md).
 RETRAIN_SEG = dict(epochs=3, batch=16, lr=3e-3, filters=(32, 64, 128))
-RETRAIN_SR = dict(epochs=1, batch=16, lr=2e-3, filters=(32, 64))
+RETRAIN_SR = dict(epochs=2, batch=16, lr=2e-3, filters=(32, 64))
 
 
 # --------------------------------------------------------------------------- retraining
@@ -99,11 +102,34 @@ def _reference_worst(y_true, y_pred, q=0.1):
     return tf.reduce_mean(tf.math.top_k(tf.reshape(err, (-1, n)), k=math.ceil(q * n)).values)
 
 
+def _same_as_reference(worst, cases, value_tol, grad_tol) -> bool:
+    """``worst`` equals the grader's worst-case loss in values (a scalar) and gradients on every
+    ``(y_true, y_pred, q)`` of ``cases``, within ``(rtol, atol)`` each; False for a loss that fails
+    or cannot be differentiated."""
+    import tensorflow as tf
+
+    try:
+        for y, p, q in cases:
+            values = []
+            for fn in (worst, _reference_worst):
+                var = tf.Variable(p)
+                with tf.GradientTape() as tape:
+                    loss = fn(tf.constant(y), var, q=q)
+                grad = tape.gradient(loss, var)
+                if grad is None or np.shape(loss) != ():
+                    return False
+                values.append((float(loss), np.asarray(grad, dtype=np.float64)))
+            (a, ga), (b, gb) = values
+            if not (close(a, b, *value_tol) and close(ga, gb, *grad_tol)):
+                return False
+    except Exception:  # noqa: BLE001 - a loss that fails here is simply not the reference
+        return False
+    return True
+
+
 def _worst_is_the_reference(worst, hr, x) -> bool:
     """The student's worst_case_loss equals the grader's, in values and gradients, on batches shaped
     like the training batches: patches and their bicubic images, noisy ones, and exact ones."""
-    import tensorflow as tf
-
     g = rng("worst-probe")
     probes = []
     for k in range(4):
@@ -111,24 +137,8 @@ def _worst_is_the_reference(worst, hr, x) -> bool:
         p = np.clip(x[16 * k : 16 * (k + 1)] + g.normal(0, 0.02 * k, y.shape), 0, 1).astype("float32")
         if k == 3:
             p = np.where(g.uniform(size=y.shape) < 0.9, y, p).astype("float32")  # mostly exact: zeros
-        probes.append((y, p))
-    try:
-        for y, p in probes:
-            values = []
-            for fn in (worst, _reference_worst):
-                var = tf.Variable(p)
-                with tf.GradientTape() as tape:
-                    loss = fn(tf.constant(y), var)
-                grad = tape.gradient(loss, var)
-                if grad is None or np.shape(loss) != ():
-                    return False
-                values.append((float(loss), np.asarray(grad, dtype=np.float64)))
-            (a, ga), (b, gb) = values
-            if not (np.isclose(a, b, rtol=1e-5, atol=1e-8) and np.allclose(ga, gb, rtol=1e-4, atol=1e-9)):
-                return False
-    except Exception:  # noqa: BLE001 - a loss that fails here is simply retrained
-        return False
-    return True
+        probes.append((y, p, 0.1))
+    return _same_as_reference(worst, probes, value_tol=(1e-5, 1e-8), grad_tol=(1e-4, 1e-9))
 
 
 _reused = stored.reused
@@ -143,9 +153,8 @@ _fingerprint_values = stored.fingerprint_values
 # not right (wrong, missing, or failing) has cost its own check's points; the retraining then
 # uses the right choice instead, and says so, so one wrong line is not paid for twice. "Right" is
 # the rule of that choice's own check, on its own probes (nothing here needs the references).
-# The super-resolution's retraining keeps Part D's choices as written: trained with the right
-# ones, an encoder-decoder that pools lands at its threshold (+0.25 dB under the sse41 setting,
-# 2026-12-04), so replacing them there would make a grade depend on the machine.
+# The super-resolution's retraining does the same with Part D's choices (the activation on the
+# final image, worst_case_loss): it grades whether the encoder-decoder learns the correction.
 def _segmentation_choices(ns) -> tuple:
     """``(activation, loss, names replaced)``: the student's where right, softmax and the sparse
     cross-entropy where not."""
@@ -175,6 +184,46 @@ def _segmentation_choices(ns) -> tuple:
         loss = "sparse_categorical_crossentropy"
         replaced.append("SEGMENTATION_LOSS")
     return act, loss, replaced
+
+
+def _superres_choices(ns) -> tuple:
+    """``(activation, worst-case loss, names replaced)``: the student's where right by the rule of
+    their own checks on their probes (nb3_image_to_image_superres), relu and the grader's
+    worst-case loss where not."""
+    import keras
+
+    from autograder.checks.nb3_image_to_image_superres import (
+        ACT_PROBE,
+        INTENSITIES,
+        WORST_CASES,
+        WORST_TOL,
+        _worst_pair,
+    )
+
+    replaced = []
+    try:
+        act = student_value(ns, "SUPERRES_ACTIVATION")
+        values = np.asarray(keras.activations.get(act)(ACT_PROBE), dtype=np.float64)
+        right = (
+            values.shape == ACT_PROBE.shape
+            and values.min() >= 0
+            and close(values[INTENSITIES], ACT_PROBE[INTENSITIES], 0, 1e-6)
+        )
+    except Exception:  # noqa: BLE001 - a missing or failing choice is replaced
+        right = False
+    if not right:
+        act = "relu"
+        replaced.append("SUPERRES_ACTIVATION")
+    try:
+        worst = student_function(ns, "worst_case_loss")
+        cases = [(*_worst_pair(i, shape), q) for i, (shape, q) in enumerate(WORST_CASES)]
+        right = _same_as_reference(worst, cases, (WORST_TOL.rtol, WORST_TOL.atol), (WORST_TOL.rtol, WORST_TOL.atol))
+    except Exception:  # noqa: BLE001
+        right = False
+    if not right:
+        worst = _reference_worst
+        replaced.append("worst_case_loss")
+    return act, worst, replaced
 
 
 def _used(replaced: list, rights: dict) -> str:
@@ -261,7 +310,7 @@ def collect_trained_superres(ns, reuse: bool = True):
     import tensorflow as tf
 
     f = student_function(ns, "build_encoder_decoder")
-    act, worst = student_value(ns, "SUPERRES_ACTIVATION"), student_function(ns, "worst_case_loss")
+    act, worst, replaced = _superres_choices(ns)
     data, cfg = load("superres.npz"), RETRAIN_SR
 
     def upscale(images):  # the grader's own bicubic baseline, not the student's
@@ -280,8 +329,9 @@ def collect_trained_superres(ns, reuse: bool = True):
     fingerprint = None
     if _worst_is_the_reference(worst, data["hr_train"], x) and (model_print := _model_fingerprint(model, shape)):
         fingerprint = (_digest("sr", model_print[0], cfg, "mse + the contract's worst-case loss"), model_print[1])
+    kept = {"replaced": ",".join(replaced), **_fingerprint_values(fingerprint)}
     if _reused("nb3_trained_superres", fingerprint, reuse):
-        return {"reused": True, **_fingerprint_values(fingerprint)}
+        return {"reused": True, **kept}
     model.compile(keras.optimizers.Adam(cfg["lr"]), loss=loss)
     model.fit(
         utils().dihedral(x),
@@ -294,7 +344,7 @@ def collect_trained_superres(ns, reuse: bool = True):
     return {
         "pred": np.asarray(model.predict(x_test, verbose=0), dtype=np.float32),
         "bicubic": x_test,
-        **_fingerprint_values(fingerprint),
+        **kept,
     }
 
 
@@ -302,7 +352,7 @@ def summary_trained_superres(values):
     """PSNR (dB) of the retrained model's and of bicubic's patches, on the grader's hidden
     patches (autograder/references/hidden_eval.py), computed by the judge. Only the solution's bicubic
     figure is used (it is stored in the references)."""
-    kept = {k: values[k] for k in ("fingerprint", "probe", "reused") if k in values}
+    kept = {k: values[k] for k in ("fingerprint", "probe", "reused", "replaced") if k in values}
     if "pred" not in values:
         return kept
     hr = hidden_eval.truth("sr_hr").astype(np.float64)
@@ -325,9 +375,11 @@ def judge_trained_superres(received, expected):
     gain = _result(received, expected, "pred_db") - expected["bicubic_db"]
     solution = expected["pred_db"] - expected["bicubic_db"]
     if gain < need:
+        replaced = [n for n in str(received.get("replaced", "")).split(",") if n]
+        used = _used(replaced, {"SUPERRES_ACTIVATION": "relu", "worst_case_loss": "the contract's worst-case loss"})
         fail(
             f"retrained for {RETRAIN_SR['epochs']} epoch(s) with your build_encoder_decoder, SUPERRES_ACTIVATION and "
-            f"worst_case_loss, the model is {gain:+.2f} dB above bicubic on the grader's own patches; at least "
+            f"worst_case_loss{used}, the model is {gain:+.2f} dB above bicubic on the grader's own patches; at least "
             f"{SR_FRACTION} x {SR_TARGET} = {need:.2f} dB is needed (the solution reaches {solution:+.2f} dB)."
         )
 
