@@ -164,3 +164,36 @@ def test_the_notebook_runs_cleanly_and_reaches_its_targets(autograded_by_nbgrade
     gain = float(re.search(r"bicubic [0-9.]+ dB: ([+-][0-9.]+) dB", text).group(1))
     assert iou >= 0.85, f"segmentation mean IoU {iou}"
     assert gain >= 0.5, f"super-resolution gain {gain:+.2f} dB over bicubic"
+
+
+def _cell(grade_id: str) -> str:
+    import nbformat
+
+    from autograder.paths import SOURCE_DIR
+
+    nb = nbformat.read(str(SOURCE_DIR / f"{NB}.ipynb"), as_version=4)
+    return next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+@pytest.mark.slow
+def test_the_more_seeds_cell_repeats_the_notebooks_own_run_for_its_seed(ns, capsys):
+    """Part E's MORE_SEEDS loop (empty in the notebook, so no top-to-bottom run reaches its body):
+    for seed 0 it trains exactly what cell partE_sr trained, so it prints the same gain; 1 epoch."""
+    import os
+
+    from autograder.paths import RELEASE_DIR
+
+    scope = {**ns, "SR_EPOCHS": 1, "MORE_SEEDS": (0,)}
+    cwd = os.getcwd()
+    os.chdir(RELEASE_DIR)
+    try:
+        exec(compile(_cell("partE_sr"), "<partE_sr>", "exec"), scope)
+        notebook_run = re.search(r"([+-][0-9.]+) dB \(target", capsys.readouterr().out).group(1)
+        exec(compile(_cell("partE_seeds"), "<partE_seeds>", "exec"), scope)
+        line = capsys.readouterr().out
+    finally:
+        os.chdir(cwd)
+    loop = re.search(r"MSE \+ worst-case ([+-][0-9.]+) dB, worst 1% ([0-9.]+)", line)
+    assert loop, f"expected a line 'seed 0: MSE ... dB, worst 1% ...; MSE + worst-case ...', received {line!r}"
+    assert loop.group(1) == notebook_run, f"seed 0: the loop gained {loop.group(1)} dB, cell partE_sr {notebook_run} dB"
+    assert re.search(r"seed 0: MSE [+-][0-9.]+ dB, worst 1% [0-9.]+;", line), line

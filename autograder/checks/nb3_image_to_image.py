@@ -39,7 +39,16 @@ CHECKS: list[Check] = []  # in the notebook's order, each declared below its col
 check = declare(CHECKS, NOTEBOOK)
 # Locked cells that only train and plot for the student: the pytest runner skips them.
 DEMO_CELLS = frozenset(
-    {"partE_seg", "partE_seg_plot", "partE_sr", "partE_sr_plot", "partE_mse", "partE_compare", "partE_err"}
+    {
+        "partE_seg",
+        "partE_seg_plot",
+        "partE_sr",
+        "partE_sr_plot",
+        "partE_mse",
+        "partE_compare",
+        "partE_err",
+        "partE_seeds",
+    }
 )
 
 
