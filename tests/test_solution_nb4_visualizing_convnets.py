@@ -89,6 +89,16 @@ def test_pointing_game_beats_the_target_and_the_random_baseline(ns):
     assert score >= 0.9 and score > 3 * baseline, (score, baseline)
 
 
+def test_the_maps_of_wrong_classes_point_at_the_shape_less_often(ns):
+    """What Part G's model answer says of the sanity cell: wrong classes' maps still peak on the
+    shape at times (the game is easy), but each less often than the true class's map, by 0.3 or more."""
+    n, k = 100, len(ns["class_names"])
+    args = (ns["model"], ns["x_test"][:n], ns["box_test"][:n], "conv5")
+    true = ns["pointing_game"](*args, labels=ns["y_test"][:n])
+    wrong = [ns["pointing_game"](*args, labels=(ns["y_test"][:n] + s) % k) for s in range(1, k)]
+    assert max(wrong) <= true - 0.3 and max(wrong) > 0.2, f"true class {true:.2f}, wrong classes {wrong}"
+
+
 def test_feature_map_grid_against_a_loop(ns):
     a = np.random.default_rng(0).normal(size=(3, 4, 10))
     a[..., 4] = 7.0

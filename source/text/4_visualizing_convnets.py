@@ -565,7 +565,9 @@ plt.show()
 # explains the *model* must change when the model's learned weights are thrown away. Below,
 # `keras.models.clone_model` builds the same network with fresh random weights; the cell shows
 # Grad-CAM of the trained and of the random network on the same images, the rank correlation of
-# each pair of maps, and both pointing games next to the random-peak baseline.
+# each pair of maps, and both pointing games next to the random-peak baseline. With one shape
+# per image, pointing at it is easy; the last line asks a harder question: how often the map of
+# a *wrong* class (the true label shifted by 1, 2, 3) still peaks on the shape.
 
 # %% nbgrader={"grade": false, "grade_id": "partG_sanity", "locked": true, "schema_version": 3, "solution": false, "task": false}
 keras.utils.set_random_seed(0)
@@ -594,6 +596,9 @@ print(f"pointing game, trained network: {pointing_game(model, x_test[:n], box_te
 print(f"pointing game, random weights:  {pointing_game(random_model, x_test[:n], box_test[:n], 'conv5', labels=y_test[:n]):.2f}")
 box_areas = (box_test[:n, 2] - box_test[:n, 0]) * (box_test[:n, 3] - box_test[:n, 1])
 print(f"random peak baseline:           {np.mean(box_areas) / (48 * 48):.2f}")
+wrong = [pointing_game(model, x_test[:n], box_test[:n], "conv5", labels=(y_test[:n] + s) % len(class_names))
+         for s in range(1, len(class_names))]
+print("pointing game, trained, wrong classes: " + " / ".join(f"{w:.2f}" for w in wrong))
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "partE_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ---
@@ -603,8 +608,8 @@ print(f"random peak baseline:           {np.mean(box_areas) / (48 * 48):.2f}")
 # uses to classify a shape? Why is the map for a wrong class different? Name two ways in
 # which such a map can mislead (think of its resolution, of the ReLU, and of what a large
 # gradient-weighted activation does and does not mean; try `conv3` too). What does the sanity
-# check above show, and what does the random network's pointing game, above the baseline, say
-# about what a map shows?
+# check above show, and what do the random network's pointing game, above the baseline, and
+# the wrong classes' pointing games say about what a map shows?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "nb4_what_maps_show", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
 # ### BEGIN SOLUTION
@@ -619,5 +624,8 @@ print(f"random peak baseline:           {np.mean(box_areas) / (48 * 48):.2f}")
 # The sanity check: with random weights the maps change (low rank correlations) and the pointing
 # game falls from about 0.99 to about 0.3, so Grad-CAM does depend on what the network learned; but
 # 0.3 is still above the 0.13 of a random peak, because even random convolutions respond to the
-# shape's edges: part of any map is the image, not the model's knowledge.
+# shape's edges: part of any map is the image, not the model's knowledge. With one shape per
+# image the game is easy: the maps of two wrong classes still peak on the shape about half the
+# time (the third almost never), so a high score alone does not show evidence for *that* class
+# there; the gap between the true class (about 0.99) and the wrong ones does.
 # ### END SOLUTION
