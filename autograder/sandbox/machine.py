@@ -94,7 +94,8 @@ def cpu_model() -> str:
 # oneDNN's x86 ISA levels as ONEDNN_MAX_CPU_ISA names them, each with the CPU flags it needs
 # (Linux's /proc/cpuinfo names), from the most capable down.
 _ONEDNN_LEVELS = (
-    ("AVX512_CORE_AMX", {"amx_tile", "amx_bf16", "amx_int8", "avx512_bf16", "avx512_vnni", "avx512bw"}),
+    ("AVX512_CORE_AMX", {"amx_tile", "amx_bf16", "amx_int8", "avx512_fp16", "avx512_bf16", "avx512_vnni", "avx512bw"}),
+    ("AVX512_CORE_FP16", {"avx512_fp16", "avx512_bf16", "avx512_vnni", "avx512bw", "avx512vl", "avx512dq"}),
     ("AVX512_CORE_BF16", {"avx512_bf16", "avx512_vnni", "avx512bw", "avx512vl", "avx512dq"}),
     ("AVX512_CORE_VNNI", {"avx512_vnni", "avx512bw", "avx512vl", "avx512dq"}),
     ("AVX512_CORE", {"avx512f", "avx512bw", "avx512vl", "avx512dq"}),
