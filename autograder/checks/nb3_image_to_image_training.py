@@ -155,6 +155,19 @@ _fingerprint_values = stored.fingerprint_values
 # the rule of that choice's own check, on its own probes (nothing here needs the references).
 # The super-resolution's retraining does the same with Part D's choices (the activation on the
 # final image, worst_case_loss): it grades whether the encoder-decoder learns the correction.
+def _choice(replaced: list, name: str, get, is_right, default):
+    """The student's choice ``get()`` where ``is_right`` accepts it, ``default`` where not (wrong,
+    missing or failing); a replaced ``name`` is appended to ``replaced``."""
+    try:
+        value = get()
+        if is_right(value):
+            return value
+    except Exception:  # noqa: BLE001 - a missing or failing choice is replaced
+        pass
+    replaced.append(name)
+    return default
+
+
 def _segmentation_choices(ns) -> tuple:
     """``(activation, loss, names replaced)``: the student's where right, softmax and the sparse
     cross-entropy where not."""
@@ -163,26 +176,31 @@ def _segmentation_choices(ns) -> tuple:
 
     logits, masks = tf.constant(probe_logits()), probe_masks()
     want = tf.nn.softmax(logits).numpy()
-    replaced = []
-    try:
-        act = student_value(ns, "SEGMENTATION_ACTIVATION")
+
+    def right_activation(act):
         probs = np.asarray(keras.activations.get(act)(logits), dtype=np.float64)
-        right = probs.shape == want.shape and close(probs, want, 1e-4, 1e-6)
-    except Exception:  # noqa: BLE001 - a missing or failing choice is replaced
-        right = False
-    if not right:
-        act = "softmax"
-        replaced.append("SEGMENTATION_ACTIVATION")
-    try:
-        loss = student_value(ns, "SEGMENTATION_LOSS")
+        return probs.shape == want.shape and close(probs, want, 1e-4, 1e-6)
+
+    def right_loss(loss):
         fn = keras.losses.get(loss) if isinstance(loss, str) else loss
-        got = float(np.mean(fn(masks, want)))
-        right = np.isclose(got, float(np.mean(keras.losses.sparse_categorical_crossentropy(masks, want))), rtol=1e-4)
-    except Exception:  # noqa: BLE001
-        right = False
-    if not right:
-        loss = "sparse_categorical_crossentropy"
-        replaced.append("SEGMENTATION_LOSS")
+        want_loss = float(np.mean(keras.losses.sparse_categorical_crossentropy(masks, want)))
+        return bool(np.isclose(float(np.mean(fn(masks, want))), want_loss, rtol=1e-4))
+
+    replaced: list = []
+    act = _choice(
+        replaced,
+        "SEGMENTATION_ACTIVATION",
+        lambda: student_value(ns, "SEGMENTATION_ACTIVATION"),
+        right_activation,
+        "softmax",
+    )
+    loss = _choice(
+        replaced,
+        "SEGMENTATION_LOSS",
+        lambda: student_value(ns, "SEGMENTATION_LOSS"),
+        right_loss,
+        "sparse_categorical_crossentropy",
+    )
     return act, loss, replaced
 
 
@@ -200,29 +218,26 @@ def _superres_choices(ns) -> tuple:
         _worst_pair,
     )
 
-    replaced = []
-    try:
-        act = student_value(ns, "SUPERRES_ACTIVATION")
+    def right_activation(act):
         values = np.asarray(keras.activations.get(act)(ACT_PROBE), dtype=np.float64)
-        right = (
+        return (
             values.shape == ACT_PROBE.shape
             and values.min() >= 0
             and close(values[INTENSITIES], ACT_PROBE[INTENSITIES], 0, 1e-6)
         )
-    except Exception:  # noqa: BLE001 - a missing or failing choice is replaced
-        right = False
-    if not right:
-        act = "relu"
-        replaced.append("SUPERRES_ACTIVATION")
-    try:
-        worst = student_function(ns, "worst_case_loss")
+
+    def right_worst(worst):
         cases = [(*_worst_pair(i, shape), q) for i, (shape, q) in enumerate(WORST_CASES)]
-        right = _same_as_reference(worst, cases, (WORST_TOL.rtol, WORST_TOL.atol), (WORST_TOL.rtol, WORST_TOL.atol))
-    except Exception:  # noqa: BLE001
-        right = False
-    if not right:
-        worst = _reference_worst
-        replaced.append("worst_case_loss")
+        tol = (WORST_TOL.rtol, WORST_TOL.atol)
+        return _same_as_reference(worst, cases, tol, tol)
+
+    replaced: list = []
+    act = _choice(
+        replaced, "SUPERRES_ACTIVATION", lambda: student_value(ns, "SUPERRES_ACTIVATION"), right_activation, "relu"
+    )
+    worst = _choice(
+        replaced, "worst_case_loss", lambda: student_function(ns, "worst_case_loss"), right_worst, _reference_worst
+    )
     return act, worst, replaced
 
 
