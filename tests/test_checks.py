@@ -237,3 +237,33 @@ def test_the_solutions_optimizer_is_not_trained_again_and_a_lookalike_is():
     forged = {k: v for k, v in values.items() if k not in probe - {"reused"}} | {"fingerprint": "0" * 32}
     with pytest.raises(CheckFailed, match="the choices are not the solution's"):
         check.judge(check.judged(forged), expected)
+
+
+@pytest.mark.slow
+def test_a_superres_retraining_below_the_threshold_at_its_first_seed_tries_two_more():
+    """Notebook 3's super-resolution retraining: a network that learns at seed 0 is trained once;
+    one whose correction stays at 0 (here it cannot move: its only layer is frozen at zero) is
+    trained from seeds 0, 1 and 2, and the message says so. The UpSampling2D example of the class
+    (`nb3_upsampling_up_...`, stuck at seed 0, learning at seeds 1 and 2) is the other side."""
+    import keras
+
+    from autograder.checks import all_checks
+    from autograder.references import load_references
+    from autograder.spec import CheckFailed
+
+    check = all_checks()["nb3_trained_superres"]
+    expected = load_references("3_image_to_image")["nb3_trained_superres"]
+    ns = solution_namespace("3_image_to_image")
+    learns = check.collect_with(ns, reuse=False)
+    assert learns["seeds"] == "0" and learns["seed"] == 0, (learns["seeds"], learns["seed"])
+    check.judge(check.judged(learns), expected)
+
+    def frozen_at_zero(input_shape, num_outputs, output_activation, filters=(32, 64)):
+        inputs = keras.Input(input_shape)
+        head = keras.layers.Conv2D(num_outputs, 1, kernel_initializer="zeros", use_bias=False, trainable=False)
+        return keras.Model(inputs, head(inputs))
+
+    stuck = check.collect_with({**ns, "build_encoder_decoder": frozen_at_zero}, reuse=False)
+    assert stuck["seeds"] == "0,1,2", stuck["seeds"]
+    with pytest.raises(CheckFailed, match=r"from seeds 0, 1 and 2 \(the best on the training patches: seed \d\)"):
+        check.judge(check.judged(stuck), expected)

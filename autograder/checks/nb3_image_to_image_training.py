@@ -32,6 +32,13 @@ SEG_FRACTION, SR_FRACTION = 0.5, 0.5
 # choices) landed on the threshold, +0.25 dB, under two CPU settings (docs/notebook3.md).
 RETRAIN_SEG = dict(epochs=3, batch=16, lr=3e-3, filters=(32, 64, 128))
 RETRAIN_SR = dict(epochs=2, batch=16, lr=2e-3, filters=(32, 64))
+# The super-resolution retraining's seeds. Its training is bimodal for some encoder-decoders: at
+# about one seed in five the correction stays at 0 and the model at the bicubic image, which
+# seed depending on the network and on the CPU (docs/notebook3.md). So it trains from the first
+# seed and, when the model's gain over bicubic on the training patches stays below the
+# threshold there, from the other two as well; the model with the largest such gain is judged on
+# the grader's patches. A network that learns at none of the three is judged on its best.
+SR_SEEDS = (0, 1, 2)
 
 
 # --------------------------------------------------------------------------- retraining
@@ -337,9 +344,24 @@ def collect_trained_superres(ns, reuse: bool = True):
     def loss(y_true, y_pred):  # the notebook's superres_loss, with the student's worst_case_loss
         return keras.ops.mean(keras.ops.square(y_true - y_pred)) + worst(y_true, y_pred)
 
-    keras.utils.set_random_seed(0)
+    def build(seed):
+        keras.utils.set_random_seed(seed)
+        return utils().superres_model(f(shape, shape[-1], None, filters=cfg["filters"]), act, shape)
+
+    def train(model):
+        model.compile(keras.optimizers.Adam(cfg["lr"]), loss=loss)
+        model.fit(
+            utils().dihedral(x),
+            utils().dihedral(data["hr_train"]),
+            batch_size=cfg["batch"],
+            epochs=cfg["epochs"],
+            verbose=0,
+        )
+        gain = _psnr(data["hr_train"], model.predict(x, verbose=0)) - bicubic_train
+        return gain if np.isfinite(gain) else -np.inf
+
     shape = data["hr_train"].shape[1:]
-    model = utils().superres_model(f(shape, shape[-1], None, filters=cfg["filters"]), act, shape)
+    model = build(SR_SEEDS[0])
     x = upscale(data["lr_train"])
     fingerprint = None
     if _worst_is_the_reference(worst, data["hr_train"], x) and (model_print := _model_fingerprint(model, shape)):
@@ -347,36 +369,41 @@ def collect_trained_superres(ns, reuse: bool = True):
     kept = {"replaced": ",".join(replaced), **_fingerprint_values(fingerprint)}
     if _reused("nb3_trained_superres", fingerprint, reuse):
         return {"reused": True, **kept}
-    model.compile(keras.optimizers.Adam(cfg["lr"]), loss=loss)
-    model.fit(
-        utils().dihedral(x),
-        utils().dihedral(data["hr_train"]),
-        batch_size=cfg["batch"],
-        epochs=cfg["epochs"],
-        verbose=0,
-    )
+    bicubic_train = _psnr(data["hr_train"], x)
+    tried = [(train(model), SR_SEEDS[0], model)]  # (gain on the training patches, seed, model)
+    if tried[0][0] < SR_FRACTION * SR_TARGET:  # stuck at this seed: the other seeds, the best kept
+        tried += [(train(m), seed, m) for seed in SR_SEEDS[1:] for m in [build(seed)]]
+    _, seed, model = max(tried, key=lambda t: t[0])
     x_test = upscale(hidden_eval.inputs()["sr_lr"])
     return {
         "pred": np.asarray(model.predict(x_test, verbose=0), dtype=np.float32),
         "bicubic": x_test,
+        "seeds": ",".join(str(t[1]) for t in tried),
+        "seed": seed,
         **kept,
     }
+
+
+def _psnr(hr, images) -> float:
+    """Mean PSNR (dB) of ``images`` against ``hr``, both (N, H, W, C) in [0, 1]."""
+    hr, images = np.asarray(hr, dtype=np.float64), np.asarray(images, dtype=np.float64)
+    return float(np.mean(10 * np.log10(1.0 / np.maximum(np.mean((hr - images) ** 2, axis=(1, 2, 3)), 1e-12))))
 
 
 def summary_trained_superres(values):
     """PSNR (dB) of the retrained model's and of bicubic's patches, on the grader's hidden
     patches (autograder/references/hidden_eval.py), computed by the judge. Only the solution's bicubic
     figure is used (it is stored in the references)."""
-    kept = {k: values[k] for k in ("fingerprint", "probe", "reused", "replaced") if k in values}
+    kept = {k: values[k] for k in ("fingerprint", "probe", "reused", "replaced", "seeds", "seed") if k in values}
     if "pred" not in values:
         return kept
-    hr = hidden_eval.truth("sr_hr").astype(np.float64)
+    hr = hidden_eval.truth("sr_hr")
 
     def db(images, what):
-        images = np.asarray(images, dtype=np.float64)
+        images = np.asarray(images)
         if images.shape != hr.shape:
             fail(f"the retrained model's {what} have shape {images.shape}; expected {hr.shape}")
-        return float(np.mean(10 * np.log10(1.0 / np.maximum(np.mean((hr - images) ** 2, axis=(1, 2, 3)), 1e-12))))
+        return _psnr(hr, images)
 
     return {
         "pred_db": db(values["pred"], "predictions"),
@@ -392,14 +419,20 @@ def judge_trained_superres(received, expected):
     if gain < need:
         replaced = [n for n in str(received.get("replaced", "")).split(",") if n]
         used = _used(replaced, {"SUPERRES_ACTIVATION": "relu", "worst_case_loss": "the contract's worst-case loss"})
+        seeds = [s for s in str(received.get("seeds", "")).split(",") if s.isdigit()][: len(SR_SEEDS)] or ["0"]
+        tried = f"from seed {seeds[0]}"
+        if len(seeds) > 1:  # the first seed stayed below the threshold on the training patches
+            best = "seed " + str(received.get("seed", ""))[:4]
+            tried = f"from seeds {', '.join(seeds[:-1])} and {seeds[-1]} (the best on the training patches: {best})"
         fail(
-            f"retrained for {RETRAIN_SR['epochs']} epoch(s) with your build_encoder_decoder, SUPERRES_ACTIVATION and "
-            f"worst_case_loss{used}, the model is {gain:+.2f} dB above bicubic on the grader's own patches; at least "
-            f"{SR_FRACTION} x {SR_TARGET} = {need:.2f} dB is needed (the solution reaches {solution:+.2f} dB)."
+            f"retrained for {RETRAIN_SR['epochs']} epoch(s) {tried} with your build_encoder_decoder, "
+            f"SUPERRES_ACTIVATION and worst_case_loss{used}, the model is {gain:+.2f} dB above bicubic on the grader's "
+            f"own patches; at least {SR_FRACTION} x {SR_TARGET} = {need:.2f} dB is needed (the solution reaches "
+            f"{solution:+.2f} dB)."
         )
 
 
-# dB over bicubic spreads over +0.71 to +0.87 across CPU settings and seeds (docs/grading.md)
+# dB over bicubic spreads over +0.97 to +1.08 across CPU settings and seeds (docs/notebook3.md)
 check(
     "nb3_trained_superres",
     2,

@@ -586,9 +586,13 @@ for more_seed in MORE_SEEDS:
 # the models on scenes and patches of its own (drawn like the test sets, from other seeds).
 # Segmentation must then reach a mean IoU of at least 0.5 x 0.85 = 0.43, and super-resolution
 # at least 0.5 x 0.5 = 0.25 dB above bicubic (the solution reaches 0.80 to 0.87 and +0.97 to
-# +1.08 dB on that budget, over seeds and CPUs). These cells grade what only they can: whether
-# your network learns. A head or loss that Part B's or Part D's check refuses is replaced by the
-# right one before the retraining (the message says so), so one wrong line costs its points once.
+# +1.08 dB on that budget, over seeds and CPUs). A super-resolution training can stall at one
+# seed, its correction stuck at 0 (the pooling encoder above did on one seed of five): when the
+# model gains less than 0.25 dB on the training patches, the grader trains it again from two
+# more seeds and keeps the one that gains most there. These cells grade what only they can:
+# whether your network learns. A head or loss that Part B's or Part D's check refuses is replaced
+# by the right one before the retraining (the message says so), so one wrong line costs its
+# points once.
 # Trained as written, those mistakes would fail here too: no softmax leaves the mean IoU near
 # 0.2, and MSE or the one-hot cross-entropy on integer masks stops the training with a shape error.
 
