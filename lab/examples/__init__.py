@@ -65,9 +65,15 @@ class Example:
     # Its mistake is seen only by the test cell's visible assertions (the hidden cases pass):
     # the example that shows both runners run them, so nbgrader always grades it.
     visible_only: bool = False
+    # Estimated seconds its checks take, when far above its notebook's (GRADING_SECONDS): an
+    # encoder-decoder of notebook 3 that is retrained, and costlier than the solution's. 0: the
+    # notebook's figure. Only the order of grading (the costliest first) and nbgrader's shards use it.
+    seconds: float = 0.0
 
 
-def mistake(notebook: str, name: str, cell: str, edits, fails, why: str = "", also=(), cells=()) -> Example:
+def mistake(
+    notebook: str, name: str, cell: str, edits, fails, why: str = "", also=(), cells=(), seconds: float = 0.0
+) -> Example:
     """An example made from the solution of ``notebook`` by changing it as a student would.
 
     ``cell``: the grade_id of the solution cell ``edits`` change, each ``(old, new)`` applying
@@ -87,6 +93,7 @@ def mistake(notebook: str, name: str, cell: str, edits, fails, why: str = "", al
         notebook_edits=tuple(also),
         cells=tuple(cells),
         mistakes=(1 + len(also)) if fails else 0,
+        seconds=seconds,
     )
 
 
@@ -105,6 +112,7 @@ def paired(first: Example, second: Example) -> Example:
         notebook_edits=first.notebook_edits + second.edits,
         unsafe_for_nbgrader=first.unsafe_for_nbgrader or second.unsafe_for_nbgrader,
         mistakes=first.mistakes + second.mistakes,
+        seconds=first.seconds + second.seconds,
     )
 
 
@@ -234,13 +242,15 @@ def grading_cost(name: str, nbgrader: bool = False) -> float:
         return BLANK_SECONDS * len(registry())
     if name == "solution":
         return sum(seconds[nb] for nb in registry()) + (OWN_TRAINING_SECONDS if nbgrader else 0)
-    notebook = next((e.notebook for e in all_examples() if e.name == name), None)
-    if notebook is None:
+    example = next((e for e in all_examples() if e.name == name), None)
+    if example is None:
         raise KeyError(
             f"no example named {name!r}: expected 'solution', 'blank' or a name in "
             f"lab/examples/{{{','.join(MODULES)}}}.py"
         )
-    return seconds[notebook]
+    if not example.seconds:
+        return seconds[example.notebook]
+    return example.seconds + (seconds[example.notebook] if nbgrader else 0)  # nbgrader: its kernel and cells too
 
 
 def nbgrader_sample() -> list[str]:

@@ -157,6 +157,7 @@ EXAMPLES = [
         "super-resolution image (it squashes [0, 1] into [0.5, 0.73]); retrained with relu in its place, the "
         "pooling encoder learns both tasks: its mistakes cost their own checks only",
         also=[PSNR_NATURAL_LOG, SIGMOID_SUPERRES],
+        seconds=100,  # both retrainings, the first convolution at full resolution (2026-12-06, Intel Xeon)
     ),
     mistake(
         "nb3_upsampling_up_iou_over_pixels_and_worst_over_batch",
@@ -173,6 +174,7 @@ EXAMPLES = [
         "super-resolution stays at the bicubic image from seed 0 and learns from seeds 1 and 2: the "
         "retraining keeps the best, so its mistakes cost their own checks only)",
         also=[IOU_OVER_PIXELS, WORST_OVER_BATCH],
+        seconds=250,  # both retrainings, the super-resolution from 3 seeds (2026-12-06, Intel Xeon)
     ),
     mistake(
         "nb3_valid_padding_up",
