@@ -52,6 +52,10 @@ class Check:
     mistakes: Callable[[], dict] | None = None
     # Seconds the child may spend in collect() before the check is failed.
     time_limit: float = 120.0
+    # How many models its collect() may train, each with ``time_limit`` seconds: it asks for each
+    # one after the first (autograder.sandbox.clock.another_training). The notebook's process and
+    # nbgrader's cell get the extra time too (Limits.wall_for, autograder.nbgrader.cell.timeout).
+    trainings: int = 1
     # (rtol, atol) of its value comparisons (a checks.common.Tol), stated in its messages; the
     # visible test of its cell compares with the same (tests/test_checks.py).
     tol: tuple | None = None
@@ -117,6 +121,11 @@ class NotebookSpec:
     def points(self) -> float:
         """The notebook's auto-graded points (its checks')."""
         return sum(c.points for c in self.checks)
+
+    def extra_trainings_seconds(self, check_cap: float = float("inf")) -> float:
+        """The seconds its checks' trainings after the first may take (Check.trainings), each
+        check's time limit capped at ``check_cap``."""
+        return sum((c.trainings - 1) * min(c.time_limit, check_cap) for c in self.checks)
 
     def points_of(self, grade_ids) -> float:
         """The points of those of its checks named in ``grade_ids``."""

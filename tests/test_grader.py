@@ -191,3 +191,70 @@ def test_the_pytest_command_gives_what_the_comparison_reported(full_scores, main
         if t["name"].startswith("nb2_")
     }
     assert by_cli == reported
+
+
+def _sleeping_check(trainings: int, asks: int):
+    """A check whose collect() 'trains' three times, 0.75 s each, asking for more time ``asks``
+    times (autograder.sandbox.clock.another_training)."""
+    import time
+
+    from autograder.sandbox import clock
+    from autograder.spec import Check
+
+    def collect(ns):
+        granted = []
+        for i in range(3):
+            if i:
+                granted.append(clock.another_training() if i <= asks else False)
+            time.sleep(0.75)
+        return {"granted": np.asarray(granted, dtype=bool)}
+
+    return Check("clock_probe", "none", 1, "a probe of the clock", collect, lambda r, e: None, trainings=trainings)
+
+
+@pytest.mark.parametrize(
+    ("trainings", "asks", "granted"),
+    [(3, 2, [True, True]), (1, 2, None), (3, 0, None), (2, 2, None)],
+    ids=["three-trainings-asked-for", "one-training-allowed", "more-time-never-asked", "two-of-three-allowed"],
+)
+def test_a_check_that_trains_several_times_gets_its_limit_for_each_training(tmp_path, trainings, asks, granted):
+    """1 s a training: three trainings of 0.75 s pass when the check may train three times and asks
+    before each extra one; they run past the limit when it may not, or does not ask (2.25 s > 1 s), or
+    may train only twice (2.25 s > 2 s), and the message states the limit it had."""
+    import signal
+
+    from autograder.sandbox import child
+
+    signal.signal(signal.SIGALRM, child._alarm)
+    child.run_check(_sleeping_check(trainings, asks), {}, tmp_path, 1.0)
+    values = decode(tmp_path / "clock_probe.npz")
+    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0, "the clock is left running"
+    if granted is not None:
+        assert "__error__" not in values, values
+        assert values["granted"].tolist() == granted
+    elif trainings == 2:
+        stated = "time limit: the check ran past its limit of 2 s (1 s for each of its 2 trainings)"
+        assert values["__error__"].startswith(stated), values
+    else:
+        assert values["__error__"].startswith("time limit: the check ran past its limit of 1 s "), values
+
+
+def test_the_notebooks_process_and_nbgraders_cell_get_the_time_of_every_training():
+    """Notebook 3's super-resolution retraining may train 3 models of 360 s each: its notebook's process
+    is given 2 x 360 s more than the others', and nbgrader (its real configuration, nbgrader_config.py)
+    gives that check's hidden test cell 3 x 360 s, the segmentation's 360 s, and any other cell 300 s."""
+    from nbgrader.preprocessors import Execute
+    from traitlets.config import PyFileConfigLoader
+
+    from autograder.checks import registry
+
+    limits = Limits()
+    walls = {name: limits.wall_for(spec) for name, spec in registry().items()}
+    assert walls == {name: 600.0 if not name.startswith("3_") else 600.0 + 2 * 360.0 for name in registry()}
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
+    execute = Execute(config=config)
+    seen = {}
+    for cell in nbformat.read(str(REPO / "source" / "convnets" / "3_image_to_image.ipynb"), as_version=4).cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        seen[grade_id if grade_id.startswith("nb3_trained") else cell.cell_type] = execute._get_timeout(cell)
+    assert seen == {"markdown": 300, "code": 300, "nb3_trained_segmentation": 360, "nb3_trained_superres": 1080}

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from autograder.checks import registry
 from autograder.messages import describe_error
+from autograder.sandbox import clock
 from autograder.sandbox.plain import encode, write_atomic
 
 
@@ -151,7 +152,8 @@ def run_visible(code: str, ns: dict) -> None:
 
 def run_check(check, ns: dict, out: Path, time_limit: float, visible: str = "", reuse: bool = True) -> None:
     """Run one check with its own time limit, capturing stderr: its test cell's visible
-    assertions (a failure is recorded), then its collect() (``reuse``: its option, Check.options)."""
+    assertions (a failure is recorded), then its collect() (``reuse``: its option, Check.options).
+    ``time_limit`` is per training for a check that trains several times (autograder.sandbox.clock)."""
     import keras
 
     keras.utils.set_random_seed(1234)
@@ -162,7 +164,7 @@ def run_check(check, ns: dict, out: Path, time_limit: float, visible: str = "", 
     started = time.monotonic()
     with tempfile.TemporaryFile() as err:
         os.dup2(err.fileno(), 2)
-        signal.setitimer(signal.ITIMER_REAL, time_limit)
+        clock.arm(time_limit, check.trainings)
         visible_failure = None
         try:
             try:
@@ -177,7 +179,7 @@ def run_check(check, ns: dict, out: Path, time_limit: float, visible: str = "", 
         except TimeLimit:
             payload = None
             result["__error__"] = (
-                f"time limit: the check ran past its limit of {time_limit:g} s "
+                f"time limit: the check ran past its limit of {clock.granted()} "
                 f"(an infinite loop, or a much slower computation than needed)"
             )
         except BaseException as exc:  # noqa: BLE001
@@ -186,7 +188,7 @@ def run_check(check, ns: dict, out: Path, time_limit: float, visible: str = "", 
             result["__error_type__"] = type(exc).__name__
             result["__traceback__"] = _student_traceback(exc)
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            clock.disarm()
             sys.stderr.flush()
             os.dup2(saved_stderr, 2)
             os.close(saved_stderr)

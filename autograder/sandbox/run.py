@@ -37,7 +37,9 @@ GiB = 1 << 30
 
 @dataclass
 class Limits:
-    wall_seconds: float = 600.0  # one child process, notebook and checks together
+    # One child process, notebook and checks together, plus the time of the trainings a check
+    # may add (wall_for: notebook 3's super-resolution retraining from other seeds).
+    wall_seconds: float = 600.0
     memory_bytes: int = 4 * GiB  # address space (TensorFlow alone maps about 1.6 GiB)
     output_bytes: int = 64 << 20  # largest file the child may write (stdout flood)
     cell_timeout: float = 300.0  # the same per-cell limit as nbgrader_config.py
@@ -52,6 +54,10 @@ class Limits:
     # A check may reuse the solution's stored result for a submission provably equal to it
     # (notebook 3's retrainings); reference generation turns this off.
     reuse: bool = True
+
+    def wall_for(self, spec) -> float:
+        """The wall-clock limit of one child process of the notebook ``spec`` (a NotebookSpec)."""
+        return self.wall_seconds + spec.extra_trainings_seconds(self.check_timeout)
 
 
 @dataclass
@@ -240,7 +246,7 @@ def _run_child(scratch: Path, name: str, limits: Limits, run: NotebookRun) -> No
     if not limits.no_fork:
         cmd.append("--allow-processes")
     env = child_environment(scratch / "home")
-    ending = _start_and_wait(cmd, scratch, env, limits, run)
+    ending = _start_and_wait(cmd, scratch, env, limits, run, limits.wall_for(registry()[name]))
 
     progress = _read_progress(out)
     run.isolation = progress.get("isolation", run.isolation)
@@ -279,7 +285,9 @@ def _run_child(scratch: Path, name: str, limits: Limits, run: NotebookRun) -> No
             run.outcomes.setdefault(check.grade_id, Outcome(error=f"not graded: {msg}"))
 
 
-def _start_and_wait(cmd: list[str], scratch: Path, env: dict, limits: Limits, run: NotebookRun) -> str | None:
+def _start_and_wait(
+    cmd: list[str], scratch: Path, env: dict, limits: Limits, run: NotebookRun, wall: float
+) -> str | None:
     """Run the child to its end or its wall-clock limit; None if it exited 0, else how it ended.
     Whatever it left in its process group is killed; on Linux the zygote also kills whatever it
     left anywhere else (it is the children's subreaper: :mod:`autograder.sandbox.zygote`)."""
@@ -299,11 +307,11 @@ def _start_and_wait(cmd: list[str], scratch: Path, env: dict, limits: Limits, ru
             pid = None
         if pid is not None:
             try:
-                code = zygote.wait(pid, limits.wall_seconds)
+                code = zygote.wait(pid, wall)
                 ending = None if code == 0 else _describe_exit(code)
             except TimeoutError:
                 _kill_group_of(pid)
-                ending = f"time limit: stopped after {limits.wall_seconds:g} s"
+                ending = f"time limit: stopped after {wall:g} s"
                 try:
                     zygote.wait(pid, 30)
                 except (TimeoutError, ZygoteGone):
@@ -332,11 +340,11 @@ def _start_and_wait(cmd: list[str], scratch: Path, env: dict, limits: Limits, ru
             preexec_fn=_limit_child(limits),
         )
         try:
-            proc.wait(timeout=limits.wall_seconds)
+            proc.wait(timeout=wall)
             ending = None if proc.returncode == 0 else _describe_exit(proc.returncode)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            ending = f"time limit: stopped after {limits.wall_seconds:g} s"
+            ending = f"time limit: stopped after {wall:g} s"
         _kill_group_of(proc.pid)
     return ending
 
