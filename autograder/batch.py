@@ -50,7 +50,7 @@ from autograder.report import write_outputs
 from autograder.report.records import GRADED, NOT_GRADED, load_records
 from autograder.sandbox.confine import EXIT_REFUSED, graded_without, refusal
 from autograder.sandbox.plain import write_atomic
-from autograder.sandbox.run import Limits, remove_stale_scratch
+from autograder.sandbox.run import Limits, remove_stale_scratch, wall_help
 
 
 def grader_version() -> str:
@@ -292,7 +292,10 @@ def main(argv=None) -> int:
     g.add_argument("--shard", default=None, help="K/N: grade only the K-th of N slices of the class")
     g.add_argument("--force", action="store_true", help="regrade submissions already graded")
     g.add_argument(
-        "--time-limit", type=float, default=None, help=f"seconds per notebook (default {Limits.wall_seconds:g})"
+        "--time-limit",
+        type=float,
+        default=None,
+        help=f"seconds per notebook process ({wall_help()})",
     )
     g.add_argument(
         "--memory-limit",

@@ -29,6 +29,7 @@ class CheckResult:
     output: str  # what the student reads: empty when the check passed
     visibility: str = "visible"
     mistake: str = ""  # the known mistake the judge named, if any (for the class report)
+    seconds: float = 0.0  # the child's time in the check (its visible assertions and collect)
 
     @property
     def passed(self) -> bool:
@@ -80,6 +81,8 @@ class SubmissionResult:
             "notebooks": self.graded_notebooks,
             "isolation": self.isolation,
             "mistakes": {t.name: t.mistake for t in self.tests if t.mistake},
+            # each check's time in the child, for the staff (a slow retraining): not part of the grade
+            "seconds": {t.name: t.seconds for t in self.tests if t.seconds},
         }
         return out
 
@@ -175,6 +178,7 @@ def judge_outcome(check, outcome: Outcome, expected: dict) -> CheckResult:
             max_score=check.points,
             output=printable(output),
             mistake=mistake or "",
+            seconds=round(float(outcome.seconds or 0.0), 1),
         )
 
     note = stderr_note(outcome.stderr)

@@ -22,7 +22,7 @@ import pytest
 from autograder.exitcodes import ExitCode
 from autograder.grading import SubmissionError, SubmissionGrader, summary_line, unreadable_result, write_results_json
 from autograder.sandbox.confine import EXIT_REFUSED, graded_without, refusal
-from autograder.sandbox.run import GiB, Limits
+from autograder.sandbox.run import GiB, Limits, wall_help
 
 EXIT_UNREADABLE = ExitCode.NOT_GRADED
 _STATE_KEY = pytest.StashKey[SubmissionGrader]()
@@ -41,7 +41,7 @@ def pytest_addoption(parser):
         type=float,
         default=Limits.wall_seconds,
         metavar="SECONDS",
-        help=f"wall-clock limit per notebook process (default {Limits.wall_seconds:g})",
+        help=f"wall-clock limit per notebook process ({wall_help()})",
     )
     group.addoption(
         "--memory-limit",

@@ -118,6 +118,7 @@ def test_each_fault_costs_only_the_check_that_meets_it(tmp_path):
     for grade_id, text in expect.items():
         assert scores[grade_id].score == 0 and text in scores[grade_id].output, (grade_id, scores[grade_id].output)
     assert scores[hs.ARRAY].score == scores[hs.ARRAY].max_score, scores[hs.ARRAY].output
+    assert 10 <= scores[hs.CONV].seconds < 20, "the hang's check is recorded with its time in the child"
 
 
 @pytest.mark.slow
@@ -162,12 +163,13 @@ def test_results_json_lists_manual_answers_as_awaiting(tmp_path):
 
     result = SubmissionResult(
         path="x",
-        tests=[CheckResult("nb1_deep_net", NB1, 5.0, 5.0, "")],
+        tests=[CheckResult("nb1_deep_net", NB1, 5.0, 5.0, "", seconds=2.5), CheckResult("nb1_other", NB1, 0, 1, "")],
         manual=[{"name": "nb1_why_shortcut", "notebook": NB1, "max_score": 3}],
     )
     data = result.gradescope()
-    assert data["score"] == 5.0 and [t["name"] for t in data["tests"]] == ["nb1_deep_net"]
+    assert data["score"] == 5.0 and [t["name"] for t in data["tests"]] == ["nb1_deep_net", "nb1_other"]
     assert set(data["tests"][0]) == {"name", "score", "max_score", "output", "visibility"}
+    assert data["extra_data"]["seconds"] == {"nb1_deep_net": 2.5}  # a check's time, outside the graded tests
     assert "Awaiting a grader" in data["output"] and "nb1_why_shortcut" in data["output"]
 
 

@@ -60,6 +60,16 @@ class Limits:
         return self.wall_seconds + spec.extra_trainings_seconds(self.check_timeout)
 
 
+def wall_help() -> str:
+    """The wall-clock limit's default, as the command lines' --time-limit help states it."""
+    more = [
+        f"notebook {name.split('_')[0]} gets {extra:g} more for its extra trainings"
+        for name, spec in registry().items()
+        if (extra := spec.extra_trainings_seconds(Limits.check_timeout))
+    ]
+    return f"default {Limits.wall_seconds:g}" + "".join(f"; {m}" for m in more)
+
+
 @dataclass
 class Outcome:
     """What one check's collect() produced in the child, before judging."""
