@@ -6,8 +6,15 @@ guide's limit for one cell (``jupyter nbconvert --execute``: what *Restart Kerne
 Cells* does, without a browser). The notebooks are the release's with the solutions written
 into the answer cells, so every visible test must pass as well.
 
-Slow (the install and four notebooks: about 3 minutes on 2 cores); skips, with the reason, where
-the package index cannot be reached (pip's cache serves what an earlier install downloaded).
+It runs twice: with the versions pip picks on this machine (Linux), and with the versions it
+picks on a Mac with an Intel processor (TensorFlow 2.16.2 and NumPy 1.26.4, the guide says the
+notebooks run the same there): the requirements' markers evaluated as on that Mac, installed here,
+since both versions have Linux wheels. What that cannot imitate is the Mac itself (its build of
+TensorFlow, Accelerate's BLAS, macOS's file system and multiprocessing start method); no Mac,
+Windows or Colab runtime is reachable from here.
+
+Slow (each install and its four notebooks: about 3 minutes on 2 cores); skips, with the reason,
+where the package index cannot be reached (pip's cache serves what an earlier install downloaded).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from autograder.checks import registry
 from autograder.paths import RELEASE_DIR
 from lab import examples as ex
 from tests.helpers import index_reachable
+from tests.test_student_install import TARGETS, pins_for
 
 CELL_LIMIT = 300  # the guide's "one cell"
 NOTEBOOK_LIMIT = 600  # the guide's "one notebook and its checks together"
@@ -68,12 +76,32 @@ def _clean_env(home: Path, venv: Path) -> dict:
     return env
 
 
-@pytest.fixture(scope="module")
-def student(tmp_path_factory) -> dict:
-    """The release folder copied as a student downloads it, installed by the guide's steps."""
+# whose versions the install takes: this machine's, or an Intel Mac's (its markers' pins, installed here)
+VERSIONS = {"this machine": None, "an Intel Mac": "macOS x86_64"}
+
+
+def expected_pins(versions: str) -> list[str]:
+    """The ``name==version`` lines pip installs from release/convnets/requirements.txt on ``versions``'
+    platform (this machine's: the markers as they evaluate here)."""
+    target = VERSIONS[versions]
+    if target is None:
+        from packaging.markers import default_environment
+
+        environment = default_environment()
+    else:
+        environment = dict(TARGETS[target][0], python_version=f"{sys.version_info[0]}.{sys.version_info[1]}")
+    return pins_for(RELEASE_DIR / "requirements.txt", environment)
+
+
+@pytest.fixture(scope="module", params=list(VERSIONS))
+def student(request, tmp_path_factory) -> dict:
+    """The release folder copied as a student downloads it, installed by the guide's steps (for an
+    Intel Mac's versions, its requirements.txt holds the pins pip takes on that Mac)."""
     root = tmp_path_factory.mktemp("student")
     folder = root / "convnets"
     shutil.copytree(RELEASE_DIR, folder)
+    if VERSIONS[request.param] is not None:
+        (folder / "requirements.txt").write_text("\n".join(expected_pins(request.param)) + "\n")
     venv, home = folder / ".venv", root / "home"
     home.mkdir()
     env = _clean_env(home, venv)
@@ -98,7 +126,7 @@ def student(tmp_path_factory) -> dict:
         )
         assert done.returncode == 0, (cmd, done.stderr[-3000:])
     installed = time.monotonic() - started
-    return {"folder": folder, "venv": venv, "env": env, "install_s": installed}
+    return {"folder": folder, "venv": venv, "env": env, "install_s": installed, "versions": request.param}
 
 
 @pytest.mark.slow
@@ -123,9 +151,9 @@ def test_the_release_installs_alone_and_every_notebook_runs_top_to_bottom(studen
     assert where.returncode == 0, where.stderr[-2000:]
     prefix, tf_version, keras_version, np_version, tf_file = json.loads(where.stdout.strip().splitlines()[-1])
     assert Path(prefix) == venv and Path(tf_file).is_relative_to(venv), (prefix, tf_file)
-    pins = (RELEASE_DIR / "requirements.txt").read_text()
+    pins = expected_pins(student["versions"])
     for name, version in (("tensorflow", tf_version), ("keras", keras_version), ("numpy", np_version)):
-        assert f"{name}=={version}" in pins, f"{name} {version} installed, not what requirements.txt pins"
+        assert f"{name}=={version}" in pins, f"{name} {version} installed, not what requirements.txt pins ({pins})"
 
     names = list(registry())
     for name in names:
@@ -168,4 +196,5 @@ def test_the_release_installs_alone_and_every_notebook_runs_top_to_bottom(studen
         errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
         assert not errors, (name, [(o["ename"], o["evalue"]) for o in errors])
         print(f"{name}: top to bottom in {seconds:.0f} s (two notebooks at a time on this machine)")
-    print(f"install: {student['install_s']:.0f} s")
+    versions = f"{student['versions']}'s versions (TensorFlow {tf_version}, NumPy {np_version})"
+    print(f"{versions}: install {student['install_s']:.0f} s")
