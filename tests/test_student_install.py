@@ -49,7 +49,9 @@ def pins_for(path, environment: dict) -> list[str]:
     return out
 
 
-def resolve(target: str, python: str, tmp) -> tuple[int, str, dict]:
+def resolve(target: str, python: str, tmp, pins: list[str] | None = None) -> tuple[int, str, dict]:
+    """pip's dry run of ``pins`` (the requirements' own where None) for ``target`` and ``python``:
+    its exit code, its errors and its report (what it would install)."""
     environment, tags = TARGETS[target]
     environment = dict(
         environment,
@@ -72,11 +74,11 @@ def resolve(target: str, python: str, tmp) -> tuple[int, str, dict]:
         "--implementation",
         "cp",
         "--target",
-        str(tmp / f"{target}-{python}"),
+        str(tmp / f"{target}-{python}-{'own' if pins is None else len(pins)}"),
         "--report",
         "-",
         *[a for t in tags for a in ("--platform", t)],
-        *pins_for(RELEASE_DIR / "requirements.txt", environment),
+        *(pins if pins is not None else pins_for(RELEASE_DIR / "requirements.txt", environment)),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     report = json.loads(proc.stdout) if proc.returncode == 0 and proc.stdout.strip() else {}
@@ -119,3 +121,48 @@ def test_students_requirements_resolve_on_every_platform_and_python(tmp_path):
     for (target, python), (_, _, report) in results.items():
         installed = {i["metadata"]["name"].lower() for i in report["install"]}
         assert {"tensorflow", "keras", "numpy", "matplotlib", "notebook"} <= installed, (target, python, installed)
+
+
+# What Colab's runtime warns must not be upgraded under it ("Upgrading ipython, ipykernel, tornado,
+# prompt-toolkit or pyzmq can cause your runtime to repeatedly crash"), and the Jupyter around them.
+COLAB_RUNTIME = {"ipython", "ipykernel", "tornado", "prompt-toolkit", "pyzmq", "jupyter-client", "jupyter-server"}
+COLAB_PYTHONS = ["3.11.9", "3.12.8", "3.13.1"]  # Colab's Python changes with its runtime; TensorFlow 2.21 has all three
+
+
+def colab_pins() -> list[str]:
+    """The pins of the guide's Colab cell (``!pip install -q ...``)."""
+    import re
+
+    guide = (RELEASE_DIR / "README.md").read_text(encoding="utf-8")
+    cell = re.findall(r"^!pip install -q (.+)$", guide, re.M)
+    assert len(cell) == 1, f"the guide should have one Colab install line, not {len(cell)}"
+    return cell[0].split()
+
+
+def test_the_colab_cell_installs_the_requirements_but_jupyter():
+    """The guide's Colab cell pins what requirements.txt pins on Linux (Colab's machines), without
+    the Jupyter a laptop needs and Colab has of its own."""
+    environment = dict(TARGETS["Linux x86_64"][0], python_version="3.12", python_full_version="3.12.8")
+    linux = pins_for(RELEASE_DIR / "requirements.txt", environment)
+    jupyter = {"notebook", "ipykernel"}
+    expected = [p for p in linux if Requirement(p).name not in jupyter]
+    assert colab_pins() == expected, f"the guide's Colab cell: expected {expected}, received {colab_pins()}"
+    assert {Requirement(p).name for p in linux} >= jupyter, "requirements.txt no longer pins Jupyter: update this"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not index_reachable(), reason="resolving for Colab's Pythons needs the package index (PyPI)")
+def test_the_colab_cell_leaves_colabs_own_jupyter_alone(tmp_path):
+    """Whatever Colab has installed, its cell cannot replace Colab's kernel: what it installs on a
+    clean Linux x86_64 machine (every dependency, ``--ignore-installed``) holds none of them."""
+    pins = colab_pins()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = dict(
+            zip(COLAB_PYTHONS, pool.map(lambda py: resolve("Linux x86_64", py, tmp_path, pins), COLAB_PYTHONS))
+        )
+    failed = {python: err.strip().splitlines()[-1:] for python, (code, err, _) in results.items() if code}
+    assert not failed, failed
+    for python, (_, _, report) in results.items():
+        installed = {i["metadata"]["name"].lower().replace("_", "-") for i in report["install"]}
+        assert {"tensorflow", "keras", "numpy", "matplotlib"} <= installed, (python, installed)
+        assert not installed & COLAB_RUNTIME, f"Python {python}: the cell would replace {installed & COLAB_RUNTIME}"
