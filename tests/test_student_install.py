@@ -166,3 +166,15 @@ def test_the_colab_cell_leaves_colabs_own_jupyter_alone(tmp_path):
         installed = {i["metadata"]["name"].lower().replace("_", "-") for i in report["install"]}
         assert {"tensorflow", "keras", "numpy", "matplotlib"} <= installed, (python, installed)
         assert not installed & COLAB_RUNTIME, f"Python {python}: the cell would replace {installed & COLAB_RUNTIME}"
+
+
+def test_only_an_intel_mac_gets_other_versions_than_linux():
+    """What tests/test_student_run.py runs covers every platform's versions: Linux's (which Apple
+    Silicon Macs and Windows share) and an Intel Mac's."""
+    by_target = {
+        target: pins_for(RELEASE_DIR / "requirements.txt", dict(environment, python_version="3.12"))
+        for target, (environment, _) in TARGETS.items()
+    }
+    linux = by_target["Linux x86_64"]
+    others = {target: pins for target, pins in by_target.items() if pins != linux}
+    assert list(others) == ["macOS x86_64"], {target: sorted(set(p) ^ set(linux)) for target, p in others.items()}
