@@ -9,8 +9,8 @@ into the answer cells, so every visible test must pass as well.
 It runs twice: with the versions pip picks on this machine (Linux), and with the versions it
 picks on a Mac with an Intel processor (TensorFlow 2.16.2 and NumPy 1.26.4, the guide says the
 notebooks run the same there): the requirements' markers evaluated as on that Mac, installed here,
-since both versions have Linux wheels. What that cannot imitate is the Mac itself (its build of
-TensorFlow, Accelerate's BLAS, macOS's file system and multiprocessing start method); no Mac,
+since both versions have Linux wheels. What that cannot imitate is the Mac itself (its builds of
+TensorFlow and NumPy, macOS's file system and multiprocessing start method); no Mac,
 Windows or Colab runtime is reachable from here.
 
 Slow (each install and its four notebooks: about 3 minutes on 2 cores); skips, with the reason,
