@@ -49,17 +49,21 @@ def pins_for(path, environment: dict) -> list[str]:
     return out
 
 
-def resolve(target: str, python: str, tmp, pins: list[str] | None = None) -> tuple[int, str, dict]:
-    """pip's dry run of ``pins`` (the requirements' own where None) for ``target`` and ``python``:
-    its exit code, its errors and its report (what it would install)."""
-    environment, tags = TARGETS[target]
-    environment = dict(
-        environment,
+def marker_environment(target: str, python: str) -> dict:
+    """The values requirement markers are evaluated with on ``target`` under CPython ``python``."""
+    return dict(
+        TARGETS[target][0],
         python_version=python.rsplit(".", 1)[0],
         python_full_version=python,
         implementation_name="cpython",
         platform_python_implementation="CPython",
     )
+
+
+def resolve(target: str, python: str, tmp, pins: list[str] | None = None) -> tuple[int, str, dict]:
+    """pip's dry run of ``pins`` (the requirements' own where None) for ``target`` and ``python``:
+    its exit code, its errors and its report (what it would install)."""
+    environment, tags = marker_environment(target, python), TARGETS[target][1]
     cmd = [
         sys.executable,
         "-m",
@@ -96,14 +100,7 @@ def test_the_release_ships_its_requirements_with_the_graders_versions():
         for line in (REPO / "requirements.txt").read_text().splitlines()
         if line and not line.startswith("#")
     }
-    environment = dict(
-        TARGETS["Linux x86_64"][0],
-        python_version="3.11",
-        python_full_version="3.11.9",
-        implementation_name="cpython",
-        platform_python_implementation="CPython",
-    )
-    students = pins_for(RELEASE_DIR / "requirements.txt", environment)
+    students = pins_for(RELEASE_DIR / "requirements.txt", marker_environment("Linux x86_64", "3.11.9"))
     assert students, "release/convnets/requirements.txt is empty"
     for pin in students:
         requirement = Requirement(pin)
@@ -142,8 +139,7 @@ def colab_pins() -> list[str]:
 def test_the_colab_cell_installs_the_requirements_but_jupyter():
     """The guide's Colab cell pins what requirements.txt pins on Linux (Colab's machines), without
     the Jupyter a laptop needs and Colab has of its own."""
-    environment = dict(TARGETS["Linux x86_64"][0], python_version="3.12", python_full_version="3.12.8")
-    linux = pins_for(RELEASE_DIR / "requirements.txt", environment)
+    linux = pins_for(RELEASE_DIR / "requirements.txt", marker_environment("Linux x86_64", "3.12.8"))
     jupyter = {"notebook", "ipykernel"}
     expected = [p for p in linux if Requirement(p).name not in jupyter]
     assert colab_pins() == expected, f"the guide's Colab cell: expected {expected}, received {colab_pins()}"
@@ -172,8 +168,7 @@ def test_only_an_intel_mac_gets_other_versions_than_linux():
     """What tests/test_student_run.py runs covers every platform's versions: Linux's (which Apple
     Silicon Macs and Windows share) and an Intel Mac's."""
     by_target = {
-        target: pins_for(RELEASE_DIR / "requirements.txt", dict(environment, python_version="3.12"))
-        for target, (environment, _) in TARGETS.items()
+        target: pins_for(RELEASE_DIR / "requirements.txt", marker_environment(target, "3.12.8")) for target in TARGETS
     }
     linux = by_target["Linux x86_64"]
     others = {target: pins for target, pins in by_target.items() if pins != linux}

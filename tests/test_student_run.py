@@ -36,7 +36,7 @@ from autograder.checks import registry
 from autograder.paths import RELEASE_DIR
 from lab import examples as ex
 from tests.helpers import index_reachable
-from tests.test_student_install import TARGETS, pins_for
+from tests.test_student_install import marker_environment, pins_for
 
 CELL_LIMIT = 300  # the guide's "one cell"
 NOTEBOOK_LIMIT = 600  # the guide's "one notebook and its checks together"
@@ -89,7 +89,7 @@ def expected_pins(versions: str) -> list[str]:
 
         environment = default_environment()
     else:
-        environment = dict(TARGETS[target][0], python_version=f"{sys.version_info[0]}.{sys.version_info[1]}")
+        environment = marker_environment(target, ".".join(map(str, sys.version_info[:3])))
     return pins_for(RELEASE_DIR / "requirements.txt", environment)
 
 
