@@ -410,9 +410,9 @@ def _once(code):
 def test_the_reaper_alone_leaves_no_process_behind(tmp_path):
     """Without the seccomp filter (processes allowed), a notebook whose functions start a daemon
     (setsid, then a double fork) and, on x86_64 where the kernel runs i386 calls, an i386 fork
-    that leaves its group (each at its function's first call), still leaves no process behind: the zygote, their subreaper, kills
-    them (the daemon as soon as it is orphaned; the other when its notebook ends, and the
-    notebook's problems say so). The functions' answers are right, so they keep their points:
+    that leaves its group (each at its function's first call), still leaves no process behind:
+    the zygote, their subreaper, kills them (the daemon as soon as it is orphaned; the other when
+    its notebook ends, and the notebook's problems say so). The functions' answers are right, so they keep their points:
     making a process is not a mistake the grade counts when the grader allows it. The same code
     outside the grader leaves a process running (the hole the reaper closes)."""
     from autograder.grading import SubmissionGrader
