@@ -1,11 +1,12 @@
 """Shared fixtures: a fresh clone of the repository, the README's main job run in it (quick,
 then ``--full``), and the example class as both runners graded it there.
 
-The main job takes about 11 of the suite's minutes and is what the slow tests of the example
-class read. When the collected tests need it, it starts in the background as soon as they are
-collected, at a lower priority (``nice``), and the tests that need it run last: the other
-tests, many of which leave a core idle (a process asleep until its time limit, a single
-kernel, a network lookup), run meanwhile, and take the CPU first."""
+The main job is what the slow tests of the example class read, and the suite's longest path
+(about 19 minutes alone on 2 cores, 2026-12-06: docs/benchmarks.md). When the collected tests
+need it, it starts in the background as soon as they are collected, at a lower priority
+(``nice``), and the tests that need it run last: the other tests, many of which leave a core
+idle (a process asleep until its time limit, a single kernel, a network lookup), run
+meanwhile, and take the CPU first."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def the_main_job(clone: Path, nice: bool = False) -> dict:
     """The README's main job on a fresh clone, as written: ``bash run.sh``, then ``bash run.sh
     --full --nbgrader sample`` (the whole example class with the pytest runner, and nbgrader's
     sample of it, read by the tests of the examples below). nbgrader is given the sample, not
-    every example, to keep the suite within 15 minutes on 2 cores: see
+    every example, to keep the suite's time down (nbgrader runs every cell of every notebook): see
     ``lab.examples.nbgrader_sample`` for what it holds and docs/grading.md for why."""
     return {
         "clone": clone,
