@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.checks import registry
-from lab.examples import all_examples, expected_failures, nbgrader_sample
+from lab.examples import IN_A_HURRY, all_examples, expected_failures, in_a_hurry, nbgrader_sample, solution_notebook
 from tests.helpers import nbgrader_examples
 
 EXAMPLES = ["solution", "blank"] + [e.name for e in all_examples()]
@@ -28,6 +28,17 @@ def test_enough_examples_per_notebook():
         mistakes = [e for e in all_examples() if e.notebook == name and e.fails and not e.threat]
         assert sum(e.mistakes for e in mistakes) >= 8, f"{name}: expected at least 8 mistakes, found {len(mistakes)}"
         assert all(e.mistakes >= 1 for e in mistakes)
+
+
+def test_the_demos_are_turned_down_where_the_notebooks_set_them():
+    """Every line IN_A_HURRY lowers is in exactly one code cell of the solution's notebook, and a
+    notebook whose settings line changed is an error, not a silently slower run."""
+    for name in IN_A_HURRY:
+        nb = in_a_hurry(solution_notebook(name), name, strict=True)
+        code = "".join(c.source for c in nb.cells if c.cell_type == "code")
+        assert all(new in code and old not in code for old, new in IN_A_HURRY[name]), name
+    with pytest.raises(ValueError, match="expected exactly one"):
+        in_a_hurry(nb, name, strict=True)  # already lowered: the notebook's own line is gone
 
 
 @pytest.mark.slow

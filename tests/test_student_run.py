@@ -13,7 +13,7 @@ since both versions have Linux wheels. What that cannot imitate is the Mac itsel
 TensorFlow and NumPy, macOS's file system and multiprocessing start method); no Mac,
 Windows or Colab runtime is reachable from here.
 
-The notebooks run with their own demos turned down in their settings cells (``LIGHTER``), as
+The notebooks run with their own demos turned down in their settings cells (``lab.examples.in_a_hurry``), as
 their comments allow a slow laptop to; every cell still runs, the visible tests' trainings too.
 
 Slow (each install and its four notebooks: about 80 s alone on 2 cores, 2026-12-06, the install
@@ -44,11 +44,10 @@ from tests.test_student_install import marker_environment, pins_for
 
 CELL_LIMIT = 300  # the guide's "one cell"
 NOTEBOOK_LIMIT = 600  # the guide's "one notebook and its checks together"
-# The notebooks' own demos turned down in their settings cells, as their comments allow a slow laptop
-# to and as the example class does (lab.examples.IN_A_HURRY: nothing graded uses them). Every cell
-# still runs, the visible tests' trainings included; the demos at the notebooks' own settings are run
-# by the main job, where nbgrader runs the solution's notebooks top to bottom on this machine's versions.
-LIGHTER = ex.IN_A_HURRY
+# The notebooks' own demos are turned down in their settings cells, as their comments allow a slow
+# laptop to and as the example class does (lab.examples.in_a_hurry: nothing graded uses them). Every
+# cell still runs, the visible tests' trainings included; the demos at the notebooks' own settings are
+# run by the main job, where nbgrader runs the solution's notebooks top to bottom on this machine's versions.
 
 
 def _guide_steps() -> list[str]:
@@ -155,14 +154,8 @@ def test_the_release_installs_alone_and_every_notebook_runs_top_to_bottom(studen
 
     names = list(registry())
     for name in names:
-        nb = ex.solution_notebook(name)
-        for cell in nb.cells:  # as a slow laptop may: the training settings cells invite it
-            for line, fewer in LIGHTER.get(name, ()):
-                cell.source = cell.source.replace(line, fewer)
-        nbformat.write(nb, str(folder / f"{name}.ipynb"))
-    written = "".join(c.source for name in names for c in nbformat.read(str(folder / f"{name}.ipynb"), 4).cells)
-    lowered = [fewer for edits in LIGHTER.values() for _, fewer in edits]
-    assert all(fewer in written for fewer in lowered), "a settings line changed: update lab.examples.IN_A_HURRY"
+        # as a slow laptop may: the training settings cells invite it
+        nbformat.write(ex.in_a_hurry(ex.solution_notebook(name), name, strict=True), str(folder / f"{name}.ipynb"))
 
     def run(name: str) -> tuple[str, subprocess.CompletedProcess, float]:
         started = time.monotonic()
