@@ -44,6 +44,14 @@ def test_the_isa_is_capped_by_the_knob():
     assert machine.onednn_isa({"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_AMX"}) == native
 
 
+def test_an_arm_machine_line_names_what_its_cpu_offers():
+    """The auxiliary vectors of two CPUs, read under qemu-aarch64 7.2 (2026-12-07): Neoverse N1
+    (Graviton2; NEON without SVE, as Apple's M-series) and qemu's "max" (SVE, SVE2, BF16)."""
+    assert machine.arm_features(0x119FFB, 0) == ["NEON", "fp16", "dotprod"]
+    assert machine.arm_features(0xECFFFFFB, 0x7F877FFF) == ["NEON", "fp16", "dotprod", "SVE", "SVE2", "BF16"]
+    assert machine.arm_features(0, 0) == []
+
+
 def test_the_main_jobs_first_line_names_the_machine():
     line = machine.describe()
     for part in (machine.cpu_model(), platform.python_version(), "TensorFlow 2.", "Keras 3.", "oneDNN kernels: "):

@@ -106,10 +106,36 @@ _ONEDNN_LEVELS = (
 )
 
 
+# What the float kernels of TensorFlow and NumPy can use on aarch64, as Linux reports it in the
+# auxiliary vector (AT_HWCAP, AT_HWCAP2; bits of arch/arm64/include/uapi/asm/hwcap.h).
+AT_HWCAP, AT_HWCAP2 = 16, 26
+_ARM_HWCAP = (("NEON", 1, 1), ("fp16", 1, 10), ("dotprod", 1, 20), ("SVE", 1, 22), ("SVE2", 2, 1), ("BF16", 2, 14))
+
+
+def arm_features(hwcap: int, hwcap2: int) -> list[str]:
+    """The names of :data:`_ARM_HWCAP` whose bit is set in ``hwcap`` (word 1) or ``hwcap2`` (word 2)."""
+    words = {1: hwcap, 2: hwcap2}
+    return [name for name, word, bit in _ARM_HWCAP if words[word] >> bit & 1]
+
+
+def _auxv_features() -> str:
+    import ctypes
+
+    try:
+        getauxval = ctypes.CDLL(None).getauxval
+    except (OSError, AttributeError):
+        return "features unknown"
+    getauxval.restype, getauxval.argtypes = ctypes.c_ulong, [ctypes.c_ulong]
+    return ", ".join(arm_features(getauxval(AT_HWCAP), getauxval(AT_HWCAP2))) or "no NEON"
+
+
 def onednn_isa(environ=None) -> str:
     """The instruction set oneDNN (TensorFlow's matrix kernels) uses on this CPU: the most capable
     level the CPU flags allow, capped by ``ONEDNN_MAX_CPU_ISA`` (or its older name
-    ``DNNL_MAX_CPU_ISA``). ``tests/test_machine.py`` compares it with what oneDNN reports."""
+    ``DNNL_MAX_CPU_ISA``). ``tests/test_machine.py`` compares it with what oneDNN reports. On
+    aarch64, what the CPU offers TensorFlow's ARM kernels (``aarch64: NEON, fp16, SVE``)."""
+    if platform.machine() in ("aarch64", "arm64"):
+        return f"aarch64: {_auxv_features()}" if sys.platform == "linux" else platform.machine()
     if platform.machine() not in ("x86_64", "AMD64"):
         return f"{platform.machine()} (not x86)"
     environ = os.environ if environ is None else environ
