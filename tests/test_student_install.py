@@ -22,6 +22,10 @@ TARGETS = {
         {"sys_platform": "linux", "platform_machine": "x86_64", "platform_system": "Linux", "os_name": "posix"},
         ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"],
     ),
+    "Linux aarch64": (  # Docker on an Apple Silicon Mac, Windows on ARM's WSL, a Raspberry Pi, ARM servers
+        {"sys_platform": "linux", "platform_machine": "aarch64", "platform_system": "Linux", "os_name": "posix"},
+        ["manylinux_2_28_aarch64", "manylinux_2_27_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"],
+    ),
     "macOS arm64": (
         {"sys_platform": "darwin", "platform_machine": "arm64", "platform_system": "Darwin", "os_name": "posix"},
         ["macosx_14_0_arm64", "macosx_13_0_arm64", "macosx_12_0_arm64", "macosx_11_0_arm64"],
@@ -118,6 +122,36 @@ def test_students_requirements_resolve_on_every_platform_and_python(tmp_path):
     for (target, python), (_, _, report) in results.items():
         installed = {i["metadata"]["name"].lower() for i in report["install"]}
         assert {"tensorflow", "keras", "numpy", "matplotlib", "notebook"} <= installed, (target, python, installed)
+
+
+GRADER_TARGETS = ["Linux x86_64", "Linux aarch64"]  # the grader needs Linux (its sandbox)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not index_reachable(), reason="resolving for other platforms needs the package index (PyPI)")
+def test_the_graders_requirements_resolve_on_x86_64_and_arm_linux(tmp_path):
+    """The grader's requirements.txt installs from wheels alone on Linux x86_64 and aarch64 (an ARM
+    server, Docker on an Apple Silicon Mac: tensorflow-cpu has no ARM wheels, the marker takes
+    tensorflow there), for both Pythons, and pins everything it installs."""
+    cases = [(target, python) for target in GRADER_TARGETS for python in PYTHONS]
+
+    def run(case):
+        target, python = case
+        return resolve(target, python, tmp_path, pins_for(REPO / "requirements.txt", marker_environment(*case)))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = dict(zip(cases, pool.map(run, cases)))
+    failed = {case: err.strip().splitlines()[-1:] for case, (code, err, _) in results.items() if code}
+    assert not failed, failed
+    for case, (_, _, report) in results.items():
+        pinned = {
+            Requirement(p).name.lower().replace("_", "-")
+            for p in pins_for(REPO / "requirements.txt", marker_environment(*case))
+        }
+        installed = {i["metadata"]["name"].lower().replace("_", "-") for i in report["install"]}
+        assert installed <= pinned, f"{case}: installs what requirements.txt does not pin: {sorted(installed - pinned)}"
+        tensorflow = "tensorflow" if case[0].endswith("aarch64") else "tensorflow-cpu"
+        assert tensorflow in installed, (case, sorted(installed))
 
 
 # What Colab's runtime warns must not be upgraded under it ("Upgrading ipython, ipykernel, tornado,
