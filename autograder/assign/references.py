@@ -42,9 +42,9 @@ from autograder.sandbox.run import Limits, run_notebook
 RTOL, ATOL = 1e-4, 1e-5
 
 
-def generate(name: str) -> dict[str, dict]:
+def generate(name: str, time_scale: float = 1.0) -> dict[str, dict]:
     spec = registry()[name]
-    run = run_notebook(SOURCE_DIR / spec.filename, name, Limits(reuse=False))
+    run = run_notebook(SOURCE_DIR / spec.filename, name, Limits(reuse=False, time_scale=time_scale))
     if run.cell_errors or run.problems:
         raise RuntimeError(f"the source notebook {name} does not run cleanly: {run.cell_errors + run.problems}")
     refs = {}
@@ -147,21 +147,25 @@ def _all_references(fresh: dict[str, dict]) -> dict[str, dict]:
     }
 
 
-def regenerate(names: list[str], jobs: int | None = None):
+def regenerate(names: list[str], jobs: int | None = None, time_scale: float = 1.0):
     """``(name, fresh references)`` for each notebook, ``jobs`` notebooks at a time (each runs in
-    its own sandboxed child), the costliest started first, in the order they finish."""
+    its own sandboxed child, its time limits multiplied by ``time_scale``), the costliest started
+    first, in the order they finish."""
     with ThreadPoolExecutor(max_workers=max(1, min(jobs or os.cpu_count() or 1, len(names)))) as pool:
-        futures = {pool.submit(generate, name): name for name in sorted(names, key=lambda n: -registry()[n].seconds)}
+        futures = {
+            pool.submit(generate, name, time_scale): name
+            for name in sorted(names, key=lambda n: -registry()[n].seconds)
+        }
         for future in as_completed(futures):
             yield futures[future], future.result()
 
 
-def check(names: list[str] | None = None, jobs: int | None = None, report=print) -> list[str]:
+def check(names: list[str] | None = None, jobs: int | None = None, report=print, time_scale: float = 1.0) -> list[str]:
     """Regenerate and compare with the committed files; one line per difference; writes nothing."""
     problems = [f"hidden evaluation data: {d}" for d in hidden_differences()]
     report("hidden evaluation data: " + ("matches" if not problems else "DIFFERS"))
     fresh = {}
-    for name, refs in regenerate(names or list(registry()), jobs):
+    for name, refs in regenerate(names or list(registry()), jobs, time_scale):
         fresh[name] = refs
         committed = load_references(name) if reference_path(name).exists() else None
         diff = (
@@ -212,13 +216,21 @@ def main(argv=None) -> int:
     ap = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="compare with the committed references, write nothing")
     ap.add_argument("--notebook", action="append", help="only these notebooks (default: all)")
+    ap.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="with --check: multiply every time limit (an emulated CPU, scripts/arm64.sh: about 30)",
+    )
     args = ap.parse_args(argv)
+    if args.time_scale < 1 or (args.time_scale != 1 and not args.check):
+        ap.error(f"--time-scale: expected a factor of 1 or more, with --check; received {args.time_scale:g}")
     names = args.notebook or list(registry())
     unknown = [n for n in names if n not in registry()]
     if unknown:
         ap.error(f"unknown notebook(s) {unknown}; expected some of {list(registry())}")
     if args.check:
-        return 1 if check(names) else 0
+        return 1 if check(names, time_scale=args.time_scale) else 0
     update(names)
     return 0
 

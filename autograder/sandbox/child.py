@@ -249,6 +249,7 @@ def main(argv=None) -> int:
     ap.add_argument("--skip", default="", help="comma-separated grade_ids already graded")
     ap.add_argument("--cell-timeout", type=float, default=300.0)
     ap.add_argument("--check-timeout", type=float, default=600.0)
+    ap.add_argument("--time-scale", type=float, default=1.0, help="multiplies every time limit (an emulated CPU)")
     ap.add_argument(
         "--scratch", type=Path, help="confine the process: write only here (see autograder.sandbox.confine)"
     )
@@ -274,7 +275,8 @@ def main(argv=None) -> int:
         isolation = confine(args.scratch, args.read, processes=args.allow_processes)
     progress.update(isolation=isolation)
     started = time.monotonic()
-    ns = execute_notebook(args.notebook, test_ids, args.cell_timeout, progress, spec.demo_cells, release)
+    cell_timeout = args.cell_timeout * args.time_scale
+    ns = execute_notebook(args.notebook, test_ids, cell_timeout, progress, spec.demo_cells, release)
     progress.update(seconds={"notebook": round(time.monotonic() - started, 3)})
     for check in spec.checks:
         if check.grade_id in skip:
@@ -284,7 +286,7 @@ def main(argv=None) -> int:
             check,
             ns,
             args.out,
-            min(check.time_limit, args.check_timeout),
+            min(check.time_limit, args.check_timeout) * args.time_scale,
             release.get(check.grade_id, {}).get("source", ""),
             reuse=not args.no_reuse,
         )
