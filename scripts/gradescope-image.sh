@@ -22,8 +22,9 @@ py="$repo/.venv/bin/python"
 command -v debootstrap > /dev/null || { echo "gradescope-image: needs debootstrap (apt-get install debootstrap)" >&2; exit 12; }
 rm -rf "$work"; mkdir -p "$work"
 rootfs="$work/rootfs"
-cleanup() { for m in proc dev/pts dev sys; do umount -l "$rootfs/$m" 2> /dev/null || true; done; }
-trap cleanup EXIT
+# shellcheck source=scripts/chroot.sh
+source "$repo/scripts/chroot.sh"
+trap 'chroot_close "$rootfs"' EXIT
 
 # Ubuntu's archive key, from Ubuntu's own keyring package (Debian does not carry it).
 curl -fsS -o "$work/keyring.deb" \
@@ -38,26 +39,13 @@ debootstrap --variant=minbase --include=python3,ca-certificates --keyring="$keyr
   || { tail -20 "$work/debootstrap.log" >&2; exit 1; }
 echo "deb http://archive.ubuntu.com/ubuntu noble main universe" > "$rootfs/etc/apt/sources.list"
 base=$(date +%s)
-cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
-# This machine's way out (not part of the image): a proxy whose CA is in
-# /usr/local/share/ca-certificates, which pip must trust (PIP_CERT, as on the host).
-netenv=()
-if compgen -G "/usr/local/share/ca-certificates/*.crt" > /dev/null; then
-  mkdir -p "$rootfs/usr/local/share/ca-certificates"
-  cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/"
-  chroot "$rootfs" update-ca-certificates > /dev/null 2>&1
-  netenv=(PIP_CERT=/etc/ssl/certs/ca-certificates.crt)
-fi
-for v in http_proxy https_proxy HTTP_PROXY HTTPS_PROXY no_proxy; do
-  [ -n "${!v:-}" ] && netenv+=("$v=${!v}")
-done
-for m in proc sys dev dev/pts; do mkdir -p "$rootfs/$m"; mount --bind "/$m" "$rootfs/$m"; done
+chroot_open "$rootfs"
 
 "$py" -m autograder.gradescope build --out "$work/bundle" > /dev/null
 mkdir -p "$rootfs/autograder/source"
 (cd "$rootfs/autograder/source" && "$py" -m zipfile -e "$work/bundle/autograder.zip" .)
 chmod +x "$rootfs/autograder/source/setup.sh" "$rootfs/autograder/source/run_autograder"
-chroot "$rootfs" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "${netenv[@]}" \
+chroot "$rootfs" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "${NETENV[@]}" \
   bash -c 'cd /autograder/source && ./setup.sh' > "$work/setup.log" 2>&1 \
   || { tail -30 "$work/setup.log" >&2; echo "gradescope-image: setup.sh failed (log: $work/setup.log)" >&2; exit 1; }
 built=$(date +%s)
