@@ -46,6 +46,47 @@ def test_the_bundle_has_gradescope_layout_and_no_solution(bundle):
     for name, text in scripts.items():
         check = subprocess.run(["bash", "-n"], input=text, text=True, capture_output=True)
         assert check.returncode == 0, (name, check.stderr)
+    stop = gs.stop_after(gs.TIME_LIMIT_MINUTES)
+    assert f"--stop-after {stop}" in scripts["run_autograder"], "run_autograder stops before Gradescope's limit"
+
+
+def test_the_bundles_stop_follows_the_time_limit_gradescope_is_given(tmp_path):
+    """build --time-limit 40 (Gradescope's setting): run_autograder stops 90 s before 40 minutes; a
+    limit too short to grade anything is refused, saying what it expected."""
+    with zipfile.ZipFile(gs.build(tmp_path / "40", minutes=40)) as zf:
+        assert "--stop-after 2310" in zf.read("run_autograder").decode()
+    done = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "python"), "-m", "autograder.gradescope", "build", "--time-limit", "5"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0 and "expected 7 minutes or more" in done.stderr and "received 5" in done.stderr
+
+
+@pytest.mark.slow
+def test_a_run_stopped_before_gradescopes_limit_keeps_what_it_graded(tmp_path):
+    """A submission whose notebook 3 hangs in its first answer cell (the cell limit is 300 s), graded with
+    a stop at 40 s: notebook 2, graded before it, keeps its points; every check of notebook 3 and
+    of the missing notebooks is listed with 0, and the output says grading was stopped and why."""
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    nbformat.write(ex.solution_notebook(NB), str(root / "submission" / f"{NB}.ipynb"))
+    hang = ex.solution_notebook("3_image_to_image")
+    first = next(c for c in hang.cells if c.metadata.get("nbgrader", {}).get("solution"))  # the student's code
+    first.source = "while True:\n    pass\n" + first.source
+    nbformat.write(hang, str(root / "submission" / "3_image_to_image.ipynb"))
+    results = gs.run(root, seconds=40)
+    assert results == json.loads((root / "results" / "results.json").read_text())
+    scores = {t["name"]: t for t in results["tests"]}
+    assert list(scores) == ALL_CHECKS, "every check of the assignment is listed"
+    nb2_points = sum(c.points for c in registry()[NB].checks)
+    assert results["score"] == nb2_points, (results["score"], nb2_points, results["output"][:500])
+    assert all(scores[g]["score"] == scores[g]["max_score"] for g in NB2_CHECKS)
+    assert results["output"].startswith("Grading was stopped after 40 s"), results["output"][:300]
+    for check in registry()["3_image_to_image"].checks:
+        assert scores[check.grade_id]["score"] == 0 and "stopped" in scores[check.grade_id]["output"], check.grade_id
+    assert results["execution_time"] < 40 + gs.STOP_GRACE + 30, results["execution_time"]
 
 
 @pytest.mark.parametrize(
