@@ -267,3 +267,32 @@ def test_a_superres_retraining_below_the_threshold_at_its_first_seed_tries_two_m
     assert stuck["seeds"] == "0,1,2", stuck["seeds"]
     with pytest.raises(CheckFailed, match=r"from seeds 0, 1 and 2 \(the best on the training patches: seed \d\)"):
         check.judge(check.judged(stuck), expected)
+
+
+def test_a_grad_cam_mistake_is_named_by_the_images_where_float32_defines_it():
+    """The softmax mistake's map is stored only for the images where 1 - p leaves float32 digits to
+    spare (elsewhere another CPU's rounding moves it by percents); an answer that gives it on those
+    images is named whatever it gives on the others, the right answer passes, and noise is not
+    named."""
+    from autograder.checks import nb4_visualizing_convnets as nb4
+    from autograder.checks.common import rng
+    from autograder.references import load_references
+    from autograder.spec import CheckFailed
+
+    refs = load_references("4_visualizing_convnets")["nb4_grad_cam"]
+    cases = range(len(nb4.GRAD_CASES))
+    stored = [i for i in cases if f"mistake_case{i}_softmax" in refs]
+    assert 0 < len(stored) < len(nb4.GRAD_CASES), stored
+    noise = rng("grad-cam noise")
+    answer = {f"case{i}": refs[f"case{i}"] for i in cases} | {"zero": refs["zero"]}
+    nb4.judge_grad_cam(answer, refs)  # the reference itself passes
+    for i in cases:  # the mistake where stored, anything (another CPU's rounding) elsewhere
+        key = f"mistake_case{i}_softmax"
+        answer[f"case{i}"] = refs[key] if key in refs else noise.random(refs[f"case{i}"].shape)
+    with pytest.raises(CheckFailed) as failed:
+        nb4.judge_grad_cam(answer, refs)
+    assert failed.value.mistake == "softmax" and "softmax probability instead of the logit" in str(failed.value)
+    answer |= {f"case{i}": noise.random(refs[f"case{i}"].shape) for i in cases}
+    with pytest.raises(CheckFailed) as failed:
+        nb4.judge_grad_cam(answer, refs)
+    assert failed.value.mistake != "softmax", str(failed.value)

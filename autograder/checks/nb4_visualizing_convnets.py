@@ -208,6 +208,14 @@ def collect_grad_cam(ns):
     return out
 
 
+# The softmax mistake's map is stored only where float32 can compute it the same way on every CPU.
+# Its gradient carries p(1 - p) for the class; with p within 1e-2 of 1, 1 - p holds few
+# significant digits (p = 0.99999928: 1 - p is 12 of float32's steps near 1), so one step of p more
+# or less on another CPU changes the map by percents (0.05 on an emulated ARM CPU, image 5). There
+# it names nothing; the answer is named by the images where it is well defined (_named_mistake).
+SOFTMAX_CONDITION = 1e-2
+
+
 def mistakes_grad_cam():
     import keras
     import tensorflow as tf
@@ -226,7 +234,8 @@ def mistakes_grad_cam():
         def norm(cam):
             return cam / cam.max() if cam.max() > 0 else np.zeros_like(cam)
 
-        out[f"case{i}_softmax"] = norm(np.maximum((a * gp.mean(axis=(0, 1))).sum(-1), 0))
+        if 1 - float(prob) > SOFTMAX_CONDITION:
+            out[f"case{i}_softmax"] = norm(np.maximum((a * gp.mean(axis=(0, 1))).sum(-1), 0))
         out[f"case{i}_no_relu"] = (a * g.mean(axis=(0, 1))).sum(-1) / np.abs((a * g.mean(axis=(0, 1))).sum(-1)).max()
         out[f"case{i}_not_normalised"] = np.maximum((a * g.mean(axis=(0, 1))).sum(-1), 0)
         out[f"case{i}_wrong_axes"] = norm(np.maximum((a * g.mean(axis=-1, keepdims=True)).sum(-1), 0))
@@ -252,15 +261,41 @@ def judge_zero_map(received, expected, call: str) -> None:
     judge_values(got, expected["zero"], call, MAP_TOL)
 
 
+def _named_mistake(received, expected) -> str | None:
+    """The mistake of :data:`GRAD_MISTAKES` whose map the answer gives on every image where the
+    grader stores it (at least one), or None."""
+
+    def gives(i: int, name: str) -> bool:
+        try:
+            got = np.asarray(received.get(f"case{i}"), dtype=np.float64)
+        except (TypeError, ValueError):
+            return False
+        alternative = expected[f"mistake_case{i}_{name}"]
+        return got.shape == np.shape(alternative) and MAP_TOL.close(got, alternative)
+
+    for name in GRAD_MISTAKES:
+        stored = [i for i in range(len(GRAD_CASES)) if f"mistake_case{i}_{name}" in expected]
+        if stored and all(gives(i, name) for i in stored):
+            return name
+    return None
+
+
 def judge_grad_cam(received, expected):
+    named = _named_mistake(received, expected)
     for i, (index, layer, cls) in enumerate(GRAD_CASES):
         call = f"grad_cam(model, x_test[{index}], {layer!r}, class_index={cls})"
         got, want = received_case(received, i, call), expected[f"case{i}"]
+        if named and got.shape == want.shape and not MAP_TOL.close(got, want):
+            fail(f"{call}: this looks like {GRAD_MISTAKES[named]}.", mistake=named.replace("_", " "))
         if (
             got.shape == want.shape
             and not MAP_TOL.close(got, want)
             and cls is not None
-            and not any(close(got, expected[f"mistake_case{i}_{name}"], 1e-3, 1e-4) for name in GRAD_MISTAKES)
+            and not any(
+                close(got, expected[key], 1e-3, 1e-4)
+                for name in GRAD_MISTAKES
+                if (key := f"mistake_case{i}_{name}") in expected
+            )
         ):
             fail(
                 f"{call}: the map differs from the reference ({MAP_TOL}; largest difference "
