@@ -8,15 +8,16 @@
 #    without SVE, as Apple's M-series and AWS's Graviton2 have), or max (SVE, SVE2, BF16).
 # 2. The grader: this checkout's committed files, a venv with requirements.txt's pins (soupsieve
 #    excepted: its pinned release needs Python 3.11.5), then the machine line and the reference
-#    check of the main job (`python -m autograder.assign.references --check`: every reference
-#    regenerated from the source solutions on this CPU and compared with the committed ones,
-#    the trained values by their measured tolerance).
+#    check of the main job (`python -m autograder.assign.references --check --time-scale 40`:
+#    every reference regenerated from the source solutions on this CPU and compared with the
+#    committed ones, the trained values by their measured tolerance; every time limit 40 times
+#    longer).
 # 3. A student: release/convnets/ alone, a venv made by the students' guide's steps, and the four
 #    notebooks with the solutions written in run top to bottom with jupyter nbconvert, their
 #    demos turned down as tests/test_student_run.py turns them (lab.examples.in_a_hurry).
 # qemu computes the guest's floating point exactly as the instructions define it, so the values
 # are those an ARM CPU with these features computes with the same kernels and threads; the
-# time is not (about 20 times slower), so the notebooks' cell limit is raised for the run.
+# time is not (about 30 times slower: an hour and a half on 2 cores), so the limits are raised.
 # The sandbox's Landlock and seccomp are not applied under qemu-user (it does not pass them on);
 # this measures the arithmetic, not the confinement.
 # Needs root, Debian's mmdebstrap, qemu-user-static and binfmt-support (installed if missing),
