@@ -17,7 +17,8 @@
 #    demos turned down as tests/test_student_run.py turns them (lab.examples.in_a_hurry).
 # qemu computes the guest's floating point exactly as the instructions define it, so the values
 # are those an ARM CPU with these features computes with the same kernels and threads; the
-# time is not (about 30 times slower: an hour and a half on 2 cores), so the limits are raised.
+# time is not (about 30 times slower; one run was stopped unfinished after 1 h 53 min on 2 shared
+# cores, in notebook 3's reference retrainings), so the limits are raised.
 # The sandbox's Landlock and seccomp are not applied under qemu-user (it does not pass them on);
 # this measures the arithmetic, not the confinement.
 # Needs root, Debian's mmdebstrap, qemu-user-static and binfmt-support (installed if missing),
