@@ -130,7 +130,7 @@ def build(out: Path, minutes: float = TIME_LIMIT_MINUTES) -> Path:
     """Write ``out/autograder.zip``; its run_autograder stops grading in time for Gradescope's
     limit of ``minutes`` (the autograder's settings on Gradescope must say the same)."""
     if stop_after(minutes) < 300:
-        raise ValueError(f"a time limit of {minutes:g} minutes leaves no time to grade: expected 7 or more")
+        raise ValueError(f"leaves no time to grade: expected 7 minutes or more, received {minutes:g}")
     out.mkdir(parents=True, exist_ok=True)
     target = out / "autograder.zip"
     tmp = out / ".autograder.zip.tmp"
@@ -365,9 +365,10 @@ def main(argv=None) -> int:
     )
     args = ap.parse_args(argv)
     if args.command == "build":
-        if stop_after(args.time_limit) < 300:
-            ap.error(f"--time-limit: expected 7 minutes or more (time to grade), received {args.time_limit:g}")
-        target = build(args.out, args.time_limit)
+        try:
+            target = build(args.out, args.time_limit)
+        except ValueError as exc:  # the one rule, build's: a limit that leaves no time to grade
+            ap.error(f"--time-limit: {exc}")
         print(
             f"wrote {target} ({target.stat().st_size >> 20} MiB): upload it as the assignment's autograder, "
             f"and set its time limit on Gradescope to {args.time_limit:g} minutes"
