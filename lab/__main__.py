@@ -220,7 +220,7 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--full",
         action="store_true",
-        help="grade the whole example class with both runners (about 13 minutes on 2 cores)",
+        help="grade the whole example class with both runners (longer than --nbgrader sample: docs/benchmarks.md)",
     )
     ap.add_argument(
         "--nbgrader",
@@ -228,7 +228,7 @@ def main(argv=None) -> int:
         default="all",
         help="with --full: the examples nbgrader grades: all (default), or the sample the test suite uses "
         "(lab.examples.nbgrader_sample: every check seen passing and failing, every correct answer "
-        "written another way, every public-code and hostile answer it can run; about 11 minutes on 2 cores)",
+        "written another way, every public-code and hostile answer it can run; about 15 minutes on 2 cores)",
     )
     args = ap.parse_args(argv)
     if args.nbgrader != "all" and not args.full:

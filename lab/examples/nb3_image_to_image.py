@@ -179,9 +179,16 @@ EXAMPLES = [
     mistake(
         "nb3_valid_padding_up",
         ED,
-        [('Conv2DTranspose(f, 3, strides=2, padding="same"', 'Conv2DTranspose(f, 3, strides=2, padding="valid"')],
-        {SHAPES, TSEG, TSR},
-        "an output of the wrong size",
+        [
+            ('Conv2DTranspose(f, 3, strides=2, padding="same"', 'Conv2DTranspose(f, 3, strides=2, padding="valid"'),
+            (
+                'h = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu")(h)',
+                'h = layers.Conv2D(f, 3, padding="same", activation="relu")(h)\n        h = layers.MaxPooling2D()(h)',
+            ),
+        ],
+        {SHAPES, LAYERS, TSEG, TSR},
+        "an output of the wrong size (Keras's default padding, 'valid', on the way up), and max pooling on the "
+        "way down as in a classifier (no retraining: a model of the wrong size is not trained)",
     ),
     mistake(
         "nb3_sigmoid_segmentation_psnr_max_val_and_tanh_superres",
