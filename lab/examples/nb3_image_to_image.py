@@ -39,6 +39,10 @@ LINEAR_SUPERRES = (SR_ACT, "SUPERRES_ACTIVATION = None")
 SIGMOID_SUPERRES = (SR_ACT, 'SUPERRES_ACTIVATION = "sigmoid"')
 WORST_NUMPY = (TOP_K, "worst = np.sort(np.asarray(err).reshape(-1, n), axis=1)[:, -math.ceil(q * n):]")
 WORST_IS_MEAN = (TOP_K, "worst = err")
+POOLING_DOWN = (  # a stride-1 convolution, then max pooling, in place of the stride-2 convolution
+    'h = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu")(h)',
+    'h = layers.Conv2D(f, 3, padding="same", activation="relu")(h)\n        h = layers.MaxPooling2D()(h)',
+)
 WORST_OVER_BATCH = (TOP_K, "worst = tf.math.top_k(tf.reshape(err, (-1,)), k=math.ceil(q * n) * err.shape[0]).values")
 
 
@@ -146,12 +150,7 @@ EXAMPLES = [
     mistake(
         "nb3_pooling_down_psnr_natural_log_and_sigmoid_superres",
         ED,
-        [
-            (
-                'h = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu")(h)',
-                'h = layers.Conv2D(f, 3, padding="same", activation="relu")(h)\n        h = layers.MaxPooling2D()(h)',
-            )
-        ],
+        [POOLING_DOWN],
         {LAYERS, PSNR, SRACT},
         "pooling for downsampling; PSNR with the natural logarithm; a sigmoid on the "
         "super-resolution image (it squashes [0, 1] into [0.5, 0.73]); retrained with relu in its place, the "
@@ -181,10 +180,7 @@ EXAMPLES = [
         ED,
         [
             ('Conv2DTranspose(f, 3, strides=2, padding="same"', 'Conv2DTranspose(f, 3, strides=2, padding="valid"'),
-            (
-                'h = layers.Conv2D(f, 3, strides=2, padding="same", activation="relu")(h)',
-                'h = layers.Conv2D(f, 3, padding="same", activation="relu")(h)\n        h = layers.MaxPooling2D()(h)',
-            ),
+            POOLING_DOWN,
         ],
         {SHAPES, LAYERS, TSEG, TSR},
         "an output of the wrong size (Keras's default padding, 'valid', on the way up), and max pooling on the "
