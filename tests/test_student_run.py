@@ -11,8 +11,9 @@ picks on a Mac with an Intel processor (TensorFlow 2.16.2 and NumPy 1.26.4, the 
 notebooks run the same there): the requirements' markers evaluated as on that Mac, installed here,
 since both versions have Linux wheels. What that cannot imitate is the Mac itself (its builds of
 TensorFlow and NumPy, macOS's file system and multiprocessing start method); no Mac,
-Windows or Colab runtime is reachable from here. Linux on ARM is run by ``scripts/arm64.sh``
-(emulated, the same steps in a Debian arm64 root file system; not in the suite: about 30 times slower).
+Windows or Colab runtime is reachable from here (Colab's is imitated by
+tests/test_student_colab.py). Linux on ARM is run by ``scripts/arm64.sh`` (emulated, the same
+steps in a Debian arm64 root file system; not in the suite: about 30 times slower).
 
 The notebooks run with their own demos turned down in their settings cells (``lab.examples.in_a_hurry``), as
 their comments allow a slow laptop to; every cell still runs, the visible tests' trainings too.
