@@ -75,6 +75,30 @@ def _clean_env(home: Path, venv: Path) -> dict:
     return env
 
 
+WINDOWS_MAX_PATH = 259  # MAX_PATH, 260, counts the terminating NUL
+WINDOWS_SITE = "\\.venv\\Lib\\site-packages\\"  # where a Windows venv puts what pip installs
+
+
+def _windows_paths_fit(venv: Path) -> None:
+    """The guide's Windows path budget, from the files this install holds: a folder path under the
+    guide's limit, plus Windows' site-packages, plus the longest installed file's path, fits in
+    MAX_PATH. (The file names are Linux's wheels'; Windows' wheels of the same versions have
+    .pyd/.dll files where these have .so, and the same header tree, the longest paths.)"""
+    site = next(venv.glob("lib/python3*/site-packages"))
+    longest = max((p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()), key=len)
+    inside = len(WINDOWS_SITE) + len(longest)
+    guide = " ".join((RELEASE_DIR / "README.md").read_text(encoding="utf-8").split())
+    said = re.search(r"longest file lies about (\d+) characters inside the folder.*?under (\d+) characters", guide)
+    assert said, "the students' guide no longer gives the Windows path budget"
+    about, folder = int(said.group(1)), int(said.group(2))
+    assert abs(about - inside) <= 10, f"the guide says about {about} characters inside the folder, measured {inside}"
+    assert folder + inside <= WINDOWS_MAX_PATH, (
+        f"a folder of {folder} characters + {inside} inside it (the longest: {longest}) = {folder + inside}, "
+        f"over Windows' {WINDOWS_MAX_PATH}"
+    )
+    print(f"Windows: the longest path lies {inside} characters inside the folder ({longest})")
+
+
 # whose versions the install takes: this machine's, or an Intel Mac's (its markers' pins, installed here)
 VERSIONS = {"this machine": None, "an Intel Mac": "macOS x86_64"}
 
@@ -153,6 +177,9 @@ def test_the_release_installs_alone_and_every_notebook_runs_top_to_bottom(studen
     pins = expected_pins(student["versions"])
     for name, version in (("tensorflow", tf_version), ("keras", keras_version), ("numpy", np_version)):
         assert f"{name}=={version}" in pins, f"{name} {version} installed, not what requirements.txt pins ({pins})"
+
+    if student["versions"] == "this machine":  # Windows installs these versions too
+        _windows_paths_fit(venv)
 
     names = list(registry())
     for name in names:
