@@ -40,7 +40,7 @@ QUICK = [
     "blank",
     "nb1_no_final_relu",
     "nb2_round_not_floor_and_plus_2p",
-    "nb3_valid_padding_up",
+    "nb3_valid_padding_up_and_pooling_down",
     "nb4_softmax_not_logit",
     "nb2_hostile_liars",
     "nb2_hostile_faults",

@@ -2,7 +2,7 @@
 imitation of Colab's runtime: Colab's Python (3.13) and Colab's own versions of what the guide's
 cell can change and of the Jupyter that runs its kernel (tests/colab_runtime.txt, from the list
 Colab publishes), installed in a fresh venv. There the guide's cell runs as the first cell of a
-notebook, in a kernel of that venv started from the Drive folder's parent (Colab starts in
+notebook, in a kernel of that venv started in the test's ``content/`` (Colab starts its kernels in
 /content): it mounts the Drive, changes into the assignment's folder and pip-installs its pins.
 Then *Restart session*: each notebook runs top to bottom in a new kernel, the cell on top, the
 solutions written into the answer cells (every visible test must pass), with the guide's limit
@@ -267,18 +267,22 @@ def test_the_guides_colab_cell_replaces_only_what_the_notebooks_use(colab):
 def test_after_the_restart_every_notebook_runs_with_the_cell_on_top(colab):
     """*Runtime > Restart session*, then each notebook from the top in a new kernel, the guide's
     cell first (its pip now finds everything installed): no error, every visible test passes."""
-    drive, pins = colab["drive"], {Requirement(p).name: str(Requirement(p).specifier).lstrip("=") for p in colab_pins()}
+    pins = {Requirement(p).name: str(Requirement(p).specifier).lstrip("=") for p in colab_pins()}
+    # Colab's kernel starts in /content wherever the notebook lies in Drive: here the notebooks lie
+    # there, so nbconvert starts their kernels there, and only the cell's %cd finds convnets_utils
+    # and data/ in the Drive folder
+    where = colab["content"]
     names = list(registry())
     for name in names:
         nb = _notebook([colab["cell"]], ex.in_a_hurry(ex.solution_notebook(name), name, strict=True))
         nb.cells.append(nbformat.v4.new_code_cell(VERSIONS_CELL))  # a cell of the student's own, at the end
-        nbformat.write(nb, str(drive / f"{name}.ipynb"))
+        nbformat.write(nb, str(where / f"{name}.ipynb"))
 
     def run(name: str):
         started = time.monotonic()
         return (
             name,
-            _execute(colab["venv"], colab["env"], colab["content"], drive / f"{name}.ipynb"),
+            _execute(colab["venv"], colab["env"], where, where / f"{name}.ipynb"),
             time.monotonic() - started,
         )
 
@@ -286,7 +290,7 @@ def test_after_the_restart_every_notebook_runs_with_the_cell_on_top(colab):
         results = list(pool.map(run, names))
     for name, done, seconds in results:
         assert done.returncode == 0, (name, done.stderr[-4000:])
-        executed = nbformat.read(str(drive / f"{name}.ipynb"), as_version=4)
+        executed = nbformat.read(str(where / f"{name}.ipynb"), as_version=4)
         code = [c for c in executed.cells if c.cell_type == "code"]
         assert all(c.get("execution_count") for c in code if c.source.strip()), f"{name}: a cell did not run"
         assert not _errors(executed), (name, _errors(executed))

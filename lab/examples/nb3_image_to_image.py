@@ -176,7 +176,7 @@ EXAMPLES = [
         seconds=250,  # both retrainings, the super-resolution from 3 seeds (2026-12-06, Intel Xeon)
     ),
     mistake(
-        "nb3_valid_padding_up",
+        "nb3_valid_padding_up_and_pooling_down",
         ED,
         [
             ('Conv2DTranspose(f, 3, strides=2, padding="same"', 'Conv2DTranspose(f, 3, strides=2, padding="valid"'),
