@@ -82,8 +82,9 @@ WINDOWS_SITE = "\\.venv\\Lib\\site-packages\\"  # where a Windows venv puts what
 def _windows_paths_fit(venv: Path) -> None:
     """The guide's Windows path budget, from the files this install holds: a folder path under the
     guide's limit, plus Windows' site-packages, plus the longest installed file's path, fits in
-    MAX_PATH. (The file names are Linux's wheels'; Windows' wheels of the same versions have
-    .pyd/.dll files where these have .so, and the same header tree, the longest paths.)"""
+    MAX_PATH. (The file names are Linux's wheels': the longest is a CUDA header of Linux's
+    tensorflow, 2026-12-07, which Windows' wheel, built without CUDA, may not hold; so the budget
+    errs on the safe side.)"""
     site = next(venv.glob("lib/python3*/site-packages"))
     longest = max((p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()), key=len)
     inside = len(WINDOWS_SITE) + len(longest)
