@@ -30,7 +30,6 @@ import re
 import shutil
 import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -42,7 +41,7 @@ from autograder.paths import RELEASE_DIR
 from lab import examples as ex
 from tests.helpers import index_reachable
 from tests.test_student_install import COLAB_RUNTIME, colab_pins
-from tests.test_student_run import CELL_LIMIT, NOTEBOOK_LIMIT, _clean_env
+from tests.test_student_run import _clean_env, errors, execute, run_top_to_bottom
 
 RUNTIME = Path(__file__).with_name("colab_runtime.txt")
 # the Jupyter around Colab's kernel that the cell must leave as it is, beside what Colab warns of
@@ -95,27 +94,6 @@ def _freeze(venv: Path, env: dict) -> dict[str, str]:
     return {p["name"].lower().replace("_", "-"): p["version"] for p in json.loads(done.stdout)}
 
 
-def _execute(venv: Path, env: dict, cwd: Path, path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            str(venv / "bin" / "jupyter"),
-            "nbconvert",
-            "--to",
-            "notebook",
-            "--execute",
-            "--inplace",
-            f"--ExecutePreprocessor.timeout={CELL_LIMIT}",
-            "--ExecutePreprocessor.kernel_name=colab",
-            str(path),
-        ],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=NOTEBOOK_LIMIT * 2,
-    )
-
-
 def _notebook(cells: list[str] | None = None, nb=None):
     nb = nb if nb is not None else nbformat.v4.new_notebook()
     for source in reversed(cells or []):
@@ -126,16 +104,6 @@ def _notebook(cells: list[str] | None = None, nb=None):
 
 def _text(cell) -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
-
-
-def _errors(nb) -> list[tuple[str, str]]:
-    return [
-        (o["ename"], o["evalue"])
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.get("outputs", [])
-        if o.get("output_type") == "error"
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +153,7 @@ def colab(tmp_path_factory) -> dict:
     path = content / "install.ipynb"
     nbformat.write(_notebook([cell]), str(path))
     started = time.monotonic()
-    ran = _execute(venv, env, content, path)
+    ran = execute(venv, env, content, path, kernel="colab")
     assert ran.returncode == 0, ran.stderr[-4000:]
     installed = nbformat.read(str(path), as_version=4)
     return {
@@ -198,7 +166,7 @@ def colab(tmp_path_factory) -> dict:
         "before": before,
         "after": _freeze(venv, env),
         "output": _text(installed.cells[0]),
-        "errors": _errors(installed),
+        "errors": errors(installed),
         "runtime_s": runtime_s,
         "cell_s": time.monotonic() - started,
     }
@@ -278,22 +246,8 @@ def test_after_the_restart_every_notebook_runs_with_the_cell_on_top(colab):
         nb.cells.append(nbformat.v4.new_code_cell(VERSIONS_CELL))  # a cell of the student's own, at the end
         nbformat.write(nb, str(where / f"{name}.ipynb"))
 
-    def run(name: str):
-        started = time.monotonic()
-        return (
-            name,
-            _execute(colab["venv"], colab["env"], where, where / f"{name}.ipynb"),
-            time.monotonic() - started,
-        )
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(run, names))
-    for name, done, seconds in results:
-        assert done.returncode == 0, (name, done.stderr[-4000:])
-        executed = nbformat.read(str(where / f"{name}.ipynb"), as_version=4)
-        code = [c for c in executed.cells if c.cell_type == "code"]
-        assert all(c.get("execution_count") for c in code if c.source.strip()), f"{name}: a cell did not run"
-        assert not _errors(executed), (name, _errors(executed))
-        ran_with = json.loads(_text(code[-1]).strip().splitlines()[-1])
+    executed = run_top_to_bottom(colab["venv"], colab["env"], where, names, kernel="colab")
+    for name, nb in executed.items():
+        last = [c for c in nb.cells if c.cell_type == "code"][-1]
+        ran_with = json.loads(_text(last).strip().splitlines()[-1])
         assert ran_with == {k: pins[k] for k in ran_with}, f"{name} ran with {ran_with}, not the cell's {pins}"
-        print(f"{name}: top to bottom in {seconds:.0f} s (two notebooks at a time)")

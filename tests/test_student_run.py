@@ -187,36 +187,54 @@ def test_the_release_installs_alone_and_every_notebook_runs_top_to_bottom(studen
         # as a slow laptop may: the training settings cells invite it
         nbformat.write(ex.in_a_hurry(ex.solution_notebook(name), name, strict=True), str(folder / f"{name}.ipynb"))
 
+    run_top_to_bottom(venv, env, folder, names)
+    versions = f"{student['versions']}'s versions (TensorFlow {tf_version}, NumPy {np_version})"
+    print(f"{versions}: install {student['install_s']:.0f} s")
+
+
+def execute(venv: Path, env: dict, cwd: Path, path: Path, kernel: str | None = None) -> subprocess.CompletedProcess:
+    """``jupyter nbconvert --execute`` of that venv on one notebook, in place, with the guide's limit
+    for one cell: what *Restart Kernel and Run All Cells* does, without a browser. ``kernel``
+    names a kernel spec other than the notebook's own."""
+    command = [str(venv / "bin" / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--inplace"]
+    command.append(f"--ExecutePreprocessor.timeout={CELL_LIMIT}")
+    if kernel:
+        command.append(f"--ExecutePreprocessor.kernel_name={kernel}")
+    return subprocess.run(
+        [*command, str(path)], cwd=cwd, env=env, capture_output=True, text=True, timeout=NOTEBOOK_LIMIT * 2
+    )
+
+
+def errors(nb) -> list[tuple[str, str]]:
+    """The errors a run left in a notebook's outputs, as (name, value)."""
+    return [
+        (o["ename"], o["evalue"])
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
+
+
+def run_top_to_bottom(venv: Path, env: dict, folder: Path, names: list[str], kernel: str | None = None) -> dict:
+    """Runs ``folder/<name>.ipynb`` for each name, two at a time (the machine's two cores), each in a
+    kernel started in ``folder``; asserts that each ran to its end, every cell, with no error.
+    Returns each executed notebook by name."""
+
     def run(name: str) -> tuple[str, subprocess.CompletedProcess, float]:
         started = time.monotonic()
-        done = subprocess.run(
-            [
-                str(venv / "bin" / "jupyter"),
-                "nbconvert",
-                "--to",
-                "notebook",
-                "--execute",
-                "--inplace",
-                f"--ExecutePreprocessor.timeout={CELL_LIMIT}",
-                f"{name}.ipynb",
-            ],
-            cwd=folder,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=NOTEBOOK_LIMIT * 2,
-        )
+        done = execute(venv, env, folder, folder / f"{name}.ipynb", kernel)
         return name, done, time.monotonic() - started
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(run, names))
+    executed = {}
     for name, done, seconds in results:
         assert done.returncode == 0, (name, done.stderr[-4000:])
-        executed = nbformat.read(str(folder / f"{name}.ipynb"), as_version=4)
-        code = [c for c in executed.cells if c.cell_type == "code"]
+        nb = nbformat.read(str(folder / f"{name}.ipynb"), as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
         assert all(c.get("execution_count") for c in code if c.source.strip()), f"{name}: a cell did not run"
-        errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
-        assert not errors, (name, [(o["ename"], o["evalue"]) for o in errors])
+        assert not errors(nb), (name, errors(nb))
         print(f"{name}: top to bottom in {seconds:.0f} s (two notebooks at a time on this machine)")
-    versions = f"{student['versions']}'s versions (TensorFlow {tf_version}, NumPy {np_version})"
-    print(f"{versions}: install {student['install_s']:.0f} s")
+        executed[name] = nb
+    return executed
