@@ -38,17 +38,26 @@ THREATS = [e.name for e in hs.EXAMPLES]
 PROBE = textwrap.dedent("""
     import json, os, socket, sys
     from pathlib import Path
-    scratch, secret, port, confined = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+    scratch, secret, port, mode = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     applied = []
-    if confined:
+    if mode != "free":
         from autograder.sandbox.confine import confine
-        applied = confine(scratch, [])
+        applied = confine(scratch, [], processes=mode == "no seccomp")
     def attempt(fn):
         try:
             fn()
             return "ok"
         except OSError as exc:
             return type(exc).__name__
+    def io_uring():
+        import ctypes, platform
+        libc = ctypes.CDLL(None, use_errno=True)
+        params = ctypes.create_string_buffer(120)  # struct io_uring_params, zeroed
+        fd = libc.syscall(425, 1, params)  # io_uring_setup, on x86_64 and aarch64 alike
+        if fd >= 0:
+            os.close(fd)
+            return "ok"
+        return {1: "PermissionError", 13: "PermissionError"}.get(ctypes.get_errno(), f"errno {ctypes.get_errno()}")
     def fork():
         pid = os.fork()
         if pid == 0:
@@ -60,14 +69,18 @@ PROBE = textwrap.dedent("""
         "write_scratch": attempt(lambda: (scratch / "x").write_text("x")),
         "write_outside": attempt(lambda: (secret.parent / "planted").write_text("x")),
         "connect": attempt(lambda: socket.create_connection(("127.0.0.1", port), timeout=5).close()),
+        "udp": attempt(lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("127.0.0.1", port))),
+        "udp6": attempt(lambda: socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).close()),
+        "io_uring": io_uring(),
         "fork": attempt(fork),
         "signal_parent": attempt(lambda: os.kill(os.getppid(), 0)),
     }))
 """)
 
 
-def probe(tmp_path, confined: bool) -> dict:
-    scratch, secrets = tmp_path / f"scratch{int(confined)}", tmp_path / "grader"
+def probe(tmp_path, mode: str) -> dict:
+    """What PROBE could do: ``mode`` is "free", "confined", or "no seccomp" (confined without the filter)."""
+    scratch, secrets = tmp_path / f"scratch-{mode.replace(' ', '-')}", tmp_path / "grader"
     scratch.mkdir()
     secrets.mkdir(exist_ok=True)
     (secrets / "references.npz").write_text("the answers")
@@ -82,7 +95,7 @@ def probe(tmp_path, confined: bool) -> dict:
                 str(scratch),
                 str(secrets / "references.npz"),
                 str(server.getsockname()[1]),
-                "1" if confined else "0",
+                mode,
             ],
             capture_output=True,
             text=True,
@@ -96,24 +109,34 @@ def probe(tmp_path, confined: bool) -> dict:
 
 @pytest.mark.skipif(landlock_abi() == 0, reason="this kernel has no Landlock: the README says what that leaves open")
 def test_confinement_blocks_files_network_processes_and_signals(tmp_path):
-    """The same probe, confined and not: what it can do without the sandbox, it cannot with it."""
-    free, confined = probe(tmp_path, False), probe(tmp_path, True)
+    """The same probe, confined and not: what it can do without the sandbox, it cannot with it;
+    under Landlock without the seccomp filter, UDP still goes out."""
+    free, confined = probe(tmp_path, "free"), probe(tmp_path, "confined")
+    free.pop("io_uring")  # without the sandbox it depends on the kernel (kernel.io_uring_disabled)
     assert free == {
         "applied": [],
         "read_secret": "ok",
         "write_scratch": "ok",
         "write_outside": "ok",
         "connect": "ok",
+        "udp": "ok",
+        "udp6": "ok",
         "fork": "ok",
         "signal_parent": "ok",
     }
     assert confined["write_scratch"] == "ok"
     blocked = {k: v for k, v in confined.items() if k not in ("applied", "write_scratch")}
     assert all(v == "PermissionError" for v in blocked.values()), confined
-    assert {"no-capabilities", "seccomp:no-fork"} <= set(confined["applied"])
+    assert {"no-capabilities", "seccomp:no-fork", "seccomp:no-network"} <= set(confined["applied"])
     assert any(a.startswith("landlock-abi") for a in confined["applied"])
     if landlock_abi() >= 6:
         assert {"landlock:tcp", "landlock:signals"} <= set(confined["applied"])
+    # Landlock alone, even at ABI 4+, lets UDP out: the seccomp filter's socket rule stops it
+    landlock_only = probe(tmp_path, "no seccomp")
+    assert "seccomp:no-network" not in landlock_only["applied"]
+    assert landlock_only["udp"] == landlock_only["udp6"] == "ok", landlock_only
+    if landlock_abi() >= 4:
+        assert landlock_only["connect"] == "PermissionError", landlock_only
 
 
 def test_a_repository_under_a_readable_folder_stays_unreadable(tmp_path):
@@ -210,24 +233,24 @@ def test_pytest_runner_output_shows_failures_not_the_checks(tmp_path):
 def test_require_isolation_refuses_a_machine_that_cannot_confine(tmp_path, monkeypatch, capsys):
     """--require-isolation: on a machine without Landlock (the probe simulated: only seccomp and
     capabilities) the batch grader grades nobody, exit 11, and says what is missing; on this
-    machine, if it has Landlock 4+, nothing is missing."""
+    machine, if it has Landlock, nothing is missing."""
     from autograder.sandbox import confine
 
-    if landlock_abi() >= 4:
+    if landlock_abi() >= 1:
         applied, failure = confine.probe()
         assert failure == "" and confine.missing(applied) == [], (applied, failure)
-    assert [m.split()[0] for m in confine.missing(["landlock-failed:38", "no-capabilities", "seccomp:no-fork"])] == [
-        "files",
-        "tcp",
-        "no-orphans",
-    ]
+    refused = ["landlock-failed:38", "no-capabilities", "seccomp:no-fork", "seccomp:no-network"]
+    assert [m.split()[0] for m in confine.missing(refused)] == ["files", "no-orphans"]
+    # a record graded before the filter refused sockets: Landlock's TCP rule alone lets UDP out
+    earlier = ["landlock-abi6:files", "landlock:tcp", "no-capabilities", "seccomp:no-fork", "reaper:no-orphans"]
+    assert [m.split()[0] for m in confine.missing(earlier)] == ["no-network"]
     ex.write_examples(tmp_path / "submitted", ["blank"], notebooks=[hs.NB])
     monkeypatch.setattr(confine, "probe", lambda: (["no-capabilities", "seccomp:no-fork"], ""))
     code = batch.main(["grade", str(tmp_path / "submitted"), "--out", str(tmp_path / "out"), "--require-isolation"])
     err = capsys.readouterr().err
     assert code == confine.EXIT_REFUSED == 11, code
     assert "refusing to grade" in err and "applied ['no-capabilities', 'seccomp:no-fork']" in err, err
-    assert "files (Landlock" in err and "tcp (" in err, err
+    assert "files (Landlock" in err and "no-network (the seccomp" in err, err
     assert not (tmp_path / "out" / "students").exists(), "nobody is graded"
     monkeypatch.setattr(confine, "probe", lambda: (None, "the probe process failed (exit 1): ImportError: boom"))
     assert "cannot tell what this machine" in confine.refusal() and "boom" in confine.refusal()

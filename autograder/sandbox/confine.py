@@ -15,8 +15,11 @@ Three kernel features, each applied to the child process and inherited by anythi
 * **seccomp**: ``fork``, ``vfork`` and ``clone`` without ``CLONE_THREAD`` fail with
   ``EPERM`` (threads still start, processes do not): no fork bomb, no process that
   outlives its check. Student code that starts a process gets an ``OSError``. Signals
-  reach only the child itself (on kernels older than Landlock's signal scope too). A system
-  call of another ABI (i386's ``int 0x80``, x32, 32-bit ARM), whose numbers the filter
+  reach only the child itself (on kernels older than Landlock's signal scope too). No socket
+  that reaches a network can be made (IPv4, IPv6, packet: ``socket`` fails with
+  ``PermissionError``), so UDP and raw sockets are refused as well as TCP, on kernels older than
+  Landlock's TCP rules too; ``io_uring_setup`` fails (io_uring can make sockets without the
+  ``socket`` call). A system call of another ABI (i386's ``int 0x80``, x32, 32-bit ARM), whose numbers the filter
   does not know, kills the child.
 
 A fourth layer sits outside the child: its parent, the zygote (:mod:`autograder.sandbox.zygote`), is
@@ -55,6 +58,8 @@ _SYS = {
         "tkill": 200,
         "tgkill": 234,
         "pidfd_send_signal": 424,
+        "socket": 41,
+        "io_uring_setup": 425,
         "arch": 0xC000003E,
     },
     "aarch64": {
@@ -69,6 +74,8 @@ _SYS = {
         "tkill": 130,
         "tgkill": 131,
         "pidfd_send_signal": 424,
+        "socket": 198,
+        "io_uring_setup": 425,
         "arch": 0xC00000B7,
     },
 }
@@ -100,6 +107,7 @@ SCOPE_ABSTRACT_UNIX, SCOPE_SIGNAL = 1 << 0, 1 << 1
 RULE_PATH_BENEATH = 1
 PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 24, 22, 2
 CLONE_THREAD = 0x00010000
+AF_INET, AF_INET6, AF_PACKET = 2, 10, 17  # the socket families that reach a network
 X32_SYSCALL_BIT = 0x40000000
 
 # What the child may read besides Python itself: the system's libraries and settings.
@@ -183,12 +191,13 @@ def _drop_capabilities() -> bool:
 def _no_processes() -> bool:
     """A seccomp filter: fork/vfork fail with EPERM, clone fails unless it makes a thread, clone3
     reports ENOSYS (so that the C library falls back to clone, which the filter can inspect);
-    kill and tgkill reach only this process, tkill and pidfd_send_signal nothing; a system call
+    kill and tgkill reach only this process, tkill and pidfd_send_signal nothing; a socket of
+    the IPv4, IPv6 or packet family fails with EACCES, io_uring_setup with EPERM; a system call
     of another ABI (i386, x32, 32-bit ARM) kills the process."""
     nrs = _SYS.get(platform.machine())
     if nrs is None:
         return False
-    EPERM, ENOSYS = 1, 38
+    EPERM, EACCES, ENOSYS = 1, 13, 38
     RET_ALLOW, RET_ERRNO, RET_KILL_PROCESS = 0x7FFF0000, 0x00050000, 0x80000000
     LD_W_ABS, JEQ_K, JSET_K, RET_K = 0x20, 0x15, 0x45, 0x06
 
@@ -222,6 +231,21 @@ def _no_processes() -> bool:
             ins(RET_K, 0, 0, RET_ERRNO | EPERM),
             ins(RET_K, 0, 0, RET_ALLOW),
         ]
+    # No socket that reaches a network (TCP, UDP, raw, packet; on every kernel, where Landlock's
+    # TCP rules need 6.7 and cover neither UDP nor raw sockets): socket() fails with EACCES.
+    # Unix sockets and netlink stay. io_uring could make sockets without the socket() call the
+    # filter sees: io_uring_setup fails with EPERM.
+    prog += [
+        ins(JEQ_K, 0, 6, nrs["socket"]),
+        ins(LD_W_ABS, 0, 0, 16),  # args[0]: the family
+        ins(JEQ_K, 3, 0, AF_INET),
+        ins(JEQ_K, 2, 0, AF_INET6),
+        ins(JEQ_K, 1, 0, AF_PACKET),
+        ins(RET_K, 0, 0, RET_ALLOW),
+        ins(RET_K, 0, 0, RET_ERRNO | EACCES),
+        ins(JEQ_K, 0, 1, nrs["io_uring_setup"]),
+        ins(RET_K, 0, 0, RET_ERRNO | EPERM),
+    ]
     prog += [
         ins(JEQ_K, 0, 1, nrs["clone3"]),
         ins(RET_K, 0, 0, RET_ERRNO | ENOSYS),
@@ -295,7 +319,7 @@ def confine(scratch: Path, read_only: list[Path], processes: bool = False) -> li
     if _drop_capabilities():
         applied.append("no-capabilities")
     if not processes and _no_processes():
-        applied.append("seccomp:no-fork")
+        applied += ["seccomp:no-fork", "seccomp:no-network"]
     return applied
 
 
@@ -304,7 +328,7 @@ def confine(scratch: Path, read_only: list[Path], processes: bool = False) -> li
 # filter keeps signals inside the child on older kernels too.
 REQUIRED = {
     "files": "Landlock's file rules, Linux 5.13+",
-    "tcp": "Landlock's TCP rules, Linux 6.7+",
+    "no-network": "the seccomp filter's socket rule, Linux on x86_64 or aarch64",
     "no-fork": "the seccomp filter, Linux on x86_64 or aarch64",
     "no-capabilities": "capset",
     "no-orphans": "the zygote's subreaper, Linux 3.4+",
@@ -362,7 +386,7 @@ def refusal() -> str | None:
         f" The kernel has Landlock but refused it ({', '.join(blocked)}): a container's seccomp profile "
         f"may block its system calls."
         if blocked
-        else " Grade on Linux 6.7 or later (a VM or container)."
+        else " Grade on Linux 5.13 or later, x86_64 or aarch64 (a VM or container)."
     )
     return (
         f"{head}this machine ({where}) applied {applied or 'nothing'}; expected also "
