@@ -215,3 +215,50 @@ def test_the_report_counts_the_named_mistakes_and_each_student_gets_a_page(grade
         )
     page = (out / "feedback" / f"{MISTAKE.name}.html").read_text()
     assert all(check in page for check in MISTAKE.fails)
+
+
+def test_a_table_whose_writing_stops_midway_keeps_its_last_whole_version(tmp_path, monkeypatch):
+    """grades.csv, junit.xml and Canvas's CSV are written whole or not at all: when writing stops
+    halfway (here an error at the second student; a grader killed, a full disk), the file a TA or
+    Canvas reads is the last whole one, and no temporary file is left beside it."""
+    from autograder.grading import CheckResult, SubmissionResult
+    from autograder.report import canvas, tables
+
+    def record(student: str, score: float) -> dict:
+        result = SubmissionResult(path="x", tests=[CheckResult("nb2_conv_output_size", NB, score, 2.0, "")])
+        return {
+            "student": student,
+            "fingerprint": "",
+            "status": GRADED,
+            "timestamp": "",
+            "results": result.gradescope(),
+            "notebook_of": {"nb2_conv_output_size": NB},
+            "seconds": 1,
+        }
+
+    before = {s: record(s, 2.0) for s in ("ada", "bo")}
+    writers = {
+        "grades.csv": (tables, lambda records, path: tables.write_csv(records, path)),
+        "junit.xml": (tables, lambda records, path: tables.write_junit(records, path)),
+        "canvas.csv": (canvas, lambda records, path: canvas.write(canvas.auto_scores(records), path)),
+    }
+    whole = {}
+    for name, (_, write) in writers.items():
+        write(before, tmp_path / name)
+        whole[name] = (tmp_path / name).read_bytes()
+        assert b"bo" in whole[name], name
+    after = {s: record(s, 0.0) for s in ("ada", "bo")}
+    real = tables.printable
+
+    def stops_at_the_second(text):
+        if text == "bo":
+            raise OSError(28, "No space left on device")
+        return real(text)
+
+    for name, (module, write) in writers.items():
+        monkeypatch.setattr(module, "printable", stops_at_the_second)
+        with pytest.raises(OSError):
+            write(after, tmp_path / name)
+        monkeypatch.undo()
+        assert (tmp_path / name).read_bytes() == whole[name], f"{name}: half a new file replaced the whole old one"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(writers), "a temporary file was left behind"

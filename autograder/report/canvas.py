@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import sys
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from autograder.checks import max_points
 from autograder.exitcodes import ExitCode, Parser
 from autograder.messages import printable
 from autograder.report.records import GRADED, load_records
+from autograder.sandbox.plain import write_atomic
 
 HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 DEFAULT_COLUMN = "Week 5 ConvNets"
@@ -94,8 +96,9 @@ def write(
     scores: dict[str, float | None], path: Path, column: str = DEFAULT_COLUMN, points: float | None = None
 ) -> Path:
     total = max_points()[0] if points is None else points
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with io.StringIO(newline="") as f:
         csv.writer(f, lineterminator="\r\n").writerows(rows(scores, column, total))
+        write_atomic(path, f.getvalue().encode("utf-8"))  # Canvas never gets half a file
     return path
 
 

@@ -12,6 +12,7 @@ from autograder.messages import printable
 from autograder.paths import ASSIGNMENT
 from autograder.report.records import GRADED, problems_of
 from autograder.report.tables import check_statistics
+from autograder.sandbox.plain import write_atomic
 
 
 def _figure_png(fig) -> str:
@@ -37,7 +38,7 @@ def write_feedback(records: dict[str, dict], folder: Path) -> None:
             for m in results.get("extra_data", {}).get("awaiting_manual_grading", [])
         )
         problems = "".join(f"<li>{_h(p)}</li>" for p in results.get("extra_data", {}).get("problems", []))
-        (folder / f"{_safe_name(student)}.html").write_text(f"""<!doctype html><html><head><meta charset="utf-8">
+        page = f"""<!doctype html><html><head><meta charset="utf-8">
 <title>{ASSIGNMENT}: feedback for {_h(student)}</title><style>{CSS}</style></head><body>
 <h1>{ASSIGNMENT}: feedback for {_h(student)}</h1>
 <p class="total">{float(results["score"]):g} of {auto:g} auto-graded points{
@@ -47,7 +48,8 @@ def write_feedback(records: dict[str, dict], folder: Path) -> None:
 <h2>Checks</h2><table><tr><th>check</th><th>points</th><th>what the grader found</th></tr>{rows}</table>
 {f"<h2>Written answers, graded by hand</h2><ul>{waiting}</ul>" if waiting else ""}
 </body></html>
-""")
+"""
+        write_atomic(folder / f"{_safe_name(student)}.html", page.encode("utf-8"))
 
 
 def _safe_name(student: str) -> str:
@@ -126,7 +128,7 @@ def write_html(records: dict[str, dict], path: Path) -> None:
             + "</ul>"
         )
     mean = sum(scores) / len(scores) if scores else 0.0
-    path.write_text(f"""<!doctype html><html><head><meta charset="utf-8"><title>{ASSIGNMENT}: grades</title>
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{ASSIGNMENT}: grades</title>
 <style>{CSS}</style></head><body>
 <h1>{ASSIGNMENT}: auto-graded results</h1>
 <p>{len(records)} submissions; mean {mean:.1f} of {auto:g} auto-graded points ({manual:g} more points are graded by
@@ -142,4 +144,5 @@ its failures were each known mistake ("other": a failure no judge named). The sa
 <h2>Students</h2><p>Each student's feedback page: <code>feedback/&lt;student&gt;.html</code>.</p>
 <table><tr><th>student</th><th>auto score</th><th>status</th><th>notes</th></tr>{rows}</table>
 </body></html>
-""")
+"""
+    write_atomic(path, page.encode("utf-8"))

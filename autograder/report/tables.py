@@ -4,6 +4,7 @@ pass rate and named mistakes) and ``junit.xml`` (one test suite per student, for
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -11,6 +12,7 @@ from autograder.checks import max_points, registry
 from autograder.messages import printable
 from autograder.paths import ASSIGNMENT
 from autograder.report.records import GRADED
+from autograder.sandbox.plain import write_atomic
 
 CSV_COLUMNS = [
     "assignment",
@@ -29,7 +31,7 @@ CSV_COLUMNS = [
 
 def write_csv(records: dict[str, dict], path: Path) -> None:
     auto, manual = max_points()
-    with open(path, "w", newline="") as f:
+    with io.StringIO(newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         for student, record in sorted(records.items()):
@@ -49,6 +51,7 @@ def write_csv(records: dict[str, dict], path: Path) -> None:
                     auto + manual,
                 ]
             )
+        write_atomic(path, f.getvalue().encode("utf-8"))  # a grader stopped midway leaves the last whole file
 
 
 def write_junit(records: dict[str, dict], path: Path) -> None:
@@ -80,7 +83,7 @@ def write_junit(records: dict[str, dict], path: Path) -> None:
                 output = printable(t["output"])
                 node = ET.SubElement(case, tag, message=output.splitlines()[0][:200] if output else tag)
                 node.text = output
-    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+    write_atomic(path, ET.tostring(suites, encoding="utf-8", xml_declaration=True))
 
 
 def check_statistics(records: dict[str, dict]) -> list[dict]:
@@ -124,7 +127,7 @@ def check_statistics(records: dict[str, dict]) -> list[dict]:
 
 def write_checks_csv(records: dict[str, dict], path: Path) -> None:
     """One row per check: its pass rate and the named mistakes, for a spreadsheet."""
-    with open(path, "w", newline="") as f:
+    with io.StringIO(newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["check", "notebook", "points", "graded", "passed", "pass_rate", "mistakes"])
         for row in check_statistics(records):
@@ -139,3 +142,4 @@ def write_checks_csv(records: dict[str, dict], path: Path) -> None:
                     "; ".join(f"{k}: {v}" for k, v in row["mistakes"].items()),
                 ]
             )
+        write_atomic(path, f.getvalue().encode("utf-8"))
