@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Callable
 
 from autograder.checks import registry
-from autograder.exitcodes import ExitCode, Parser, usage_error
+from autograder.exitcodes import ExitCode, Parser, positive, usage_error
 from autograder.grading import SubmissionError, grade_submission, unreadable_result
 from autograder.paths import ASSIGNMENT, REFERENCES_DIR
 from autograder.progress import ProgressBar
@@ -288,18 +288,18 @@ def main(argv=None) -> int:
     g = sub.add_parser("grade", help="grade a submitted/ folder (resumable)")
     g.add_argument("submitted", type=Path)
     g.add_argument("--out", type=Path, required=True)
-    g.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: all cores)")
+    g.add_argument("--jobs", type=positive(int), default=None, help="submissions graded at once (default: all cores)")
     g.add_argument("--shard", default=None, help="K/N: grade only the K-th of N slices of the class")
     g.add_argument("--force", action="store_true", help="regrade submissions already graded")
     g.add_argument(
         "--time-limit",
-        type=float,
+        type=positive(float, "seconds"),
         default=None,
         help=f"seconds per notebook process ({wall_help()})",
     )
     g.add_argument(
         "--memory-limit",
-        type=float,
+        type=positive(float, "GiB"),
         default=None,
         help=f"GiB of address space per child (default {Limits.memory_bytes / 2**30:g})",
     )

@@ -8,6 +8,7 @@ of our own is 10 or more, so that a script can tell the grader's answer from pyt
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from enum import IntEnum
 
@@ -26,6 +27,24 @@ class Parser(argparse.ArgumentParser):
     def error(self, message):
         self.print_usage(sys.stderr)
         self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
+
+
+def positive(kind: type = float, unit: str = ""):
+    """An argparse ``type``: a finite number above 0 (``int`` or ``float``, in ``unit``), or a usage
+    error that says what was expected and what was received (``--jobs 0``, ``--time-limit -5``)."""
+
+    def parse(text: str):
+        wanted = "a whole number above 0" if kind is int else f"a number{f' of {unit}' if unit else ''} above 0"
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {wanted}, received {text!r}") from None
+        if not (value > 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, received {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def usage_error(message: str) -> SystemExit:

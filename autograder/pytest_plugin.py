@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.exitcodes import ExitCode
+from autograder.exitcodes import ExitCode, positive
 from autograder.grading import SubmissionError, SubmissionGrader, summary_line, unreadable_result, write_results_json
 from autograder.sandbox.confine import EXIT_REFUSED, graded_without, refusal
 from autograder.sandbox.run import GiB, Limits, wall_help
@@ -38,14 +38,14 @@ def pytest_addoption(parser):
     group.addoption("--results-json", metavar="FILE", help="write a Gradescope-style results.json here")
     group.addoption(
         "--time-limit",
-        type=float,
+        type=positive(float, "seconds"),
         default=Limits.wall_seconds,
         metavar="SECONDS",
         help=f"wall-clock limit per notebook process ({wall_help()})",
     )
     group.addoption(
         "--memory-limit",
-        type=float,
+        type=positive(float, "GiB"),
         default=Limits.memory_bytes / GiB,
         metavar="GIB",
         help=f"address-space limit per notebook process (default {Limits.memory_bytes / GiB:g})",

@@ -153,6 +153,10 @@ def test_bad_arguments_say_what_was_expected(tmp_path, capsys):
         (lambda: batch.merge([tmp_path], tmp_path / "out"), "no students/ folder"),
         (lambda: batch.main(["grade", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]), "not a folder"),
         (lambda: batch.main(["grade"]), "the following arguments are required"),
+        (lambda: batch.main(["grade", str(tmp_path), "--out", "o", "--jobs", "0"]), "received '0'"),
+        (lambda: batch.main(["grade", str(tmp_path), "--out", "o", "--jobs", "2.5"]), "a whole number above 0"),
+        (lambda: batch.main(["grade", str(tmp_path), "--out", "o", "--time-limit", "-5"]), "above 0, received '-5'"),
+        (lambda: batch.main(["grade", str(tmp_path), "--out", "o", "--memory-limit", "nan"]), "received 'nan'"),
     ):
         with pytest.raises(SystemExit) as raised:
             call()

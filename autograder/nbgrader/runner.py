@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from autograder.assign.build import bin_path, nbgrader_env
-from autograder.exitcodes import Parser
+from autograder.exitcodes import Parser, positive
 from autograder.paths import ASSIGNMENT, REPO
 
 
@@ -245,7 +245,7 @@ def main(argv=None) -> int:
     ap.add_argument("submitted", type=Path, help="folder of <student>/convnets/*.ipynb")
     ap.add_argument("--feedback", type=Path, help="copy nbgrader's feedback folder here")
     ap.add_argument("--export", type=Path, help="write nbgrader export's grades CSV here")
-    ap.add_argument("--jobs", type=int, default=1, help="shards graded at once (feedback/export need 1)")
+    ap.add_argument("--jobs", type=positive(int), default=1, help="shards graded at once (feedback/export need 1)")
     args = ap.parse_args(argv)
     if args.jobs > 1 and (args.feedback or args.export):
         ap.error("--feedback and --export need --jobs 1 (one gradebook)")
