@@ -78,6 +78,19 @@ def test_a_gradebook_that_disagrees_is_refused_and_left_as_it_was(course, tmp_pa
     shutil.copy(course["root"] / "fresh.db", db)
     with pytest.raises(gradebook.Disagreement, match="a check this grader does not know: hw4_something_else"):
         gradebook.enter(course["root"], other, course["root"] / "submitted", f"sqlite:///{db}")
+    # the solution hands in again after the batch run: its record no longer describes its notebook
+    again = tmp_path / "submitted"
+    shutil.copytree(course["root"] / "submitted", again)
+    handed_in = again / "solution" / ASSIGNMENT / f"{NB}.ipynb"
+    nb = json.loads(handed_in.read_text())
+    nb["cells"].append({"cell_type": "markdown", "id": "handed-in-again", "metadata": {}, "source": "later"})
+    handed_in.write_text(json.dumps(nb))
+    with pytest.raises(gradebook.Disagreement) as refused:
+        gradebook.enter(course["root"], course["records"], again, f"sqlite:///{db}")
+    lines = [line for line in str(refused.value).splitlines() if "graded from other notebooks" in line]
+    assert len(lines) == 1 and "solution's record" in lines[0] and "autograder.batch grade" in lines[0], refused.value
+    with Gradebook(f"sqlite:///{db}") as gb:
+        assert gb.db.query(SubmittedAssignment).count() == 0, "a refused gradebook is left as it was"
 
 
 def _canvas_with_the_written_answers(root, out, records) -> None:

@@ -18,8 +18,9 @@ and its written answers waiting, and ``nbgrader export`` and ``nbgrader generate
 the combined grades.
 
 Nothing is written unless the gradebook and the records agree: the same assignment, the same
-test cells with the same points, records of this grader's checks. Otherwise it says what
-differs and exits 10. A student the batch grader could not grade is not entered (listed).
+test cells with the same points, records of this grader's checks, each graded by this version of
+the grader from the notebooks ``submitted/`` holds now (not before a student handed in again).
+Otherwise it says what differs and exits 10. A student the batch grader could not grade is not entered (listed).
 """
 
 from __future__ import annotations
@@ -97,6 +98,22 @@ def compare(gb, records: dict[str, dict]) -> list[str]:
     return problems
 
 
+def stale(records: dict[str, dict], submitted: Path) -> list[str]:
+    """The students whose record was not graded from the notebooks ``submitted`` holds now, by this
+    grader (a notebook handed in again after the batch run, or a grader updated since): their
+    record's fingerprint is not what the batch grader would compute today."""
+    from autograder.batch import fingerprint, grader_version
+
+    version = grader_version()
+    return [
+        f"{student}'s record was graded from other notebooks than {submitted / student / ASSIGNMENT} holds now, "
+        f"or by another version of this grader: run `python -m autograder.batch grade {submitted} --out GRADES` "
+        "again (it regrades only what changed)"
+        for student, record in sorted(records.items())
+        if record.get("fingerprint") != fingerprint(submitted / student / ASSIGNMENT, version)
+    ]
+
+
 def enter(course: Path, records: dict[str, dict], submitted: Path, db_url: str | None = None) -> dict[str, list]:
     """Write the records into the gradebook (see the module docstring); return
     ``{"entered": [...], "skipped": [...]}``. Raises :class:`Disagreement` before writing anything."""
@@ -107,7 +124,7 @@ def enter(course: Path, records: dict[str, dict], submitted: Path, db_url: str |
 
     entered, skipped = [], []
     with Gradebook(db_url or f"sqlite:///{course / 'gradebook.db'}") as gb:
-        problems = compare(gb, records)
+        problems = compare(gb, records) + stale(records, submitted)
         if problems:
             raise Disagreement(
                 f"the gradebook ({course / 'gradebook.db'}) and the records disagree; nothing was written:\n  "
