@@ -296,3 +296,46 @@ def test_a_grad_cam_mistake_is_named_by_the_images_where_float32_defines_it():
     with pytest.raises(CheckFailed) as failed:
         nb4.judge_grad_cam(answer, refs)
     assert failed.value.mistake != "softmax", str(failed.value)
+
+
+def _head_written_as(head: str):
+    """build_encoder_decoder as a keras.Sequential, its head written as ``head`` says: 'separate'
+    (a linear Conv2D, then Activation), 'layer' (Softmax() or ReLU() where they are the
+    activation), 'relu conv' (a Conv2D with a ReLU, then the activation: not the contract)."""
+    import keras
+    from keras import layers
+
+    def build(input_shape, num_outputs, output_activation, filters=(32, 64)):
+        model = keras.Sequential([keras.Input(input_shape)])
+        for f in filters:
+            model.add(layers.Conv2D(f, 3, strides=2, padding="same"))
+            model.add(layers.ReLU())
+        for f in reversed(filters):
+            model.add(layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu"))
+        model.add(layers.Conv2D(num_outputs, 3, padding="same", activation="relu" if head == "relu conv" else None))
+        kinds = {"softmax": layers.Softmax, "relu": layers.ReLU}
+        if head == "layer" and output_activation in kinds:
+            model.add(kinds[output_activation]())
+        else:
+            model.add(layers.Activation(output_activation))
+        return model
+
+    return build
+
+
+@pytest.mark.parametrize("head, passes", [("separate", True), ("layer", True), ("relu conv", False)])
+def test_the_head_s_activation_may_be_a_layer_of_its_own(head, passes):
+    """Conv2D(n, 3, padding='same') then Activation(act), Softmax() or ReLU() computes the head
+    the contract gives (Conv2D(n, 3, padding='same', activation=act)): full points; a head whose
+    convolution already applies a ReLU before the activation does not."""
+    from autograder.checks.common import CheckFailed
+    from autograder.references import load_references
+
+    check = next(c for c in registry()["3_image_to_image"].checks if c.grade_id == "nb3_encoder_decoder_layers")
+    values = check.collect_with({"build_encoder_decoder": _head_written_as(head)})
+    expected = load_references("3_image_to_image")["nb3_encoder_decoder_layers"]
+    if passes:
+        check.judge(check.judged(values), expected)
+    else:
+        with pytest.raises(CheckFailed, match=r"the last layer should be Conv2D\(4, \.\.\., activation='softmax'\)"):
+            check.judge(check.judged(values), expected)

@@ -79,6 +79,23 @@ SHAPE_CASES = [
 ]
 
 
+def _activation_of(layer, config: dict) -> str:
+    """The activation a layer applies, by name: its ``activation`` setting, or for Keras's
+    activation layers at their defaults the function they compute (``Softmax()`` is 'softmax',
+    ``ReLU()`` is 'relu'); '-' for a layer that has none."""
+    kind = type(layer).__name__
+    if kind == "Softmax" and config.get("axis", -1) in (-1, [-1], (-1,)):
+        return "softmax"
+    if (
+        kind == "ReLU"
+        and config.get("max_value") is None
+        and not config.get("negative_slope")
+        and not config.get("threshold")
+    ):
+        return "relu"
+    return str(config.get("activation", "-"))
+
+
 def _layer_summary(model) -> list[str]:
     """One ``Kind|filters|stride|activation`` row per layer, nested models opened up (a
     Sequential, a subclassed model, an encoder and a decoder as sub-models all count)."""
@@ -86,8 +103,23 @@ def _layer_summary(model) -> list[str]:
     for layer in utils().model_layers(model):
         config = layer.get_config()
         strides = config.get("strides", ("-",))
-        out.append(f"{type(layer).__name__}|{config.get('filters', '-')}|{strides[0]}|{config.get('activation', '-')}")
+        out.append(f"{type(layer).__name__}|{config.get('filters', '-')}|{strides[0]}|{_activation_of(layer, config)}")
     return out
+
+
+ACTIVATION_LAYERS = ("Activation", "Softmax", "ReLU")
+
+
+def _head(rows: list[list[str]]) -> list[str]:
+    """The head's row: the last layer, or a linear Conv2D and the activation layer after it
+    (``Conv2D(n, 3, padding="same")`` then ``Activation("softmax")`` computes what
+    ``Conv2D(n, 3, padding="same", activation="softmax")`` does) taken as one."""
+    last = rows[-1]
+    if len(rows) > 1 and last[0] in ACTIVATION_LAYERS and last[3] != "-":
+        conv = rows[-2]
+        if conv[0] == "Conv2D" and conv[3] == "linear":
+            return [conv[0], conv[1], conv[2], last[3]]
+    return last
 
 
 def _each_case(ns, describe) -> dict:
@@ -165,11 +197,11 @@ def judge_layers(received, expected):
                 f"{call}: expected stride-2 Conv2DTranspose layers with filters {list(reversed(filters))} "
                 f"(the mirror of the way down), found {up}."
             )
-        want_head = expected[f"case{i}"][-1].split("|")
-        if rows[-1][0] != "Conv2D" or rows[-1][1] != want_head[1] or rows[-1][3] != want_head[3]:
+        want_head, head = expected[f"case{i}"][-1].split("|"), _head(rows)
+        if head[0] != "Conv2D" or head[1] != want_head[1] or head[3] != want_head[3]:
             fail(
-                f"{call}: the last layer should be Conv2D({n}, ..., activation={act!r}), found "
-                f"{rows[-1][0]} with filters={rows[-1][1]}, activation={rows[-1][3]}."
+                f"{call}: the last layer should be Conv2D({n}, ..., activation={act!r}) (or a linear Conv2D({n}, ...) "
+                f"and an Activation({act!r}) layer), found {head[0]} with filters={head[1]}, activation={head[3]}."
             )
 
 
