@@ -68,7 +68,9 @@ def judge_overlay(received, expected):
             "(1 - alpha) * image + alpha * colour."
         },
         shape_rule=lambda indexed: "the image's",
-        why="Resize the heatmap bilinearly (tf.image.resize), colour it with 'jet', drop alpha.",
+        why="Resize the heatmap bilinearly (tf.image.resize), colour it with matplotlib.colormaps['jet'](values) "
+        "and keep its first three channels (RGB, not the colormap's own alpha channel); a 256-colour table "
+        "indexed by uint8(255 * heatmap) rounds each value down by up to 1/255, which is enough to differ.",
     )
 
 
