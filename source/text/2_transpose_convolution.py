@@ -550,7 +550,7 @@ def decoder_output_paddings(i, depth, k=3, s=2, padding="same"):
 # decoder with your paddings should give back 27x27.
 
 # %% nbgrader={"grade": false, "grade_id": "partH_try", "locked": true, "schema_version": 3, "solution": false, "task": false}
-a = decoder_output_paddings(27, 2)
+a = [int(v) for v in decoder_output_paddings(27, 2)]  # Keras takes Python ints (it refuses NumPy's int64)
 print("output paddings:", a)
 inputs = keras.Input((27, 27, 1))
 h = layers.Conv2D(16, 3, strides=2, padding="same")(layers.Conv2D(8, 3, strides=2, padding="same")(inputs))
