@@ -201,7 +201,10 @@ def judge_layers(received, expected):
         if head[0] != "Conv2D" or head[1] != want_head[1] or head[3] != want_head[3]:
             fail(
                 f"{call}: the last layer should be Conv2D({n}, ..., activation={act!r}) (or a linear Conv2D({n}, ...) "
-                f"and an Activation({act!r}) layer), found {head[0]} with filters={head[1]}, activation={head[3]}."
+                f"and an Activation({act!r}) layer), found {head[0]} with "
+                + ("no filters" if head[1] == "-" else f"filters={head[1]}")
+                + ("" if head[3] == "-" else f", activation={head[3]}")
+                + "."
             )
 
 
