@@ -163,6 +163,19 @@ def test_bad_arguments_say_what_was_expected(tmp_path, capsys):
         assert raised.value.code == ExitCode.USAGE == 12 and text in capsys.readouterr().err
 
 
+def _record(student: str, result) -> dict:
+    """The batch grader's record of one graded student whose checks are notebook 2's first (``result``)."""
+    return {
+        "student": student,
+        "fingerprint": "",
+        "status": GRADED,
+        "timestamp": "",
+        "results": result.gradescope(),
+        "notebook_of": {"nb2_conv_output_size": NB},
+        "seconds": 1,
+    }
+
+
 def test_every_output_stays_valid_whatever_a_student_raises(tmp_path):
     """Control characters, NUL, an escape sequence, a lone surrogate, ']]>' and HTML in a check's
     message and in a student folder's name: junit.xml parses, results.json and grades.csv read
@@ -178,15 +191,7 @@ def test_every_output_stays_valid_whatever_a_student_raises(tmp_path):
     from autograder.messages import printable
 
     result.tests = [CheckResult(t.name, t.notebook, t.score, t.max_score, printable(t.output)) for t in result.tests]
-    record = {
-        "student": "s\x01tudent",
-        "fingerprint": "",
-        "status": GRADED,
-        "timestamp": "",
-        "results": result.gradescope(),
-        "notebook_of": {"nb2_conv_output_size": NB},
-        "seconds": 1,
-    }
+    record = _record("s\x01tudent", result)
     records = {record["student"]: record}
     report.write_outputs(records, tmp_path, quiet=True)
     root = ET.parse(tmp_path / "junit.xml").getroot()
@@ -229,16 +234,8 @@ def test_a_table_whose_writing_stops_midway_keeps_its_last_whole_version(tmp_pat
     from autograder.report import canvas, tables
 
     def record(student: str, score: float) -> dict:
-        result = SubmissionResult(path="x", tests=[CheckResult("nb2_conv_output_size", NB, score, 2.0, "")])
-        return {
-            "student": student,
-            "fingerprint": "",
-            "status": GRADED,
-            "timestamp": "",
-            "results": result.gradescope(),
-            "notebook_of": {"nb2_conv_output_size": NB},
-            "seconds": 1,
-        }
+        tests = [CheckResult("nb2_conv_output_size", NB, score, 2.0, "")]
+        return _record(student, SubmissionResult(path="x", tests=tests))
 
     before = {s: record(s, 2.0) for s in ("ada", "bo")}
     writers = {
