@@ -200,9 +200,33 @@ def execute(venv: Path, env: dict, cwd: Path, path: Path, kernel: str | None = N
     command.append(f"--ExecutePreprocessor.timeout={CELL_LIMIT}")
     if kernel:
         command.append(f"--ExecutePreprocessor.kernel_name={kernel}")
-    return subprocess.run(
-        [*command, str(path)], cwd=cwd, env=env, capture_output=True, text=True, timeout=NOTEBOOK_LIMIT * 2
-    )
+
+    def once() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*command, str(path)], cwd=cwd, env=env, capture_output=True, text=True, timeout=NOTEBOOK_LIMIT * 2
+        )
+
+    done = once()
+    if done.returncode != 0 and KERNEL_DIED_AT_START in done.stderr:
+        # Two kernels started at the same moment in a fresh home (ports picked, profile and runtime
+        # folders made) once lost one of them before it ran a cell; what a student's single Jupyter
+        # does not do. One more start tells that race from a kernel that cannot start at all, and the
+        # first attempt's output (the kernel's own error comes first in it) stays in the message.
+        print(f"{path.name}: the kernel died at start; started once more")
+        first = done.stderr
+        done = once()
+        done.stderr = f"{first}\n--- the kernel died at start; the second start printed: ---\n{done.stderr}"
+    return done
+
+
+KERNEL_DIED_AT_START = "Kernel died before replying to kernel_info"
+
+
+def _shown(stderr: str, room: int = 6000) -> str:
+    """A long stderr's head and tail: the kernel's own error comes first, nbconvert's traceback last."""
+    if len(stderr) <= room:
+        return stderr
+    return f"{stderr[: room // 2]}\n[... {len(stderr) - room} characters ...]\n{stderr[-room // 2 :]}"
 
 
 def errors(nb) -> list[tuple[str, str]]:
@@ -230,7 +254,7 @@ def run_top_to_bottom(venv: Path, env: dict, folder: Path, names: list[str], ker
         results = list(pool.map(run, names))
     executed = {}
     for name, done, seconds in results:
-        assert done.returncode == 0, (name, done.stderr[-4000:])
+        assert done.returncode == 0, (name, _shown(done.stderr))
         nb = nbformat.read(str(folder / f"{name}.ipynb"), as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
         assert all(c.get("execution_count") for c in code if c.source.strip()), f"{name}: a cell did not run"
