@@ -46,7 +46,7 @@ from pathlib import Path
 
 from autograder.checks import registry
 from autograder.exitcodes import ExitCode, Parser
-from autograder.paths import ASSIGNMENT, REPO
+from autograder.paths import ASSIGNMENT, REPO, pytest_runner_env
 from autograder.sandbox.plain import write_atomic
 
 BUNDLE_FILES = ["requirements.txt", "pyproject.toml", "nbgrader_config.py"]
@@ -265,7 +265,9 @@ def _pytest_runner(cmd: list[str], seconds: float) -> tuple[str, str, int | None
     results of the checks it finished), then killed if it has not ended ``STOP_GRACE`` s later."""
     import signal
 
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=pytest_runner_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         out, err = proc.communicate(timeout=seconds)
         return out, err, proc.returncode, False

@@ -9,3 +9,5 @@
 
 Run from the repository (it is not installed, and never in the Gradescope bundle or the wheel).
 """
+
+import autograder  # noqa: E402, F401 - first, so that reading notebooks starts quickly (see there)

@@ -35,7 +35,7 @@ from typing import Callable
 from autograder import batch
 from autograder.checks import registry
 from autograder.exitcodes import ExitCode, Parser, usage_error
-from autograder.paths import ASSIGNMENT, REPO
+from autograder.paths import ASSIGNMENT, REPO, pytest_runner_env
 from autograder.progress import ProgressBar
 from autograder.report.records import GRADED, NOT_GRADED
 
@@ -57,6 +57,7 @@ def pytest_runner(folder: Path, results_json: Path) -> tuple[int, dict]:
             "no:cacheprovider",
         ],
         cwd=REPO,
+        env=pytest_runner_env(),
         capture_output=True,
         text=True,
     )

@@ -262,3 +262,37 @@ def test_the_notebooks_process_and_nbgraders_cell_get_the_time_of_every_training
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
         seen[grade_id if grade_id.startswith("nb3_trained") else cell.cell_type] = execute._get_timeout(cell)
     assert seen == {"markdown": 300, "code": 300, "nb3_trained_segmentation": 360, "nb3_trained_superres": 1080}
+
+
+# ----------------------------------------------------------------------------- start-up
+def test_reading_notebooks_does_not_compile_jsonschemas_iri_grammar():
+    """A process that imports the grader, then nbformat, validates notebooks as before without
+    importing rfc3987_syntax (a Lark grammar compiled at import, 1.7 s of CPU in every grading
+    process); a later ``import rfc3987_syntax`` still works. The same lines without ``import
+    autograder`` first show the cost is there to avoid: that process does import it."""
+    probe = (
+        "import sys, time\n"
+        "FIRST"
+        "import nbformat\n"
+        "loaded = 'rfc3987_syntax' in sys.modules\n"
+        "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1 + 1')])\n"
+        "nbformat.validate(nb)\n"
+        "bad = nbformat.from_dict({**nb, 'cells': [{'cell_type': 'code'}]})\n"
+        "try:\n"
+        "    nbformat.validate(bad)\n"
+        "    rejected = False\n"
+        "except nbformat.ValidationError:\n"
+        "    rejected = True\n"
+        "import rfc3987_syntax\n"
+        "print(loaded, rejected)\n"
+    )
+
+    def run(first: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", probe.replace("FIRST", first)], cwd=REPO, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.split()
+
+    assert run("import autograder\n") == ["False", "True"]
+    assert run("") == ["True", "True"]
