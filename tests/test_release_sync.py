@@ -149,3 +149,81 @@ def test_the_students_guide_states_the_graders_own_limits_and_points():
     said = re.search(r"(\d+) points are graded automatically and (\d+) by the course staff: (\d+) in all", text)
     assert said, "the guide should say how many points are graded automatically and by the staff"
     assert tuple(map(float, said.groups())) == (auto, written, auto + written), (said.groups(), auto, written)
+
+
+_READER = """
+import sys
+from pathlib import Path
+from autograder.sandbox.confine import confine
+scratch, data = Path(sys.argv[1]), Path(sys.argv[2])
+applied = confine(scratch, [data])
+print(" ".join(applied), flush=True)
+sys.stdin.readline()  # the parent builds the folder again meanwhile
+for name in ("same.npz", "changed.npz"):
+    try:
+        print(name, (data / name).read_text(), flush=True)
+    except OSError as exc:
+        print(name, type(exc).__name__, flush=True)
+"""
+
+
+def _read_after_a_rebuild(tmp_path, rebuild) -> list[str]:
+    """A confined reader granted ``data`` (as a grading child is granted the shipped data), the
+    folder rebuilt by ``rebuild(fresh, data)`` while it runs, then read: what it read, by file."""
+    import subprocess
+    import sys
+
+    data, fresh, scratch = tmp_path / "release" / "data", tmp_path / "fresh" / "data", tmp_path / "scratch"
+    for folder, changed in ((data, "old"), (fresh, "new")):
+        folder.mkdir(parents=True)
+        (folder / "same.npz").write_text("same")
+        (folder / "changed.npz").write_text(changed)
+    (data / "gone.npz").write_text("gone")
+    scratch.mkdir()
+    reader = subprocess.Popen(
+        [sys.executable, "-c", _READER, str(scratch), str(data)],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    applied = reader.stdout.readline().split()
+    if not any(a.startswith("landlock") for a in applied):
+        reader.kill()
+        pytest.skip(f"no Landlock on this kernel (applied: {applied})")
+    rebuild(fresh, data)
+    out, err = reader.communicate("go\n", timeout=60)
+    assert reader.returncode == 0, err[-2000:]
+    return out.splitlines()
+
+
+def test_building_release_again_while_a_grader_reads_it_keeps_its_folders(tmp_path):
+    """release/ built again (one data file changed, one gone) while a grading child reads the
+    shipped data: the child reads the unchanged file and the new version of the changed one.
+    Removing the folder and copying it anew, as the build did before, makes it another folder,
+    which Landlock refuses to the child."""
+    import shutil
+
+    def replaced(fresh, data):
+        shutil.rmtree(data)
+        shutil.copytree(fresh, data)
+
+    assert _read_after_a_rebuild(tmp_path / "a", build.sync_tree) == ["same.npz same", "changed.npz new"]
+    assert not (tmp_path / "a" / "release" / "data" / "gone.npz").exists()
+    refused = ["same.npz PermissionError", "changed.npz PermissionError"]
+    assert _read_after_a_rebuild(tmp_path / "b", replaced) == refused
+
+
+def test_a_partial_build_leaves_the_other_notebooks_and_writes_only_what_changed(tmp_path):
+    fresh, out = tmp_path / "fresh", tmp_path / "out"
+    for folder, text in ((fresh, "new"), (out, "old")):
+        (folder / "data").mkdir(parents=True)
+        (folder / "data" / "x.npz").write_text("same")
+        (folder / "1_a.ipynb").write_text(text)
+        (folder / "2_b.ipynb").write_text(text)
+    (out / "stale.txt").write_text("from an older build")
+    written = build.sync_tree(fresh, out, leave=lambda rel: rel.suffix == ".ipynb" and rel.stem != "1_a")
+    assert [str(p) for p in written] == ["1_a.ipynb"]
+    assert (out / "1_a.ipynb").read_text() == "new" and (out / "2_b.ipynb").read_text() == "old"
+    assert not (out / "stale.txt").exists() and (out / "data" / "x.npz").read_text() == "same"

@@ -69,17 +69,51 @@ def generate_release(dest: Path, only: list[str] | None = None) -> Path:
             raise RuntimeError(f"nbgrader generate_assignment failed:\n{proc.stdout}\n{proc.stderr}")
         out, fresh = dest / ASSIGNMENT, root / "release" / ASSIGNMENT
         if only:
-            shutil.copytree(
-                fresh,
-                out,
-                dirs_exist_ok=True,
-                ignore=lambda d, names: [n for n in names if n.endswith(".ipynb") and n[: -len(".ipynb")] not in only],
-            )
+            sync_tree(fresh, out, leave=lambda rel: rel.suffix == ".ipynb" and rel.stem not in only)
         else:
-            if out.exists():
-                shutil.rmtree(out)
-            shutil.copytree(fresh, out)
+            sync_tree(fresh, out)
     return out
+
+
+def sync_tree(fresh: Path, out: Path, leave=lambda rel: False) -> list[Path]:
+    """Make ``out`` hold what ``fresh`` holds, changing only what differs; returns what it wrote.
+
+    A file whose bytes are the same is left as it is, a changed one is replaced whole (written
+    beside it, then renamed over it), a file ``fresh`` lacks is removed, and folders stay where
+    they are; a file for which ``leave(rel)`` is true (``rel`` relative to both) is not touched.
+    A grader that is running while release/ is built again, as a TA's batch may be when the
+    instructor rebuilds, keeps reading the folders it was given: its sandbox is granted the
+    shipped data's folder itself (Landlock grants a folder, not a path), and a folder removed
+    and made again would be another folder, refused to it mid-run."""
+    written = []
+    out.mkdir(parents=True, exist_ok=True)
+    for path in sorted(fresh.rglob("*")):
+        rel = path.relative_to(fresh)
+        target = out / rel
+        if leave(rel):
+            continue
+        if path.is_dir():
+            if target.exists() and not target.is_dir():
+                target.unlink()
+            target.mkdir(exist_ok=True)
+            continue
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.is_file() and filecmp.cmp(path, target, shallow=False):
+            continue
+        partial = target.with_name(f".{target.name}.partial")
+        shutil.copy2(path, partial)
+        os.replace(partial, target)
+        written.append(rel)
+    for path in sorted(out.rglob("*"), reverse=True):  # the deepest first
+        rel = path.relative_to(out)
+        if (fresh / rel).exists() or leave(rel) or any(leave(p.relative_to(out)) for p in path.rglob("*")):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    return written
 
 
 def text_mirror(notebook: Path) -> str:
