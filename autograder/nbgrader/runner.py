@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from autograder.assign.build import bin_path, nbgrader_env
+from autograder.assign.build import nbgrader_command, nbgrader_env
 from autograder.exitcodes import Parser, positive
 from autograder.paths import ASSIGNMENT, REPO
 
@@ -47,7 +47,7 @@ def _nbgrader(root: Path, *args: str, check: bool = True) -> subprocess.Complete
     With ``check=False`` a non-zero exit is returned, not raised: nbgrader autograde exits 1
     when one student's notebook fails, and the rest of the class is still in the gradebook.
     """
-    proc = subprocess.run([bin_path("nbgrader"), *args], cwd=root, capture_output=True, text=True, env=nbgrader_env())
+    proc = subprocess.run(nbgrader_command(*args), cwd=root, capture_output=True, text=True, env=nbgrader_env())
     LOG_DIR.mkdir(exist_ok=True)
     log = LOG_DIR / f"{root.name}-{args[0]}.log"
     log.write_text(proc.stdout + "\n" + proc.stderr)
