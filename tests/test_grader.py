@@ -267,8 +267,8 @@ def test_the_notebooks_process_and_nbgraders_cell_get_the_time_of_every_training
 # ----------------------------------------------------------------------------- start-up
 def test_reading_notebooks_does_not_compile_jsonschemas_iri_grammar():
     """A process that imports the grader, then nbformat, validates notebooks as before without
-    importing rfc3987_syntax (a Lark grammar compiled at import, 1.7 s of CPU in every grading
-    process); a later ``import rfc3987_syntax`` still works. The same lines without ``import
+    importing rfc3987_syntax (a Lark grammar compiled at import, over a second of CPU in every
+    grading process); a later ``import rfc3987_syntax`` still works. The same lines without ``import
     autograder`` first show the cost is there to avoid: that process does import it."""
     probe = (
         "import sys, time\n"
