@@ -339,3 +339,47 @@ def test_the_head_s_activation_may_be_a_layer_of_its_own(head, passes):
     else:
         with pytest.raises(CheckFailed, match=r"the last layer should be Conv2D\(4, \.\.\., activation='softmax'\)"):
             check.judge(check.judged(values), expected)
+
+
+def _overlay(table: bool = False, colour_first: bool = False):
+    """overlay_heatmap as keras.io's Grad-CAM example writes it (a 256-colour jet table indexed by
+    uint8(255 * heatmap)), or with the colour resized instead of the heatmap."""
+    import matplotlib
+    import tensorflow as tf
+
+    def overlay_heatmap(image, heatmap, alpha=0.4):
+        image, heatmap = np.asarray(image), np.asarray(heatmap, dtype="float32")
+        size = image.shape[:2]
+        if colour_first:
+            colour = matplotlib.colormaps["jet"](heatmap)[..., :3].astype("float32")
+            colour = tf.image.resize(colour, size, method="bilinear").numpy()
+        else:
+            resized = tf.image.resize(heatmap[..., None], size, method="bilinear").numpy()[..., 0]
+            if table:
+                jet_colors = matplotlib.colormaps["jet"](np.arange(256))[:, :3]
+                colour = jet_colors[np.uint8(255 * np.clip(resized, 0, 1))]
+            else:
+                colour = matplotlib.colormaps["jet"](np.clip(resized, 0, 1))[..., :3]
+        return np.clip((1 - alpha) * image + alpha * colour, 0, 1)
+
+    return overlay_heatmap
+
+
+@pytest.mark.parametrize(
+    "written, passes",
+    [("with colormaps['jet']", True), ("with keras.io's 256-colour table", True), ("coloured, then resized", False)],
+)
+def test_an_overlay_through_a_256_colour_table_is_kept_and_one_coloured_before_resizing_is_not(written, passes):
+    """The overlay check's tolerance holds the table's rounding (at most alpha x 4.5/255) and not a
+    mistake: colouring the small heatmap and resizing the colours differs by 0.36 and more."""
+    from autograder.references import load_references
+
+    check = all_checks()["nb4_overlay"]
+    f = _overlay(table="table" in written, colour_first="resized" in written)
+    values = check.collect({"overlay_heatmap": f})
+    expected = load_references(check.notebook)["nb4_overlay"]
+    if passes:
+        check.judge(check.judged(values), expected)
+    else:
+        with pytest.raises(AssertionError, match="values differ"):
+            check.judge(check.judged(values), expected)

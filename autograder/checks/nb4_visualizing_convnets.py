@@ -44,7 +44,7 @@ GRAD_CASES = [  # (test image index, layer, class_index or None)
     (7, "conv5", 1),
 ]
 POINTING_IMAGES = 40
-MAP_TOL = Tol(rtol=1e-4, atol=1e-5)  # heatmaps, grids, overlays: values in [0, 1]
+MAP_TOL = Tol(rtol=1e-4, atol=1e-5)  # heatmaps and grids: values in [0, 1] (overlays: OVERLAY_TOL)
 ACT_TOL = Tol(rtol=1e-4, atol=1e-6)  # layer activations
 _CACHE: dict = {}
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks.common import (
+    Tol,
     collect_cases,
     fail,
     judge_cases,
     received_case,
     rng,
 )
-from autograder.checks.nb4_visualizing_convnets import MAP_TOL, NOTEBOOK, POINTING_IMAGES, model_and_data
+from autograder.checks.nb4_visualizing_convnets import NOTEBOOK, POINTING_IMAGES, model_and_data
 from autograder.spec import Check, declare, student_function
 
 CHECKS: list[Check] = []  # after those of nb4_visualizing_convnets.py, in the notebook's order
@@ -21,6 +22,12 @@ check = declare(CHECKS, NOTEBOOK)
 
 # --------------------------------------------------------------------------- overlay and peak
 OVERLAY_CASES = [((8, 8), (4, 4), 0.4), ((12, 10), (3, 5), 0.7), ((6, 6), (6, 6), 0.0)]
+# An overlay is a picture: it is compared to 0.02 in [0, 1] (5 of 255 levels). keras.io's Grad-CAM
+# colours with a 256-colour table indexed by uint8(255 * heatmap), which rounds each value down by
+# up to 1/255; jet's channels rise by at most 4.5 per unit, so that overlay differs by up to alpha
+# times 4.5/255 (0.0125 in these cases, 0.018 at alpha 1). The mistakes differ by 0.18 and more
+# (the weights swapped, the colour added, nearest or bicubic resizing, colouring before resizing).
+OVERLAY_TOL = Tol(rtol=0.0, atol=0.02)
 
 
 def _overlay_inputs(i, image_hw, heat_hw):
@@ -62,19 +69,19 @@ def judge_overlay(received, expected):
         expected,
         list(enumerate(OVERLAY_CASES)),
         describe,
-        MAP_TOL,
+        OVERLAY_TOL,
         mistakes={
             "swapped": "alpha weighs the image and 1 - alpha the colour; the blend is "
             "(1 - alpha) * image + alpha * colour."
         },
         shape_rule=lambda indexed: "the image's",
-        why="Resize the heatmap bilinearly (tf.image.resize), colour it with matplotlib.colormaps['jet'](values) "
-        "and keep its first three channels (RGB, not the colormap's own alpha channel); a 256-colour table "
-        "indexed by uint8(255 * heatmap) rounds each value down by up to 1/255, which is enough to differ.",
+        why="Resize the heatmap bilinearly (tf.image.resize) first, then colour it with "
+        "matplotlib.colormaps['jet'](values) (or a 256-colour table of it) and keep its first three channels "
+        "(RGB, not the colormap's own alpha channel).",
     )
 
 
-check("nb4_overlay", 1, "overlay_heatmap", collect_overlay, judge_overlay, mistakes=mistakes_overlay, tol=MAP_TOL)
+check("nb4_overlay", 1, "overlay_heatmap", collect_overlay, judge_overlay, mistakes=mistakes_overlay, tol=OVERLAY_TOL)
 
 
 PEAK_CASES = [((4, 4), (16, 16, 3)), ((12, 12), (48, 48, 3)), ((3, 5), (20, 30, 3)), ((6, 4), (7, 9))]

@@ -131,7 +131,7 @@ EXAMPLES = [
             "activation_model: Chollet's multi-output model over model.inputs",
             "feature_map_grid: Chollet's loop over channels, np.where per channel (NumPy warns)",
             "grad_cam: keras-io's make_gradcam_heatmap, normalised with np.nan_to_num (NumPy warns)",
-            "overlay_heatmap: keras-io's jet overlay in floats (keras.ops.image.resize)",
+            "overlay_heatmap: keras-io's 256-colour jet table, after keras.ops.image.resize",
             "cam_peak: np.argwhere after keras.ops.image.resize",
             "pointing_game: a boolean mask by slicing, np.mean",
         ],

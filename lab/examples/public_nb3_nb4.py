@@ -187,12 +187,14 @@ def grad_cam(model, image, conv_layer_name, class_index=None):
 ''',
     "overlay_heatmap_solution": '''
 def overlay_heatmap(image, heatmap, alpha=0.4):
-    """keras-io's save_and_display_gradcam, in floats: the jet colormap (matplotlib.colormaps),
-    the heatmap resized with keras.ops.image.resize, then the contract's blend."""
-    jet = matplotlib.colormaps["jet"]
+    """keras-io's save_and_display_gradcam: its 256-colour jet table indexed by uint8(255 * heatmap),
+    the heatmap resized first (keras.ops.image.resize), then the contract's blend."""
     resized = keras.ops.image.resize(np.asarray(heatmap, "float32")[..., None], np.shape(image)[:2],
                                      interpolation="bilinear")
-    jet_heatmap = jet(np.clip(keras.ops.convert_to_numpy(resized)[..., 0], 0, 1))[..., :3]
+    heatmap = np.uint8(255 * np.clip(keras.ops.convert_to_numpy(resized)[..., 0], 0, 1))
+    jet = matplotlib.colormaps["jet"]
+    jet_colors = jet(np.arange(256))[:, :3]
+    jet_heatmap = jet_colors[heatmap]
     return np.clip(jet_heatmap * alpha + np.asarray(image) * (1 - alpha), 0, 1)
 ''',
     "cam_peak_solution": '''
