@@ -32,8 +32,9 @@ def _jsonschema_without_its_iri_grammar() -> None:
     process (`python -c "import nbformat"` 1.4 s, 0.16 s after `import autograder`; an idle 2-core
     AMD EPYC, 2026-12-07), twice for every submission the pytest runner or Gradescope grades (the
     grader and its zygote). jsonschema uses it only for the "iri" and "iri-reference" formats;
-    nbformat's schema has no format and nbformat checks none. So jsonschema is imported here without it, once, and nothing
-    else changes: ``import rfc3987_syntax`` itself still works afterwards."""
+    nbformat's schema has no format and nbformat checks none. So jsonschema is imported here
+    without it, once, and nothing else changes: ``import rfc3987_syntax`` itself still works
+    afterwards."""
     if "jsonschema" in _sys.modules or "rfc3987_syntax" in _sys.modules:
         return
     _sys.modules["rfc3987_syntax"] = None  # what `import` reads as "not installed"
