@@ -34,7 +34,7 @@ from typing import Callable
 
 from autograder import batch
 from autograder.checks import registry
-from autograder.exitcodes import ExitCode, Parser, usage_error
+from autograder.exitcodes import ExitCode, Parser, positive, usage_error
 from autograder.paths import ASSIGNMENT, REPO, pytest_runner_env
 from autograder.progress import ProgressBar
 from autograder.report.records import GRADED, NOT_GRADED
@@ -270,7 +270,7 @@ def main(argv=None) -> int:
     ap = Parser(prog="python -m lab.compare", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("submitted", type=Path)
     ap.add_argument("--expect", type=Path, help="examples.json: what each student must fail, and who nbgrader skips")
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--jobs", type=positive(int), default=os.cpu_count() or 1)
     ap.add_argument("--json", type=Path, help="also write the table as JSON")
     ap.add_argument("--keep", type=Path, help="keep nbgrader's graded notebooks (with outputs) here")
     ap.add_argument("--no-nbgrader", action="store_true")

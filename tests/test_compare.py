@@ -24,3 +24,14 @@ def test_compare_in_process_and_with_the_pytest_command_give_the_same_rows(tmp_p
     assert rows[False] == rows[True], rows
     assert rows[True]["solution"][0] == rows[True]["solution"][1] > 0
     assert rows[True][NAMES[1]][2] == sorted(expect[NAMES[1]]["fails"]) != []
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "1.5"])
+def test_jobs_must_be_a_whole_number_above_0(jobs, tmp_path, capsys):
+    from autograder.exitcodes import ExitCode
+    from lab import compare
+
+    with pytest.raises(SystemExit) as raised:
+        compare.main([str(tmp_path), "--jobs", jobs, "--no-nbgrader"])
+    err = capsys.readouterr().err
+    assert raised.value.code == ExitCode.USAGE and f"a whole number above 0, received '{jobs}'" in err
