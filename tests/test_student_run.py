@@ -209,9 +209,9 @@ def execute(venv: Path, env: dict, cwd: Path, path: Path, kernel: str | None = N
     done = once()
     if done.returncode != 0 and KERNEL_DIED_AT_START in done.stderr:
         # Two kernels started at the same moment in a fresh home (ports picked, profile and runtime
-        # folders made) once lost one of them before it ran a cell; what a student's single Jupyter
-        # does not do. One more start tells that race from a kernel that cannot start at all, and the
-        # first attempt's output (the kernel's own error comes first in it) stays in the message.
+        # folders made) once lost one of them before it ran a cell, in CI; a student's Jupyter starts
+        # one kernel at a time. One more start tells that race from a kernel that cannot start at
+        # all, and the first attempt's output (the kernel's own error comes first in it) stays.
         print(f"{path.name}: the kernel died at start; started once more")
         first = done.stderr
         done = once()
