@@ -328,16 +328,26 @@ def test_the_head_s_activation_may_be_a_layer_of_its_own(head, passes):
     """Conv2D(n, 3, padding='same') then Activation(act), Softmax() or ReLU() computes the head
     the contract gives (Conv2D(n, 3, padding='same', activation=act)): full points; a head whose
     convolution already applies a ReLU before the activation does not."""
-    from autograder.checks.common import CheckFailed
-    from autograder.references import load_references
+    _judge_answer(
+        "nb3_encoder_decoder_layers",
+        {"build_encoder_decoder": _head_written_as(head)},
+        None if passes else r"the last layer should be Conv2D\(4, \.\.\., activation='softmax'\)",
+    )
 
-    check = next(c for c in registry()["3_image_to_image"].checks if c.grade_id == "nb3_encoder_decoder_layers")
-    values = check.collect_with({"build_encoder_decoder": _head_written_as(head)})
-    expected = load_references("3_image_to_image")["nb3_encoder_decoder_layers"]
-    if passes:
+
+def _judge_answer(grade_id: str, ns: dict, fails_with: str | None) -> None:
+    """The check ``grade_id`` collected from ``ns`` in this process and judged against the committed
+    references: it must pass, or with ``fails_with`` fail with a message that matches it."""
+    from autograder.references import load_references
+    from autograder.spec import CheckFailed
+
+    check = all_checks()[grade_id]
+    values = check.collect_with(ns)
+    expected = load_references(check.notebook)[grade_id]
+    if fails_with is None:
         check.judge(check.judged(values), expected)
     else:
-        with pytest.raises(CheckFailed, match=r"the last layer should be Conv2D\(4, \.\.\., activation='softmax'\)"):
+        with pytest.raises(CheckFailed, match=fails_with):
             check.judge(check.judged(values), expected)
 
 
@@ -372,14 +382,5 @@ def _overlay(table: bool = False, colour_first: bool = False):
 def test_an_overlay_through_a_256_colour_table_is_kept_and_one_coloured_before_resizing_is_not(written, passes):
     """The overlay check's tolerance holds the table's rounding (at most alpha x 4.5/255) and not a
     mistake: colouring the small heatmap and resizing the colours differs by 0.36 and more."""
-    from autograder.references import load_references
-
-    check = all_checks()["nb4_overlay"]
     f = _overlay(table="table" in written, colour_first="resized" in written)
-    values = check.collect({"overlay_heatmap": f})
-    expected = load_references(check.notebook)["nb4_overlay"]
-    if passes:
-        check.judge(check.judged(values), expected)
-    else:
-        with pytest.raises(AssertionError, match="values differ"):
-            check.judge(check.judged(values), expected)
+    _judge_answer("nb4_overlay", {"overlay_heatmap": f}, None if passes else "values differ")
