@@ -2,6 +2,26 @@
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
+# The shipped data first: a damaged file (a Git LFS pointer, a file edited by hand) would fail the
+# locked cells of every notebook, and each student would lose the points. `nbgrader autograde` and
+# `nbgrader generate_assignment` (data/ only: it makes release/'s copy) stop here, grading or
+# releasing nothing (autograder/own_data.py).
+# Only those two commands, as typed: formgrader's server loads this file too, and keeps running.
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+if Path(sys.argv[0]).name == "nbgrader" and sys.argv[1:2] in (["autograde"], ["generate_assignment"]):
+    from autograder.own_data import FOLDERS, GRADING, SOURCE_SIDE, GraderDataError, require_intact
+
+    try:
+        if sys.argv[1] == "autograde":
+            require_intact(GRADING, FOLDERS)
+        else:  # it writes release/ (and its data) from source/: only source/'s data/ must be intact
+            require_intact("Nothing was released: the students would have received the damaged files", SOURCE_SIDE)
+    except GraderDataError as exc:
+        print(f"nbgrader {sys.argv[1]}: {exc}", file=sys.stderr)
+        raise SystemExit(13) from None  # autograder/exitcodes.py: GRADER_DATA
+
 # Building Keras models and the short training runs of notebook 3 take longer than
 # nbgrader's default of 30 s per cell. The hidden test cells of notebook 3's retrainings get
 # their checks' own limits (360 s a training; the super-resolution one may train three times).

@@ -44,6 +44,7 @@ from typing import Callable
 from autograder.checks import registry
 from autograder.exitcodes import ExitCode, Parser, positive, usage_error
 from autograder.grading import SubmissionError, grade_submission, unreadable_result
+from autograder.own_data import GraderDataError, require_intact
 from autograder.paths import ASSIGNMENT, REFERENCES_DIR
 from autograder.progress import ProgressBar
 from autograder.report import write_outputs
@@ -203,7 +204,8 @@ def grade_class(submitted: Path, out: Path, options: Options | None = None) -> d
     return all records. A run killed at any moment and started again gives the same records
     as one that was not: each record is written whole or not at all when its student is done.
     Raises :class:`OutputError` when ``out`` cannot be written, before grading anyone, or as
-    soon as a record cannot be saved (the students graded until then are kept)."""
+    soon as a record cannot be saved (the students graded until then are kept), and
+    :class:`GraderDataError` before grading anyone when the grader's own data are damaged."""
     o = options or Options()
     shard, force, quiet, require_isolation = o.shard, o.force, o.quiet, o.require_isolation
     cost = o.cost or (lambda s: handed_in_seconds(submitted / s / ASSIGNMENT))
@@ -214,6 +216,7 @@ def grade_class(submitted: Path, out: Path, options: Options | None = None) -> d
         return grade_student(student, folder, o.limits, print_, require_isolation)
 
     students = students_of(submitted, shard)
+    require_intact()  # damaged, the grader's own data would cost every student points: grade nobody
     check_writable(out)
     _remove_leftovers(out)
     stale = remove_stale_scratch()
@@ -345,6 +348,9 @@ def main(argv=None) -> int:
     except OutputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return ExitCode.NOT_GRADED
+    except GraderDataError as exc:  # nothing was graded, no record touched
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitCode.GRADER_DATA
     except OSError as exc:  # writing the class's outputs (grades.csv, report.html, ...)
         print(
             f"error: cannot write the class's outputs under {args.out}: {exc}. The students' records are kept; "

@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     NOT_GRADED = 10  # the submission cannot be read, or some submission of a class could not be graded
     NOT_CONFINED = 11  # --require-isolation, and this machine cannot confine the student's process
     USAGE = 12  # wrong arguments, a folder that does not exist: nothing was done
+    GRADER_DATA = 13  # the grader's own data differ from data/SHA256SUMS: nothing was graded
 
 
 class Parser(argparse.ArgumentParser):
@@ -66,4 +67,8 @@ TABLE = [
         "--require-isolation, and this machine cannot confine the child: nothing graded, no results.json",
     ),
     (ExitCode.USAGE, "wrong arguments or a missing folder: nothing done (pytest's own usage error is 4)"),
+    (
+        ExitCode.GRADER_DATA,
+        "the grader's own data differ from data/SHA256SUMS (autograder/own_data.py): nothing graded, no results.json",
+    ),
 ]

@@ -46,6 +46,7 @@ from pathlib import Path
 
 from autograder.checks import registry
 from autograder.exitcodes import ExitCode, Parser
+from autograder.own_data import GraderDataError, damaged, require_intact
 from autograder.paths import ASSIGNMENT, REPO, pytest_runner_env
 from autograder.sandbox.plain import write_atomic
 
@@ -131,6 +132,7 @@ def build(out: Path, minutes: float = TIME_LIMIT_MINUTES) -> Path:
     limit of ``minutes`` (the autograder's settings on Gradescope must say the same)."""
     if stop_after(minutes) < 300:
         raise ValueError(f"leaves no time to grade: expected 7 minutes or more, received {minutes:g}")
+    require_intact("Nothing was written: a bundle of these files would grade every student 0 on Gradescope")
     out.mkdir(parents=True, exist_ok=True)
     target = out / "autograder.zip"
     tmp = out / ".autograder.zip.tmp"
@@ -311,7 +313,14 @@ def run(root: Path, seconds: float = stop_after(TIME_LIMIT_MINUTES)) -> dict:
         except OSError as exc:
             chosen, notes = {}, [f"the submission could not be read: {exc}"]
         expected = ", ".join(f"{n}.ipynb" for n in registry())
-        if not chosen:
+        if damaged_data := damaged():
+            results = zero_results(
+                "The autograder's own data files are damaged, so it graded nothing: this is not your "
+                "submission's fault; tell the course staff, who can regrade once the autograder is fixed. "
+                f"(For the staff: {'; '.join(damaged_data)}; rebuild autograder.zip from a checkout where "
+                "`python -m autograder.own_data` passes.)"
+            )
+        elif not chosen:
             results = zero_results(f"no notebook of this assignment in the submission: expected {expected}")
         else:
             raw = Path(tmp) / "results.json"
@@ -371,6 +380,9 @@ def main(argv=None) -> int:
             target = build(args.out, args.time_limit)
         except ValueError as exc:  # the one rule, build's: a limit that leaves no time to grade
             ap.error(f"--time-limit: {exc}")
+        except GraderDataError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return ExitCode.GRADER_DATA
         print(
             f"wrote {target} ({target.stat().st_size >> 20} MiB): upload it as the assignment's autograder, "
             f"and set its time limit on Gradescope to {args.time_limit:g} minutes"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from autograder.checks import registry
 from autograder.messages import printable
+from autograder.own_data import require_intact
 from autograder.references import load_references
 from autograder.sandbox.run import Limits, NotebookRun, Outcome, run_notebook
 
@@ -222,12 +223,14 @@ def zero_notebook(name: str, why: str) -> list[CheckResult]:
 class SubmissionGrader:
     """Grades one submission notebook by notebook, each at most once (lazily).
 
-    Reading problems are found up front: :class:`SubmissionError` when nothing
+    Reading problems are found up front: :class:`GraderDataError` when the grader's own data
+    are damaged (autograder/own_data.py), :class:`SubmissionError` when nothing
     at ``path`` can be graded; an unreadable or missing notebook scores 0 on
     its checks and is reported, and the other notebooks are graded as usual.
     """
 
     def __init__(self, path: Path, limits: Limits | None = None):
+        require_intact()  # the grader's own data first: damaged, they would cost every student points
         self.path = Path(path)
         self.limits = limits
         found, problems = find_notebooks(self.path)

@@ -10,7 +10,9 @@ this assignment, or no readable notebook; ``results.json`` is written in these c
 too when ``--results-json`` is given), 11 ``--require-isolation`` and this machine cannot
 confine the student's process (or a notebook's child was not confined): nothing is
 graded and no ``results.json`` is written, so that the machine's fault is never
-recorded as a student's 0; 12 no ``--submission``.
+recorded as a student's 0; 12 no ``--submission``; 13 the grader's own data differ from
+``data/SHA256SUMS`` (:mod:`autograder.own_data`): nothing graded, no ``results.json``, for
+the same reason.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pytest
 
 from autograder.exitcodes import ExitCode, positive
 from autograder.grading import SubmissionError, SubmissionGrader, summary_line, unreadable_result, write_results_json
+from autograder.own_data import GraderDataError
 from autograder.sandbox.confine import EXIT_REFUSED, graded_without, refusal
 from autograder.sandbox.run import GiB, Limits, wall_help
 
@@ -76,6 +79,8 @@ def pytest_configure(config):
             pytest.exit(why, returncode=EXIT_REFUSED)
     try:
         grader = SubmissionGrader(Path(submission), limits)
+    except GraderDataError as exc:  # the grader's fault, not the student's: record nothing
+        pytest.exit(f"nothing graded, no results.json written: {exc}", returncode=ExitCode.GRADER_DATA)
     except SubmissionError as exc:
         results = config.getoption("--results-json")
         if results:

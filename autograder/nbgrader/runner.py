@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Callable
 
 from autograder.assign.build import nbgrader_command, nbgrader_env
-from autograder.exitcodes import Parser, positive
+from autograder.exitcodes import ExitCode, Parser, positive
+from autograder.own_data import GraderDataError, require_intact
 from autograder.paths import ASSIGNMENT, REPO
 
 
@@ -104,6 +105,7 @@ def autograde(
     (its own gradebook), ``jobs`` at once. ``progress(what, count=n)`` is called as nbgrader finishes
     notebooks (read from its autograded folder every few seconds).
     """
+    require_intact()  # before any course folder: nbgrader_config.py would stop each shard's nbgrader alike
     students = sorted(p.name for p in submitted.iterdir() if p.is_dir())
     jobs = max(1, min(jobs, len(students)))
     if jobs == 1:
@@ -249,7 +251,11 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.jobs > 1 and (args.feedback or args.export):
         ap.error("--feedback and --export need --jobs 1 (one gradebook)")
-    grades = autograde(args.submitted, args.feedback, args.export, jobs=args.jobs)
+    try:
+        grades = autograde(args.submitted, args.feedback, args.export, jobs=args.jobs)
+    except GraderDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitCode.GRADER_DATA
     for student, scores in scores_by_student(grades).items():
         print(f"{student:24s} {sum(scores.values()):6g}  " + " ".join(f"{k}={v:g}" for k, v in scores.items()))
     return 0

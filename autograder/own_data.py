@@ -1,0 +1,118 @@
+"""The grader's own data, checked before anyone is graded.
+
+Every notebook reads the shipped data (``release/convnets/data/``, the copy the grading child may
+read; ``data/``, which nbgrader's course folder links to). A file that is not the one the grader was
+built with (a Git LFS pointer left by a clone without ``git lfs pull``, a file edited or cut short by
+hand) makes the locked cells fail in every notebook, and each student would lose the points with a
+message about their own code. So the graders check these files against ``data/SHA256SUMS`` first,
+and grade nobody while one differs:
+
+* the batch grader, the pytest runner and the comparison (through :class:`SubmissionGrader`);
+* nbgrader's ``autograde`` and ``generate_assignment`` (which would release the damaged file to the
+  students) run from the command line, the grader's nbgrader runner among them: ``nbgrader_config.py``
+  stops them;
+* Gradescope's ``run_autograder``, which tells the student it is not their fault.
+
+``python -m autograder.own_data`` runs the check alone.
+
+A file's digest is computed once per process for a given size and modification time."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from autograder.paths import REPO, SHIPPED_DATA
+
+SUMS = REPO / "data" / "SHA256SUMS"
+SOURCE_SIDE = (REPO / "data",)  # what source/convnets/data links to, and nbgrader copies to each student
+FOLDERS = (SHIPPED_DATA, *SOURCE_SIDE)  # and the copy in release/, which the grading child reads
+LFS_POINTER = b"version https://git-lfs"
+_digests: dict[tuple[str, int, int], str] = {}
+
+
+class GraderDataError(RuntimeError):
+    """The grader's own data differ from ``data/SHA256SUMS``: nobody is graded (it is not the
+    students' fault), nothing is written, and the message says which file and how to restore it."""
+
+
+def _shown(path: Path) -> str:
+    return path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else str(path)
+
+
+def _digest(path: Path) -> str:
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _digests:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        _digests[key] = h.hexdigest()
+    return _digests[key]
+
+
+def _what_it_is(path: Path) -> str:
+    with open(path, "rb") as f:
+        head = f.read(len(LFS_POINTER))
+    size = path.stat().st_size
+    if head == LFS_POINTER:
+        return f"a Git LFS pointer of {size} bytes (the clone did not fetch the file: `git lfs pull`)"
+    return f"a file of {size} bytes (sha256 {_digest(path)[:12]}...)"
+
+
+def damaged(folders: tuple[Path, ...] = FOLDERS, sums: Path = SUMS) -> list[str]:
+    """One line per shipped file that is missing or differs from ``data/SHA256SUMS``: where,
+    what was expected and what was found. Empty when every file is the one the grader was built
+    with (or when there is no SHA256SUMS to check against: a grader installed without ``data/``);
+    ``folders``: where to look (by default release/convnets/data/ and data/); ``sums``: the list."""
+    if not sums.is_file():
+        return []
+    problems = []
+    for line in sums.read_text().splitlines():
+        if not line.strip():
+            continue
+        digest, name = line.split(maxsplit=1)
+        for folder in folders:
+            path = folder / name
+            where = _shown(path)
+            if not path.is_file():
+                problems.append(f"{where}: missing (expected the file with sha256 {digest[:12]}...)")
+            elif _digest(path) != digest:
+                problems.append(f"{where}: expected sha256 {digest[:12]}..., found {_what_it_is(path)}")
+    return problems
+
+
+GRADING = "Nobody was graded: every student would have lost points for it"
+
+
+def require_intact(refused: str = GRADING, folders: tuple[Path, ...] = FOLDERS, sums: Path = SUMS) -> None:
+    """Raise :class:`GraderDataError` unless every shipped file is the one the grader was built with;
+    ``refused`` says what was not done and why (by default: the grading); ``folders`` and ``sums``
+    as for :func:`damaged`."""
+    problems = damaged(folders, sums)
+    if problems:
+        raise GraderDataError(
+            f"the grader's own data are not the files it was built with ({_shown(sums)}): "
+            + "; ".join(problems)
+            + f". {refused}. Restore the files "
+            "(`git lfs pull`, or `git checkout -- data release/convnets/data`; after `python data/build.py`, "
+            "`convnets-build` copies data/ into release/), check them with `python -m autograder.own_data`, "
+            "then run the command again."
+        )
+
+
+def main() -> int:
+    """``python -m autograder.own_data``: say whether the grader's data are intact (exit 0) or not (13)."""
+    from autograder.exitcodes import ExitCode
+
+    problems = damaged()
+    if problems:
+        print("\n".join(["the grader's own data differ from data/SHA256SUMS:", *problems]))
+        return ExitCode.GRADER_DATA
+    print(f"the grader's data are intact: {len(SUMS.read_text().split()) // 2 if SUMS.is_file() else 0} files match")
+    return ExitCode.OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

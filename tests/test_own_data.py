@@ -1,0 +1,133 @@
+"""The grader's own data are checked before anyone is graded (autograder/own_data.py).
+
+A shipped file that is not the one the grader was built with (a Git LFS pointer where the clone
+did not fetch the file, a file cut short) fails the locked cells that read it: graded anyway, the
+solution of notebook 1 with digits.npz a pointer scored 17 of 26, its two lost checks blamed on its
+own code (``name 'x_digits' is not defined``). Every command that grades or ships refuses instead,
+says which file and what was expected, and writes nothing; Gradescope tells the student it is not
+their fault."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import own_data
+from autograder.exitcodes import ExitCode
+from autograder.paths import REPO
+from lab import examples as ex
+
+NB = "1_residual_connections"
+POINTER = b"version https://git-lfs.github.com/spec/v1\noid sha256:466dcb52c808\nsize 68573\n"
+
+
+def test_the_shipped_data_are_the_files_the_grader_was_built_with():
+    assert own_data.damaged() == [], own_data.damaged()
+
+
+def test_a_pointer_a_cut_file_and_a_missing_one_are_named_with_what_was_expected(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    files = {"a.npz": b"A" * 100, "b.npz": b"B" * 100, "c.npz": b"C" * 100}
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    sums = tmp_path / "SHA256SUMS"
+    sums.write_text("".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n" for n, d in files.items()))
+    assert own_data.damaged((folder,), sums) == []
+    (folder / "a.npz").write_bytes(POINTER)
+    (folder / "b.npz").write_bytes(b"B" * 99)
+    (folder / "c.npz").unlink()
+    problems = own_data.damaged((folder,), sums)
+    assert len(problems) == 3, problems
+    a, b, c = problems
+    want = {n: hashlib.sha256(d).hexdigest()[:12] for n, d in files.items()}
+    assert f"expected sha256 {want['a.npz']}" in a and f"a Git LFS pointer of {len(POINTER)} bytes" in a, a
+    assert "git lfs pull" in a, a
+    assert f"expected sha256 {want['b.npz']}" in b and "a file of 99 bytes (sha256 " in b, b
+    assert "c.npz: missing" in c and want["c.npz"] in c, c
+    with pytest.raises(own_data.GraderDataError, match="Nobody was graded.*python -m autograder.own_data"):
+        own_data.require_intact(folders=(folder,), sums=sums)
+
+
+@pytest.fixture(scope="module")
+def damaged_grader(tmp_path_factory) -> dict:
+    """A copy of the grader whose release/ copy of digits.npz is a Git LFS pointer, with the
+    solution of notebook 1 handed in."""
+    root = tmp_path_factory.mktemp("damaged")
+    grader = root / "grader"
+    for tree in ("autograder", "data", "release", "source"):
+        shutil.copytree(REPO / tree, grader / tree, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("nbgrader_config.py", "pyproject.toml", "requirements.txt"):
+        shutil.copy2(REPO / name, grader / name)
+    (grader / "release" / "convnets" / "data" / "digits.npz").write_bytes(POINTER)
+    submitted = root / "submitted" / "amy" / "convnets"
+    submitted.mkdir(parents=True)
+    nbformat.write(ex.solution_notebook(NB), str(submitted / f"{NB}.ipynb"))
+    env = dict(os.environ, PYTHONPATH=str(grader))  # this copy's grader, not the installed checkout's
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
+    return {"root": root, "grader": grader, "submitted": root / "submitted", "env": env}
+
+
+def _run(d: dict, *cmd: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(list(cmd), cwd=cwd or d["grader"], env=d["env"], capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_every_command_that_grades_or_ships_refuses_damaged_data_and_writes_nothing(damaged_grader):
+    d = damaged_grader
+    named = "release/convnets/data/digits.npz: expected sha256 466dcb52c808"
+
+    results = d["root"] / "results.json"
+    runner = _run(
+        d,
+        sys.executable,
+        "-m",
+        "pytest",
+        "autograder",
+        "--submission",
+        str(d["submitted"] / "amy" / "convnets"),
+        "--results-json",
+        str(results),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+    )
+    assert runner.returncode == ExitCode.GRADER_DATA == 13, runner.stdout[-2000:] + runner.stderr[-2000:]
+    assert named in runner.stdout + runner.stderr and not results.exists()
+
+    out = d["root"] / "grades"
+    batch = _run(d, sys.executable, "-m", "autograder.batch", "grade", str(d["submitted"]), "--out", str(out))
+    assert batch.returncode == ExitCode.GRADER_DATA, batch.stdout + batch.stderr
+    assert named in batch.stderr and "Nobody was graded" in batch.stderr and not out.exists()
+
+    course = _run(d, "nbgrader", "autograde", "convnets", "--create", "--force")
+    assert course.returncode == ExitCode.GRADER_DATA, course.stdout[-2000:] + course.stderr[-2000:]
+    assert named in course.stderr and not (d["grader"] / "autograded").exists()
+
+    bundle = _run(d, sys.executable, "-m", "autograder.gradescope", "build", "--out", str(d["root"] / "gs"))
+    assert bundle.returncode == ExitCode.GRADER_DATA and named in bundle.stderr, bundle.stdout + bundle.stderr
+    assert not (d["root"] / "gs").exists()
+
+    checked = _run(d, sys.executable, "-m", "autograder.own_data")
+    assert checked.returncode == ExitCode.GRADER_DATA and named in checked.stdout, checked.stdout
+
+
+@pytest.mark.slow
+def test_gradescope_tells_the_student_it_is_not_their_fault(damaged_grader):
+    d = damaged_grader
+    gs = d["root"] / "autograder"
+    (gs / "submission").mkdir(parents=True)
+    shutil.copy2(d["submitted"] / "amy" / "convnets" / f"{NB}.ipynb", gs / "submission")
+    done = _run(d, sys.executable, "-m", "autograder.gradescope", "run", "--root", str(gs))
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((gs / "results" / "results.json").read_text())
+    assert results["score"] == 0 and results["tests"], results
+    assert "not your submission's fault" in results["output"] and "digits.npz" in results["output"], results["output"]
