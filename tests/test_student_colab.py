@@ -17,7 +17,7 @@ cell installs), Colab's kernel class and front end, its Drive, its machine. Cola
 ``google.colab`` (github.com/googlecolab/colabtools) was run once in this venv instead of the
 stand-in, with the same result (docs/instructors.md, *Release to students*).
 
-Slow (2 minutes alone on a 2-core AMD EPYC, 2026-12-07: the two installs, then the four notebooks); skips,
+Slow (2 1/2 minutes alone on a 2-core AMD EPYC, 2026-12-07: the two installs 107 s, the four notebooks 42 s); skips,
 with the reason, without Python 3.13 or the package index.
 """
 
@@ -122,8 +122,18 @@ def colab(tmp_path_factory) -> dict:
     env["JUPYTER_PATH"] = str(root / "jupyter")
     started = time.monotonic()
     subprocess.run([python, "-m", "venv", str(venv)], check=True, timeout=300)
+    # --no-compile: Colab's own packages, installed uncompiled (the cell replaces TensorFlow and Keras, the
+    # largest, at once; Python compiles what a kernel imports): the cell's install runs as the guide writes it.
     done = subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", "-r", str(RUNTIME)],
+        [
+            str(venv / "bin" / "pip"),
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "-r",
+            str(RUNTIME),
+        ],
         env=env,
         capture_output=True,
         text=True,
