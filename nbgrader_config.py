@@ -4,7 +4,7 @@ c = get_config()  # noqa: F821 (provided by nbgrader)
 
 # The shipped data first: a damaged file (a Git LFS pointer, a file edited by hand) would fail the
 # locked cells of every notebook, and each student would lose the points. `nbgrader autograde` and
-# `nbgrader generate_assignment` (data/ only: it makes release/'s copy) stop here, grading or
+# `nbgrader generate_assignment` (data/ only: it makes release/'s copy, and ships no reference) stop here, grading or
 # releasing nothing (autograder/own_data.py).
 # Only those two commands, as typed: formgrader's server loads this file too, and keeps running.
 import sys  # noqa: E402
@@ -17,7 +17,8 @@ if Path(sys.argv[0]).name == "nbgrader" and sys.argv[1:2] in (["autograde"], ["g
         if sys.argv[1] == "autograde":
             require_intact(GRADING, FOLDERS)
         else:  # it writes release/ (and its data) from source/: only source/'s data/ must be intact
-            require_intact("Nothing was released: the students would have received the damaged files", SOURCE_SIDE)
+            why = "Nothing was released: the students would have received the damaged files"
+            require_intact(why, SOURCE_SIDE, references=None)
     except GraderDataError as exc:
         print(f"nbgrader {sys.argv[1]}: {exc}", file=sys.stderr)
         raise SystemExit(13) from None  # autograder/exitcodes.py: GRADER_DATA

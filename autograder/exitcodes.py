@@ -19,7 +19,7 @@ class ExitCode(IntEnum):
     NOT_GRADED = 10  # the submission cannot be read, or some submission of a class could not be graded
     NOT_CONFINED = 11  # --require-isolation, and this machine cannot confine the student's process
     USAGE = 12  # wrong arguments, a folder that does not exist: nothing was done
-    GRADER_DATA = 13  # the grader's own data differ from data/SHA256SUMS: nothing was graded
+    GRADER_DATA = 13  # the grader's own data or references are damaged (autograder/own_data.py): nothing was graded
 
 
 class Parser(argparse.ArgumentParser):
@@ -69,6 +69,7 @@ TABLE = [
     (ExitCode.USAGE, "wrong arguments or a missing folder: nothing done (pytest's own usage error is 4)"),
     (
         ExitCode.GRADER_DATA,
-        "the grader's own data differ from data/SHA256SUMS (autograder/own_data.py): nothing graded, no results.json",
+        "the grader's own files are damaged (data against data/SHA256SUMS, references unreadable; "
+        "autograder/own_data.py): nothing graded, no results.json",
     ),
 ]

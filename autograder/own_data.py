@@ -15,20 +15,25 @@ and grade nobody while one differs:
 
 ``python -m autograder.own_data`` runs the check alone.
 
-A file's digest is computed once per process for a given size and modification time."""
+The reference outputs (``autograder/references/``) are checked too, for being there and readable
+whole (a pointer, a cut file); no list of their digests is committed.
+
+Each file is read once per process for a given size and modification time."""
 
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from pathlib import Path
 
-from autograder.paths import REPO, SHIPPED_DATA
+from autograder.paths import REFERENCES_DIR, REPO, SHIPPED_DATA
 
 SUMS = REPO / "data" / "SHA256SUMS"
 SOURCE_SIDE = (REPO / "data",)  # what source/convnets/data links to, and nbgrader copies to each student
 FOLDERS = (SHIPPED_DATA, *SOURCE_SIDE)  # and the copy in release/, which the grading child reads
 LFS_POINTER = b"version https://git-lfs"
 _digests: dict[tuple[str, int, int], str] = {}
+_checked: dict[tuple[str, str, int, int], str | None] = {}
 
 
 class GraderDataError(RuntimeError):
@@ -61,14 +66,18 @@ def _what_it_is(path: Path) -> str:
     return f"a file of {size} bytes (sha256 {_digest(path)[:12]}...)"
 
 
-def damaged(folders: tuple[Path, ...] = FOLDERS, sums: Path = SUMS) -> list[str]:
+def damaged(
+    folders: tuple[Path, ...] = FOLDERS, sums: Path = SUMS, references: Path | None = REFERENCES_DIR
+) -> list[str]:
     """One line per shipped file that is missing or differs from ``data/SHA256SUMS``: where,
     what was expected and what was found. Empty when every file is the one the grader was built
     with (or when there is no SHA256SUMS to check against: a grader installed without ``data/``);
-    ``folders``: where to look (by default release/convnets/data/ and data/); ``sums``: the list."""
+    ``folders``: where to look (by default release/convnets/data/ and data/); ``sums``: the list.
+    With ``references`` (a folder), also the reference outputs there that are missing or cannot be
+    read whole (:func:`unreadable_references`)."""
+    problems = unreadable_references(references) if references is not None else []
     if not sums.is_file():
-        return []
-    problems = []
+        return problems
     for line in sums.read_text().splitlines():
         if not line.strip():
             continue
@@ -83,34 +92,78 @@ def damaged(folders: tuple[Path, ...] = FOLDERS, sums: Path = SUMS) -> list[str]
     return problems
 
 
+def _unreadable(path: Path) -> str | None:
+    """Why the zip file ``path`` cannot be read whole (None if it can), once per size and mtime."""
+    st = path.stat()
+    key = ("zip", str(path), st.st_size, st.st_mtime_ns)
+    if key not in _checked:
+        try:
+            with zipfile.ZipFile(path) as zf:
+                _checked[key] = zf.testzip()  # the first member whose CRC fails, or None
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            _checked[key] = f"not a .npz: {exc}"
+    return _checked[key]
+
+
+def unreadable_references(folder: Path = REFERENCES_DIR) -> list[str]:
+    """One line per reference file (each notebook's, and every other ``.npz`` there) that is missing
+    or not a whole ``.npz`` (every member's CRC is read). No list of their digests is committed (the
+    build writes them), so a file that reads but holds other values is not found here."""
+    from autograder.checks import registry
+
+    names = sorted({f"{n}.npz" for n in registry()} | {p.name for p in folder.glob("*.npz")})
+    problems = []
+    for name in names:
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{_shown(path)}: missing (`python -m autograder.assign.references` writes it)")
+            continue
+        bad = _unreadable(path)
+        if bad:
+            problems.append(f"{_shown(path)}: cannot be read whole ({bad}): {_what_it_is(path)}")
+    return problems
+
+
 GRADING = "Nobody was graded: every student would have lost points for it"
 
 
-def require_intact(refused: str = GRADING, folders: tuple[Path, ...] = FOLDERS, sums: Path = SUMS) -> None:
+def require_intact(
+    refused: str = GRADING,
+    folders: tuple[Path, ...] = FOLDERS,
+    sums: Path = SUMS,
+    references: Path | None = REFERENCES_DIR,
+) -> None:
     """Raise :class:`GraderDataError` unless every shipped file is the one the grader was built with;
-    ``refused`` says what was not done and why (by default: the grading); ``folders`` and ``sums``
-    as for :func:`damaged`."""
-    problems = damaged(folders, sums)
+    ``refused`` says what was not done and why (by default: the grading); ``folders``, ``sums``
+    and ``references`` as for :func:`damaged`."""
+    problems = damaged(folders, sums, references)
     if problems:
         raise GraderDataError(
-            f"the grader's own data are not the files it was built with ({_shown(sums)}): "
+            f"the grader's own data are not the files it was built with ({_shown(sums)}, its reference outputs): "
             + "; ".join(problems)
             + f". {refused}. Restore the files "
-            "(`git lfs pull`, or `git checkout -- data release/convnets/data`; after `python data/build.py`, "
+            "(`git lfs pull`, or `git checkout -- data release/convnets/data autograder/references`; after "
+            "`python data/build.py`, "
             "`convnets-build` copies data/ into release/), check them with `python -m autograder.own_data`, "
             "then run the command again."
         )
 
 
 def main() -> int:
-    """``python -m autograder.own_data``: say whether the grader's data are intact (exit 0) or not (13)."""
+    """``python -m autograder.own_data``: say whether the grader's data and reference outputs are
+    intact (exit 0) or not (13, one line a file)."""
     from autograder.exitcodes import ExitCode
 
     problems = damaged()
     if problems:
-        print("\n".join(["the grader's own data differ from data/SHA256SUMS:", *problems]))
+        print("\n".join(["the grader's own files are damaged:", *problems]))
         return ExitCode.GRADER_DATA
-    print(f"the grader's data are intact: {len(SUMS.read_text().split()) // 2 if SUMS.is_file() else 0} files match")
+    files = len([line for line in SUMS.read_text().splitlines() if line.strip()]) if SUMS.is_file() else 0
+    references = len(list(REFERENCES_DIR.glob("*.npz")))
+    print(
+        f"the grader's own files are intact: {files} data files match {_shown(SUMS)}, "
+        f"{references} reference files read whole"
+    )
     return ExitCode.OK
 
 

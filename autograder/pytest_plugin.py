@@ -10,8 +10,8 @@ this assignment, or no readable notebook; ``results.json`` is written in these c
 too when ``--results-json`` is given), 11 ``--require-isolation`` and this machine cannot
 confine the student's process (or a notebook's child was not confined): nothing is
 graded and no ``results.json`` is written, so that the machine's fault is never
-recorded as a student's 0; 12 no ``--submission``; 13 the grader's own data differ from
-``data/SHA256SUMS`` (:mod:`autograder.own_data`): nothing graded, no ``results.json``, for
+recorded as a student's 0; 12 no ``--submission``; 13 the grader's own data or reference
+outputs are damaged (:mod:`autograder.own_data`): nothing graded, no ``results.json``, for
 the same reason.
 """
 

@@ -5,7 +5,7 @@ did not fetch the file, a file cut short) fails the locked cells that read it: g
 solution of notebook 1 with digits.npz a pointer scored 17 of 26, its two lost checks blamed on its
 own code (``name 'x_digits' is not defined``). Every command that grades or ships refuses instead,
 says which file and what was expected, and writes nothing; Gradescope tells the student it is not
-their fault."""
+their fault. A reference output that is not there or does not read whole is refused alike."""
 
 from __future__ import annotations
 
@@ -57,23 +57,47 @@ def test_a_pointer_a_cut_file_and_a_missing_one_are_named_with_what_was_expected
         own_data.require_intact(folders=(folder,), sums=sums)
 
 
-@pytest.fixture(scope="module")
-def damaged_grader(tmp_path_factory) -> dict:
-    """A copy of the grader whose release/ copy of digits.npz is a Git LFS pointer, with the
+def test_a_reference_file_that_is_a_pointer_cut_short_or_missing_is_named(tmp_path):
+    for name in (
+        "1_residual_connections.npz",
+        "2_transpose_convolution.npz",
+        "3_image_to_image.npz",
+        "4_visualizing_convnets.npz",
+    ):
+        shutil.copy2(REPO / "autograder" / "references" / name, tmp_path / name)
+    assert own_data.unreadable_references(tmp_path) == []
+    (tmp_path / "1_residual_connections.npz").write_bytes(POINTER)
+    whole = (tmp_path / "2_transpose_convolution.npz").read_bytes()
+    (tmp_path / "2_transpose_convolution.npz").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "4_visualizing_convnets.npz").unlink()
+    first, second, fourth = own_data.unreadable_references(tmp_path)
+    assert "1_residual_connections.npz: cannot be read whole" in first and "Git LFS pointer" in first, first
+    assert "2_transpose_convolution.npz: cannot be read whole" in second, second
+    assert f"a file of {len(whole) // 2} bytes" in second, second
+    assert "4_visualizing_convnets.npz: missing" in fourth, fourth
+
+
+def _grader_copy(root: Path, damaged: str) -> dict:
+    """A copy of the grader whose file ``damaged`` (a path in it) is a Git LFS pointer, with the
     solution of notebook 1 handed in."""
-    root = tmp_path_factory.mktemp("damaged")
     grader = root / "grader"
     for tree in ("autograder", "data", "release", "source"):
         shutil.copytree(REPO / tree, grader / tree, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("nbgrader_config.py", "pyproject.toml", "requirements.txt"):
         shutil.copy2(REPO / name, grader / name)
-    (grader / "release" / "convnets" / "data" / "digits.npz").write_bytes(POINTER)
+    (grader / damaged).write_bytes(POINTER)
     submitted = root / "submitted" / "amy" / "convnets"
     submitted.mkdir(parents=True)
     nbformat.write(ex.solution_notebook(NB), str(submitted / f"{NB}.ipynb"))
     env = dict(os.environ, PYTHONPATH=str(grader))  # this copy's grader, not the installed checkout's
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
     return {"root": root, "grader": grader, "submitted": root / "submitted", "env": env}
+
+
+@pytest.fixture(scope="module")
+def damaged_grader(tmp_path_factory) -> dict:
+    """The grader with its release/ copy of digits.npz a Git LFS pointer."""
+    return _grader_copy(tmp_path_factory.mktemp("damaged"), "release/convnets/data/digits.npz")
 
 
 def _run(d: dict, *cmd: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -131,3 +155,26 @@ def test_gradescope_tells_the_student_it_is_not_their_fault(damaged_grader):
     results = json.loads((gs / "results" / "results.json").read_text())
     assert results["score"] == 0 and results["tests"], results
     assert "not your submission's fault" in results["output"] and "digits.npz" in results["output"], results["output"]
+
+
+@pytest.mark.slow
+def test_a_damaged_reference_grades_nobody_either(tmp_path):
+    d = _grader_copy(tmp_path, "autograder/references/1_residual_connections.npz")
+    results = tmp_path / "results.json"
+    runner = _run(
+        d,
+        sys.executable,
+        "-m",
+        "pytest",
+        "autograder",
+        "--submission",
+        str(d["submitted"] / "amy" / "convnets"),
+        "--results-json",
+        str(results),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+    )
+    assert runner.returncode == ExitCode.GRADER_DATA, runner.stdout[-2000:] + runner.stderr[-2000:]
+    assert "autograder/references/1_residual_connections.npz: cannot be read whole" in runner.stdout + runner.stderr
+    assert not results.exists()
