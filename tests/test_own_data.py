@@ -104,26 +104,29 @@ def _run(d: dict, *cmd: str, cwd: Path | None = None) -> subprocess.CompletedPro
     return subprocess.run(list(cmd), cwd=cwd or d["grader"], env=d["env"], capture_output=True, text=True, timeout=600)
 
 
+def _pytest_runner(d: dict, results: Path) -> subprocess.CompletedProcess:
+    """``pytest autograder --submission amy/convnets --results-json RESULTS`` with the copy's grader."""
+    submission = str(d["submitted"] / "amy" / "convnets")
+    pytest_args = [
+        "autograder",
+        "--submission",
+        submission,
+        "--results-json",
+        str(results),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+    ]
+    return _run(d, sys.executable, "-m", "pytest", *pytest_args)
+
+
 @pytest.mark.slow
 def test_every_command_that_grades_or_ships_refuses_damaged_data_and_writes_nothing(damaged_grader):
     d = damaged_grader
     named = "release/convnets/data/digits.npz: expected sha256 466dcb52c808"
 
     results = d["root"] / "results.json"
-    runner = _run(
-        d,
-        sys.executable,
-        "-m",
-        "pytest",
-        "autograder",
-        "--submission",
-        str(d["submitted"] / "amy" / "convnets"),
-        "--results-json",
-        str(results),
-        "-q",
-        "-p",
-        "no:cacheprovider",
-    )
+    runner = _pytest_runner(d, results)
     assert runner.returncode == ExitCode.GRADER_DATA == 13, runner.stdout[-2000:] + runner.stderr[-2000:]
     assert named in runner.stdout + runner.stderr and not results.exists()
 
@@ -161,20 +164,7 @@ def test_gradescope_tells_the_student_it_is_not_their_fault(damaged_grader):
 def test_a_damaged_reference_grades_nobody_either(tmp_path):
     d = _grader_copy(tmp_path, "autograder/references/1_residual_connections.npz")
     results = tmp_path / "results.json"
-    runner = _run(
-        d,
-        sys.executable,
-        "-m",
-        "pytest",
-        "autograder",
-        "--submission",
-        str(d["submitted"] / "amy" / "convnets"),
-        "--results-json",
-        str(results),
-        "-q",
-        "-p",
-        "no:cacheprovider",
-    )
+    runner = _pytest_runner(d, results)
     assert runner.returncode == ExitCode.GRADER_DATA, runner.stdout[-2000:] + runner.stderr[-2000:]
     assert "autograder/references/1_residual_connections.npz: cannot be read whole" in runner.stdout + runner.stderr
     assert not results.exists()
