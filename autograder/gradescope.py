@@ -315,7 +315,7 @@ def run(root: Path, seconds: float = stop_after(TIME_LIMIT_MINUTES)) -> dict:
         expected = ", ".join(f"{n}.ipynb" for n in registry())
         if damaged_data := damaged():
             results = zero_results(
-                "The autograder's own data files are damaged, so it graded nothing: this is not your "
+                "The autograder's own files are damaged, so it graded nothing: this is not your "
                 "submission's fault; tell the course staff, who can regrade once the autograder is fixed. "
                 f"(For the staff: {'; '.join(damaged_data)}; rebuild autograder.zip from a checkout where "
                 "`python -m autograder.own_data` passes.)"

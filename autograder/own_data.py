@@ -37,8 +37,9 @@ _checked: dict[tuple[str, str, int, int], str | None] = {}
 
 
 class GraderDataError(RuntimeError):
-    """The grader's own data differ from ``data/SHA256SUMS``: nobody is graded (it is not the
-    students' fault), nothing is written, and the message says which file and how to restore it."""
+    """The grader's own data differ from ``data/SHA256SUMS``, or a reference output is missing or
+    unreadable: nobody is graded (it is not the students' fault), nothing is written, and the message
+    says which file and how to restore it."""
 
 
 def _shown(path: Path) -> str:
@@ -85,10 +86,13 @@ def damaged(
         for folder in folders:
             path = folder / name
             where = _shown(path)
-            if not path.is_file():
-                problems.append(f"{where}: missing (expected the file with sha256 {digest[:12]}...)")
-            elif _digest(path) != digest:
-                problems.append(f"{where}: expected sha256 {digest[:12]}..., found {_what_it_is(path)}")
+            try:
+                if not path.is_file():
+                    problems.append(f"{where}: missing (expected the file with sha256 {digest[:12]}...)")
+                elif _digest(path) != digest:
+                    problems.append(f"{where}: expected sha256 {digest[:12]}..., found {_what_it_is(path)}")
+            except OSError as exc:  # unreadable (permissions), or gone while read
+                problems.append(f"{where}: cannot be read ({exc.strerror or exc})")
     return problems
 
 
@@ -118,9 +122,12 @@ def unreadable_references(folder: Path = REFERENCES_DIR) -> list[str]:
         if not path.is_file():
             problems.append(f"{_shown(path)}: missing (`python -m autograder.assign.references` writes it)")
             continue
-        bad = _unreadable(path)
-        if bad:
-            problems.append(f"{_shown(path)}: cannot be read whole ({bad}): {_what_it_is(path)}")
+        try:
+            bad = _unreadable(path)
+            if bad:
+                problems.append(f"{_shown(path)}: cannot be read whole ({bad}): {_what_it_is(path)}")
+        except OSError as exc:
+            problems.append(f"{_shown(path)}: cannot be read ({exc.strerror or exc})")
     return problems
 
 
@@ -139,9 +146,8 @@ def require_intact(
     problems = damaged(folders, sums, references)
     if problems:
         raise GraderDataError(
-            f"the grader's own data are not the files it was built with ({_shown(sums)}, its reference outputs): "
-            + "; ".join(problems)
-            + f". {refused}. Restore the files "
+            f"the grader's own files are damaged (its data checked against {_shown(sums)}, its reference "
+            "outputs read whole): " + "; ".join(problems) + f". {refused}. Restore the files "
             "(`git lfs pull`, or `git checkout -- data release/convnets/data autograder/references`; after "
             "`python data/build.py`, "
             "`convnets-build` copies data/ into release/), check them with `python -m autograder.own_data`, "
