@@ -10,7 +10,8 @@ c = get_config()  # noqa: F821 (provided by nbgrader)
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-if Path(sys.argv[0]).name == "nbgrader" and sys.argv[1:2] in (["autograde"], ["generate_assignment"]):
+_command = Path(sys.argv[0])  # `nbgrader`, or nbgrader/__main__.py for `python -m nbgrader`
+if "nbgrader" in (_command.name, _command.parent.name) and sys.argv[1:2] in (["autograde"], ["generate_assignment"]):
     from autograder.own_data import FOLDERS, GRADING, SOURCE_SIDE, GraderDataError, require_intact
 
     try:

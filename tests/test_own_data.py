@@ -135,9 +135,10 @@ def test_every_command_that_grades_or_ships_refuses_damaged_data_and_writes_noth
     assert batch.returncode == ExitCode.GRADER_DATA, batch.stdout + batch.stderr
     assert named in batch.stderr and "Nobody was graded" in batch.stderr and not out.exists()
 
-    course = _run(d, "nbgrader", "autograde", "convnets", "--create", "--force")
-    assert course.returncode == ExitCode.GRADER_DATA, course.stdout[-2000:] + course.stderr[-2000:]
-    assert named in course.stderr and not (d["grader"] / "autograded").exists()
+    for nbgrader in (["nbgrader"], [sys.executable, "-m", "nbgrader"]):
+        course = _run(d, *nbgrader, "autograde", "convnets", "--create", "--force")
+        assert course.returncode == ExitCode.GRADER_DATA, course.stdout[-2000:] + course.stderr[-2000:]
+        assert named in course.stderr and not (d["grader"] / "autograded").exists(), nbgrader
 
     bundle = _run(d, sys.executable, "-m", "autograder.gradescope", "build", "--out", str(d["root"] / "gs"))
     assert bundle.returncode == ExitCode.GRADER_DATA and named in bundle.stderr, bundle.stdout + bundle.stderr
