@@ -36,11 +36,14 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_sums() -> dict[str, str]:
-    if not SUMS.exists():
+def read_sums(path: Path = SUMS) -> dict[str, str]:
+    """``{file name: sha256}`` from ``path`` (by default data/SHA256SUMS), sha256sum's format."""
+    if not path.exists():
         return {}
     out = {}
-    for line in SUMS.read_text().splitlines():
+    for line in path.read_text().splitlines():
+        if not line.strip():
+            continue
         digest, name = line.split(maxsplit=1)
         out[name.lstrip("*")] = digest
     return out

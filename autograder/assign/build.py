@@ -29,6 +29,7 @@ from pathlib import Path
 
 from autograder.checks import registry
 from autograder.exitcodes import Parser
+from autograder.own_data import data_builder  # noqa: F401 - data/build.py as a module, for the main job
 from autograder.paths import ASSIGNMENT, REPO, SOURCE_DIR
 
 TEXT_DIR = REPO / "source" / "text"
@@ -130,16 +131,6 @@ def text_mirror(notebook: Path) -> str:
         check=True,
     )
     return proc.stdout
-
-
-def data_builder():
-    """``data/build.py`` as a module (its ``check()`` verifies the shipped data)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_convnets_data_build", REPO / "data" / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def compare_trees(a: Path, b: Path) -> list[str]:
