@@ -46,6 +46,32 @@ def test_venv_setup_installs_from_the_pins():
     assert pins and all("==" in line for line in pins), "every requirement is pinned"
     for name in ("tensorflow-cpu", "keras", "nbgrader", "pytest", "numpy", "matplotlib"):
         assert any(line.lower().replace("_", "-").startswith(name + "==") for line in pins), name
+    assert "--no-deps --target .venv/data-sources -r requirements-data.txt" in script
+    data = [line for line in (REPO / "requirements-data.txt").read_text().splitlines() if line and line[0] != "#"]
+    assert any(line.startswith("scikit-learn==") for line in data) and all("==" in line for line in data)
+    assert not {line.split("==")[0] for line in data} & {line.split("==")[0] for line in pins}, "pinned twice"
+
+
+def test_the_venv_holds_what_the_pins_list_and_keras_finds_no_scikit_learn():
+    """scripts/venv.sh leaves in .venv/ only what requirements.txt pins (an older .venv/ had
+    scikit-learn there), and keeps the data builders' scikit-learn apart: Keras imports
+    scikit-learn whenever it finds it (1.6 s of CPU in every process that imports TensorFlow).
+    The data builders still import it (data/builders/__init__.py), and sys.path is as before."""
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "venv_extras.py")], cwd=REPO, capture_output=True, text=True
+    )
+    assert proc.returncode == 0 and proc.stdout.split() == [], f"installed, not pinned: {proc.stdout.split()}"
+    probe = (
+        "import sys, keras\n"
+        "assert 'sklearn' not in sys.modules, 'keras imported scikit-learn'\n"
+        "before = list(sys.path)\n"
+        "from data.builders import data_source\n"
+        "assert data_source('sklearn.datasets').load_digits().images.shape == (1797, 8, 8)\n"
+        "assert sys.path == before, sys.path\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True)
+    assert proc.stdout.strip() == "ok", proc.stderr[-1500:]
 
 
 def test_console_scripts_answer_help():

@@ -132,12 +132,14 @@ GRADER_TARGETS = ["Linux x86_64", "Linux aarch64"]  # the grader needs Linux (it
 def test_the_graders_requirements_resolve_on_x86_64_and_arm_linux(tmp_path):
     """The grader's requirements.txt installs from wheels alone on Linux x86_64 and aarch64 (an ARM
     server, Docker on an Apple Silicon Mac: tensorflow-cpu has no ARM wheels, the marker takes
-    tensorflow there), for both Pythons, and pins everything it installs."""
+    tensorflow there), for both Pythons, and pins everything it installs; with the data builders'
+    requirements-data.txt beside it (installed apart, with its pins' dependencies in requirements.txt)."""
+    files = [REPO / "requirements.txt", REPO / "requirements-data.txt"]
     cases = [(target, python) for target in GRADER_TARGETS for python in PYTHONS]
 
     def run(case):
         target, python = case
-        return resolve(target, python, tmp_path, pins_for(REPO / "requirements.txt", marker_environment(*case)))
+        return resolve(target, python, tmp_path, [p for f in files for p in pins_for(f, marker_environment(*case))])
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = dict(zip(cases, pool.map(run, cases)))
@@ -145,11 +147,10 @@ def test_the_graders_requirements_resolve_on_x86_64_and_arm_linux(tmp_path):
     assert not failed, failed
     for case, (_, _, report) in results.items():
         pinned = {
-            Requirement(p).name.lower().replace("_", "-")
-            for p in pins_for(REPO / "requirements.txt", marker_environment(*case))
+            Requirement(p).name.lower().replace("_", "-") for f in files for p in pins_for(f, marker_environment(*case))
         }
         installed = {i["metadata"]["name"].lower().replace("_", "-") for i in report["install"]}
-        assert installed <= pinned, f"{case}: installs what requirements.txt does not pin: {sorted(installed - pinned)}"
+        assert installed <= pinned, f"{case}: installs what the requirements do not pin: {sorted(installed - pinned)}"
         tensorflow = "tensorflow" if case[0].endswith("aarch64") else "tensorflow-cpu"
         assert tensorflow in installed, (case, sorted(installed))
 

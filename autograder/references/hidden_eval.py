@@ -14,8 +14,10 @@ are read only by the judge.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import io
+import sys
 
 import numpy as np
 
@@ -31,13 +33,18 @@ _TRUTH: dict = {}
 
 
 def _builder(name: str):
-    """A data builder module (``data/builders/<name>.py``), loaded from its file."""
-    spec = importlib.util.spec_from_file_location(
-        f"_convnets_builder_{name}", REPO / "data" / "builders" / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """A data builder module (``data/builders/<name>.py``), loaded from its folder as a package of
+    its own (``data`` need not be importable where the grader is installed; the builders import
+    their package's ``data_source``)."""
+    package, folder = "_convnets_data_builders", REPO / "data" / "builders"
+    if package not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            package, folder / "__init__.py", submodule_search_locations=[str(folder)]
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[package] = module
+        spec.loader.exec_module(module)
+    return importlib.import_module(f"{package}.{name}")
 
 
 def build() -> dict[str, np.ndarray]:

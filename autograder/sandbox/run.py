@@ -133,7 +133,8 @@ def child_environment(home: Path) -> dict:
         # training spends about 15% less CPU than two threads fighting over one core.
         "TF_NUM_INTRAOP_THREADS": "1",
         "TF_NUM_INTEROP_THREADS": "1",
-        # joblib (imported by scikit-learn) probes /dev/shm, which the sandbox closes, and warns
+        # joblib (scikit-learn's; Keras imports scikit-learn where it is installed, which the grader's
+        # .venv/ keeps apart: requirements-data.txt) probes /dev/shm, which the sandbox closes, and warns
         # on stderr; a warning inside a check would fail it. There are no processes to share with.
         "JOBLIB_MULTIPROCESSING": "0",
     }

@@ -6,11 +6,11 @@ Used by notebook 1 to measure per-layer gradient norms.
 
 import numpy as np
 
+from . import data_source
+
 
 def build(out_dir):
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
+    digits = data_source("sklearn.datasets").load_digits()
     x = (digits.images / 16.0).astype(np.float32)[..., None]
     y = digits.target.astype(np.int64)
     np.savez_compressed(out_dir / "digits.npz", x=x, y=y)

@@ -27,6 +27,8 @@ writes the same bytes.
 
 import numpy as np
 
+from . import data_source
+
 HR = 32
 SCALE = 2
 MIN_DETAIL = 0.04
@@ -47,9 +49,7 @@ def load_photo(name):
     from skimage import data
 
     if name in ("china", "flower"):
-        from sklearn.datasets import load_sample_image
-
-        img = load_sample_image(f"{name}.jpg")
+        img = data_source("sklearn.datasets").load_sample_image(f"{name}.jpg")
     elif name == "motorcycle":
         img = data.stereo_motorcycle()[0]
     else:
