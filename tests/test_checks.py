@@ -240,11 +240,12 @@ def test_the_solutions_optimizer_is_not_trained_again_and_a_lookalike_is():
 
 
 @pytest.mark.slow
-def test_a_superres_retraining_below_the_threshold_at_its_first_seed_tries_two_more():
+def test_a_superres_retraining_below_the_threshold_tries_the_next_seed_until_one_learns():
     """Notebook 3's super-resolution retraining: a network that learns at seed 0 is trained once;
-    one whose correction stays at 0 (here it cannot move: its only layer is frozen at zero) is
-    trained from seeds 0, 1 and 2, and the message says so. The UpSampling2D example of the class
-    (`nb3_upsampling_up_...`, stuck at seed 0, learning at seeds 1 and 2) is the other side."""
+    one that stalls at seed 0 and learns at seed 1 is trained from seeds 0 and 1, and passes; one
+    whose correction stays at 0 (here it cannot move: its only layer is frozen at zero) is trained
+    from seeds 0, 1 and 2, and the message says so. The UpSampling2D example of the class
+    (`nb3_upsampling_up_...`, stuck at seed 0, learning at seed 1) goes through the runners."""
     import keras
 
     from autograder.checks import all_checks
@@ -262,6 +263,14 @@ def test_a_superres_retraining_below_the_threshold_at_its_first_seed_tries_two_m
         inputs = keras.Input(input_shape)
         head = keras.layers.Conv2D(num_outputs, 1, kernel_initializer="zeros", use_bias=False, trainable=False)
         return keras.Model(inputs, head(inputs))
+
+    def stalls_at_seed_0(*args, **kwargs):  # keras.utils.set_random_seed(seed) seeds NumPy too
+        stalls = np.random.random() > 0.5  # 0.549 after seed 0, 0.417 after seed 1
+        return (frozen_at_zero if stalls else ns["build_encoder_decoder"])(*args, **kwargs)
+
+    second = check.collect_with({**ns, "build_encoder_decoder": stalls_at_seed_0}, reuse=False)
+    assert (second["seeds"], second["seed"]) == ("0,1", 1), (second["seeds"], second["seed"])
+    check.judge(check.judged(second), expected)
 
     stuck = check.collect_with({**ns, "build_encoder_decoder": frozen_at_zero}, reuse=False)
     assert stuck["seeds"] == "0,1,2", stuck["seeds"]
