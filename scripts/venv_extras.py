@@ -4,34 +4,29 @@ installing the pins, so that an older .venv/ ends up with what a new one would h
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import tomllib
 from importlib import metadata
 from pathlib import Path
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 REPO = Path(__file__).resolve().parent.parent
 ALWAYS = {"pip", "setuptools", "wheel"}
 
 
-def normalized(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def pinned(path: Path = REPO / "requirements.txt") -> set[str]:
-    names = set()
-    for line in path.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            names.add(normalized(re.split(r"[=<>!~;\[ ]", line, maxsplit=1)[0]))
-    return names
+    """The names requirements.txt pins, whatever their markers, canonicalized as pip does."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return {canonicalize_name(Requirement(line).name) for line in lines if line}
 
 
 def extras() -> list[str]:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["name"]
-    keep = pinned() | ALWAYS | {normalized(project)}
-    installed = {normalized(d.metadata["Name"]) for d in metadata.distributions() if d.metadata["Name"]}
+    keep = pinned() | ALWAYS | {canonicalize_name(project)}
+    installed = {canonicalize_name(d.metadata["Name"]) for d in metadata.distributions() if d.metadata["Name"]}
     return sorted(installed - keep)
 
 
