@@ -6,7 +6,8 @@ c = get_config()  # noqa: F821 (provided by nbgrader)
 # locked cells of every notebook, and each student would lose the points. `nbgrader autograde` and
 # `nbgrader generate_assignment` (data/ only: it makes release/'s copy, and ships no reference) stop here, grading or
 # releasing nothing (autograder/own_data.py).
-# Only those two commands, as typed: formgrader's server loads this file too, and keeps running.
+# Only those two commands, as typed: formgrader's server loads this file too, and keeps running
+# (its autograde button is refused per submission: RequireIntactData, below).
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -40,10 +41,18 @@ c.Execute.timeout_func = timeout
 # schema_version stops nbgrader for the whole class.
 from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, OverwriteKernelspec  # noqa: E402
 
-from autograder.nbgrader.preprocessors import DropDamagedMetadata, DropDuplicateIds, RestoreMissingCells  # noqa: E402,E501
+from autograder.nbgrader.preprocessors import (  # noqa: E402
+    DropDamagedMetadata,
+    DropDuplicateIds,
+    RequireIntactData,
+    RestoreMissingCells,
+)
 
 c.OverwriteCells.add_missing_cells = True
+# RequireIntactData first: formgrader's autograde button runs inside the Jupyter server, which read
+# this file when it started, so the check above never stops it; this one refuses each submission.
 c.Autograde.sanitize_preprocessors = [
+    RequireIntactData,
     ClearOutput,
     DropDamagedMetadata,
     DropDuplicateIds,

@@ -10,7 +10,9 @@ and grade nobody while one differs:
 * the batch grader, the pytest runner and the comparison (through :class:`SubmissionGrader`);
 * nbgrader's ``autograde`` and ``generate_assignment`` (which would release the damaged file to the
   students) run from the command line, the grader's nbgrader runner among them: ``nbgrader_config.py``
-  stops them;
+  stops them; formgrader's autograde button, inside the Jupyter server, which read that file when it
+  started, is refused each submission by the first of autograde's steps
+  (:class:`autograder.nbgrader.preprocessors.RequireIntactData`);
 * Gradescope's ``run_autograder``, which tells the student it is not their fault.
 
 ``python -m autograder.own_data`` runs the check alone.

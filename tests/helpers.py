@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import json
 import os
+import socket
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -16,6 +23,60 @@ def nbgrader_examples() -> list[str]:
     """The examples nbgrader grades in ``run.sh --full``: all but those it must not be asked to
     grade (``unsafe_for_nbgrader``: nbgrader is not a sandbox)."""
     return ["solution", "blank"] + [e.name for e in examples.all_examples() if not e.unsafe_for_nbgrader]
+
+
+@contextlib.contextmanager
+def formgrader(root: Path, env: dict):
+    """nbgrader's formgrader as an instructor starts it: ``jupyter server`` in the course folder
+    ``root`` (with ``env``), on a free port of localhost. Yields ``api(path, post=False)``, which
+    calls formgrader's HTTP API (``/formgrader/api/...``, with the server's token) and returns the
+    parsed JSON; the first call waits up to 90 s for the server to answer."""
+    from autograder.assign.build import bin_path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = "convnets-test"
+    log = open(root / "formgrader.log", "w")  # a file, not a pipe nobody reads (it would fill and block)
+    server = subprocess.Popen(
+        [bin_path("jupyter"), "server", "--no-browser", f"--port={port}", "--ip=127.0.0.1"]
+        + [f"--IdentityProvider.token={token}"]
+        + (["--allow-root"] if os.geteuid() == 0 else []),
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    answered = False
+
+    def api(path: str, post: bool = False):
+        nonlocal answered
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/formgrader/api/{path}",
+            data=b"" if post else None,
+            headers={"Authorization": f"token {token}"},
+        )
+        deadline = time.monotonic() + (0 if answered else 90)
+        while True:
+            try:
+                reply = json.loads(urllib.request.urlopen(request, timeout=600).read())
+                answered = True
+                return reply
+            except urllib.error.HTTPError:
+                raise
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise AssertionError(
+                        f"formgrader did not answer: {(root / 'formgrader.log').read_text()[-3000:]}"
+                    ) from None
+                time.sleep(0.5)
+
+    try:
+        yield api
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
 
 
 def write_example(folder: Path, example) -> Path:

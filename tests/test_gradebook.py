@@ -8,17 +8,12 @@ import contextlib
 import csv
 import io
 import json
-import os
 import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 
 import pytest
 
 from autograder import batch
-from autograder.assign.build import bin_path, nbgrader_env
+from autograder.assign.build import nbgrader_env
 from autograder.checks import max_points, registry
 from autograder.exitcodes import ExitCode
 from autograder.nbgrader import gradebook
@@ -26,6 +21,7 @@ from autograder.nbgrader.runner import _nbgrader
 from autograder.paths import ASSIGNMENT, REPO
 from autograder.report.records import GRADED, load_records
 from lab import examples as ex
+from tests.helpers import formgrader
 
 # nbgrader's own update_or_create_submission warns about its autoflush; nothing of ours
 pytestmark = pytest.mark.filterwarnings("ignore:Object of type:Warning")
@@ -124,12 +120,6 @@ def _canvas_with_the_written_answers(root, out, records) -> None:
     assert "broken: the batch grader could not grade it" in err.getvalue(), err.getvalue()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_batch_scores_reach_formgrader_and_nbgrader_export_with_the_written_answers_waiting(course):
     from nbgrader.api import Gradebook
@@ -176,38 +166,8 @@ def test_batch_scores_reach_formgrader_and_nbgrader_export_with_the_written_answ
         expected = earned + (manual if student == "solution" and manual_nb == NB else 0.0)
         assert f"Score: {expected:.1f} / " in page, (student, expected)  # the notebook's total, at the top
 
-    port, token = _free_port(), "convnets-test"
-    server = subprocess.Popen(
-        [
-            bin_path("jupyter"),
-            "server",
-            "--no-browser",
-            f"--port={port}",
-            "--ip=127.0.0.1",
-            f"--IdentityProvider.token={token}",
-        ]
-        + (["--allow-root"] if os.geteuid() == 0 else []),
-        cwd=root,
-        env=nbgrader_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = urllib.request.Request(
-            f"http://127.0.0.1:{port}/formgrader/api/submissions/{ASSIGNMENT}",
-            headers={"Authorization": f"token {token}"},
-        )
-        deadline, listing = time.monotonic() + 90, None
-        while listing is None and time.monotonic() < deadline:
-            try:
-                listing = json.loads(urllib.request.urlopen(url, timeout=5).read())
-            except OSError:
-                time.sleep(0.5)
-        assert listing is not None, "formgrader did not answer"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with formgrader(root, nbgrader_env()) as api:
+        listing = api(f"submissions/{ASSIGNMENT}")
     shown = {s["student"]: s for s in listing}
     for student in graded:
         entry = shown[student]

@@ -22,6 +22,7 @@ import pytest
 
 from autograder import own_data
 from autograder.exitcodes import ExitCode
+from autograder.nbgrader.preprocessors import RequireIntactData
 from autograder.paths import REPO
 from lab import examples as ex
 
@@ -169,3 +170,35 @@ def test_a_damaged_reference_grades_nobody_either(tmp_path):
     assert runner.returncode == ExitCode.GRADER_DATA, runner.stdout[-2000:] + runner.stderr[-2000:]
     assert "autograder/references/1_residual_connections.npz: cannot be read whole" in runner.stdout + runner.stderr
     assert not results.exists()
+
+
+@pytest.mark.slow
+def test_formgraders_autograde_button_refuses_damaged_data_and_grades_nothing(tmp_path):
+    """formgrader runs autograde inside the Jupyter server, which read nbgrader_config.py when it
+    started (and a server must start with damaged data, or nobody could restore them): the data
+    are checked again before each notebook (RequireIntactData), and the submission is refused."""
+    from nbgrader.api import Gradebook
+
+    d = _grader_copy(tmp_path, "data/digits.npz")
+    grader, damaged = d["grader"], d["grader"] / "data" / "digits.npz"
+    shutil.copy2(REPO / "data" / "digits.npz", damaged)  # intact while the assignment is released
+    shutil.move(d["submitted"], grader / "submitted")
+    released = _run(d, "nbgrader", "generate_assignment", "convnets", "--force")
+    assert released.returncode == 0, released.stderr[-2000:]
+    damaged.write_bytes(POINTER)  # then a pointer, as a clone without `git lfs pull` leaves it
+
+    from tests.helpers import formgrader
+
+    with formgrader(grader, d["env"]) as api:
+        reply = api("submission/convnets/amy/autograde", post=True)
+        listing = {s["student"]: s for s in api("submissions/convnets")}
+    told = reply.get("log", "") + reply.get("error", "")
+    assert reply["success"] is False, reply
+    assert "data/digits.npz: expected sha256 466dcb52c808" in told, told[-3000:]
+    assert RequireIntactData.REFUSED in told, told[-3000:]
+    assert not (grader / "autograded" / "amy" / "convnets").exists()  # nbgrader removes a failed submission
+    assert not listing.get("amy", {}).get("autograded"), listing.get("amy")
+    with Gradebook(f"sqlite:///{grader / 'gradebook.db'}") as gb:
+        handed_in = gb.find_submission_notebook(NB, "convnets", "amy")  # the others score 0: not handed in
+        scores = {g.name: g.auto_score for g in handed_in.grades}
+    assert scores and all(score is None for score in scores.values()), scores

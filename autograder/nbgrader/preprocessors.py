@@ -1,4 +1,5 @@
-"""Fixes to nbgrader's preprocessors, one for stderr and one for feedback, used by ``nbgrader_config.py``.
+"""Fixes to nbgrader's preprocessors, one for stderr and one for feedback, used by ``nbgrader_config.py``,
+and a check of the grader's own data before each notebook is autograded.
 
 nbgrader 0.9's ``DeduplicateIds`` keeps the last of two cells with one grade_id and
 leaves the other with empty nbgrader metadata, which nbgrader then takes for an old
@@ -110,6 +111,27 @@ class RestoreMissingCells(OverwriteCells):
                         source_cells[order.index(task_cell.name)], task_cell.max_score, is_task=True
                     )
                 )
+        return nb, resources
+
+
+class RequireIntactData(NbGraderPreprocessor):
+    """The first of autograde's sanitizing steps: refuse to grade the notebook while the grader's own
+    data or reference outputs are damaged (:func:`autograder.own_data.require_intact`).
+
+    ``nbgrader autograde`` typed in a shell is stopped before it grades anyone, by
+    ``nbgrader_config.py``. formgrader's "autograde" button runs the same converter inside the
+    Jupyter server, which read that file once, when it started: without this step it would grade
+    each student against a Git LFS pointer. Raised here, the error fails this submission only, as
+    nbgrader fails any submission whose conversion raises: nothing of it is graded, its autograded
+    folder is removed, and formgrader shows the log, this message in it. The files' digests are
+    cached by size and modification time, so after the first notebook this costs a few stat calls."""
+
+    REFUSED = "This submission was not autograded: it would have lost points for the grader's own files"
+
+    def preprocess(self, nb, resources):
+        from autograder.own_data import require_intact
+
+        require_intact(self.REFUSED)
         return nb, resources
 
 
