@@ -35,6 +35,7 @@ from typing import Callable
 from autograder import batch
 from autograder.checks import registry
 from autograder.exitcodes import ExitCode, Parser, positive, usage_error
+from autograder.own_data import GraderDataError
 from autograder.paths import ASSIGNMENT, REPO, pytest_runner_env
 from autograder.progress import ProgressBar
 from autograder.report.records import GRADED, NOT_GRADED
@@ -288,7 +289,11 @@ def main(argv=None) -> int:
     options = CompareOptions(
         jobs=args.jobs, with_nbgrader=not args.no_nbgrader, expect=expect, keep=args.keep, cli=args.pytest_cli
     )
-    rows, problems = compare(args.submitted, options)
+    try:
+        rows, problems = compare(args.submitted, options)
+    except GraderDataError as exc:  # nobody graded, as the batch grader and the pytest runner refuse
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitCode.GRADER_DATA
     print_table(rows)
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "problems": problems}, indent=2) + "\n")

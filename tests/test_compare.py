@@ -35,3 +35,18 @@ def test_jobs_must_be_a_whole_number_above_0(jobs, tmp_path, capsys):
         compare.main([str(tmp_path), "--jobs", jobs, "--no-nbgrader"])
     err = capsys.readouterr().err
     assert raised.value.code == ExitCode.USAGE and f"a whole number above 0, received '{jobs}'" in err
+
+
+def test_damaged_grader_data_stop_the_comparison_with_exit_13_before_anyone_is_graded(tmp_path, monkeypatch, capsys):
+    from autograder import own_data
+    from autograder.exitcodes import ExitCode
+    from lab import compare, examples
+
+    examples.write_examples(tmp_path / "submitted", ["solution"], notebooks=[NB])
+    damage = "release/convnets/data/digits.npz: expected sha256 466dcb52c808..., found a Git LFS pointer"
+    monkeypatch.setattr(own_data, "damaged", lambda *args, **kwargs: [damage])
+    code = compare.main([str(tmp_path / "submitted"), "--no-nbgrader", "--json", str(tmp_path / "t.json")])
+    err = capsys.readouterr().err
+    assert code == ExitCode.GRADER_DATA == 13, err
+    assert damage in err and "Nobody was graded" in err and "Traceback" not in err, err
+    assert not (tmp_path / "t.json").exists()
