@@ -95,6 +95,71 @@ def test_a_canvas_download_is_collected_graded_and_exported_for_canvas(tmp_path)
     scores = {row[1]: float(row[-1]) for row in table[2:]}
     assert scores == {student: float(points) for student, _, points in CANVAS.values()}
 
+    # With the course's gradebook export: names and sections from it, its column found, and the
+    # student it does not list (here, one who dropped the course) left out and named.
+    export = tmp_path / "export.csv"
+    _canvas_export(export, {"10234": "Smith, John", "10377": "Doe, Jane"})
+    written = tmp_path / "named.csv"
+    assert canvas.main([str(out), "--export", str(export), "--out", str(written)]) == 0
+    table = list(csv.reader(written.read_text(encoding="utf-8").splitlines()))
+    assert table[0][-1] == "Week 5 ConvNets (551201)" and table[1][-1] == f"{auto:g}"
+    assert [row[:5] + [float(row[-1])] for row in table[2:]] == [
+        ["Smith, John", "10234", "S10234", "smith10234", "Lab 2", float(NB_POINTS)],
+        ["Doe, Jane", "10377", "S10377", "doe10377", "Lab 2", float(NB_POINTS - LOST)],
+    ]
+
+
+def _canvas_export(path: Path, students: dict[str, str]) -> Path:
+    """A gradebook export as Canvas writes it (Grades > Export): a byte-order mark, the identifying
+    columns, the assignments as "Title (id)", the read-only scores; a Points Possible row; the test
+    student."""
+    header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    header += ["Week 4 CNNs (551100)", "Week 5 ConvNets (551201)", "Current Score", "Final Score"]
+    lines = [header, ["    Points Possible", "", "", "", "", "100.00", "100.00", "(read only)", "(read only)"]]
+    for user, name in students.items():
+        lines.append([name, user, f"S{user}", f"{name.split(',')[0].lower()}{user}", "Lab 2", "80", "", "80", "40"])
+    lines.append(["Student, Test", "10999", "", "", "Lab 2", "", "", "", ""])
+    text = "\r\n".join(",".join(f'"{c}"' if "," in c else c for c in row) for row in lines) + "\r\n"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    return path
+
+
+def _records(out: Path, scores: dict[str, float]) -> Path:
+    (out / "students").mkdir(parents=True)
+    for student, score in scores.items():
+        record = {"student": student, "status": "graded", "results": {"score": score, "tests": []}}
+        (out / "students" / f"{student}.json").write_text(__import__("json").dumps(record))
+    return out
+
+
+def test_an_export_without_the_assignments_column_or_not_an_export_is_refused_with_its_columns(tmp_path, capsys):
+    out = _records(tmp_path / "grades", {"10234": 80.0})
+    export = _canvas_export(tmp_path / "export.csv", {"10234": "Smith, John"})
+    with pytest.raises(SystemExit):
+        canvas.main([str(out), "--export", str(export), "--column", "Week 5 ConvNets"])
+    err = capsys.readouterr().err
+    assert "--column 'Week 5 ConvNets' is not a column of" in err and "Canvas would create a new assignment" in err
+    assert "Week 4 CNNs (551100); Week 5 ConvNets (551201)" in err and "Current Score" not in err, err
+    assert not (out / "canvas-grades.csv").exists()
+
+    other = tmp_path / "grades.csv"
+    other.write_text("student_id,raw_score\n10234,80\n")  # nbgrader's export, not Canvas's
+    with pytest.raises(SystemExit):
+        canvas.main([str(out), "--export", str(other)])
+    err = capsys.readouterr().err
+    assert "expected Canvas's gradebook export" in err and "its first row is student_id, raw_score" in err, err
+
+
+def test_a_student_the_export_does_not_list_is_left_out_and_named(tmp_path, capsys):
+    out = _records(tmp_path / "grades", {"10234": 80.0, "10500": 70.0})
+    export = _canvas_export(tmp_path / "export.csv", {"10234": "Smith, John"})
+    assert canvas.main([str(out), "--export", str(export), "--column", "Week 5 ConvNets (551201)"]) == 0
+    captured = capsys.readouterr()
+    assert "left out: 10500 is not in" in captured.err, captured.err
+    assert "1 student, column 'Week 5 ConvNets (551201)'" in captured.out, captured.out
+    table = list(csv.reader((out / "canvas-grades.csv").read_text(encoding="utf-8").splitlines()))
+    assert [row[:2] for row in table[2:]] == [["Smith, John", "10234"]]
+
 
 @pytest.mark.parametrize("lms", sorted(OTHERS))
 def test_the_config_documents_one_line_for_moodle_and_blackboard(tmp_path, lms):
