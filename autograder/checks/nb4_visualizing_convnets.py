@@ -25,6 +25,7 @@ from autograder.checks.common import (
     rng,
     shipped,
 )
+from autograder.messages import describe_error
 from autograder.spec import Check, declare, student_function
 
 NOTEBOOK = "4_visualizing_convnets"
@@ -42,6 +43,7 @@ GRAD_CASES = [  # (test image index, layer, class_index or None)
     (5, "conv3", None),
     (6, "conv4", 2),
     (7, "conv5", 1),
+    (2, "conv5", 0),  # class 0, not the top class: `class_index or argmax` would explain the top one
 ]
 POINTING_IMAGES = 40
 MAP_TOL = Tol(rtol=1e-4, atol=1e-5)  # heatmaps and grids: values in [0, 1] (overlays: OVERLAY_TOL)
@@ -68,12 +70,49 @@ def _outputs_list(out):
 
 
 # --------------------------------------------------------------------------- activation_model
+def _renamed_model():
+    """A small model whose Conv2D layers are not named "conv...", beside a pooling layer that is:
+    "every Conv2D layer" is a layer type, not a name."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((10, 10, 3), name="pixels")
+    h = layers.Conv2D(4, 3, activation="relu", name="features_a")(inputs)
+    h = layers.MaxPooling2D(name="conv_pool")(h)
+    h = layers.Conv2D(6, 3, padding="same", activation="relu", name="features_b")(h)
+    outputs = layers.Dense(2, name="head")(layers.GlobalAveragePooling2D(name="gap")(h))
+    model = keras.Model(inputs, outputs)
+    for layer in model.layers:
+        if layer.weights:
+            layer.set_weights([rng("renamed", w.shape).normal(size=w.shape) for w in layer.get_weights()])
+    return model, rng("renamed-x", 0).uniform(size=(2, 10, 10, 3)).astype("float32")
+
+
+ACTIVATION_CASES = {  # key: (the call shown in a failure, the layer names, which model)
+    "all": ("activation_model(model)", None, "shapes"),
+    "named": ("activation_model(model, ['conv5', 'conv2'])", ["conv5", "conv2"], "shapes"),
+    "one": ("activation_model(model, ['conv3'])", ["conv3"], "shapes"),
+    "renamed": (
+        "activation_model(a model whose Conv2D layers are 'features_a' and 'features_b', beside a MaxPooling2D "
+        "named 'conv_pool')",
+        None,
+        "renamed",
+    ),
+}
+
+
 def collect_activation_model(ns):
     f = student_function(ns, "activation_model")
     model, x, _, _ = model_and_data()
+    models = {"shapes": (model, x[:2]), "renamed": _renamed_model()}
     out = {}
-    for key, names in (("all", None), ("named", ["conv5", "conv2"]), ("one", ["conv3"])):
-        acts = _outputs_list(f(model, names)(x[:2]))
+    for key, (_, names, which) in ACTIVATION_CASES.items():
+        net, images = models[which]
+        try:
+            acts = _outputs_list(f(net, names)(images))
+        except Exception as exc:  # noqa: BLE001 - the student's exception is the finding
+            out[f"{key}_error"] = describe_error(exc)
+            continue
         out[f"{key}_count"] = len(acts)
         for j, a in enumerate(acts):
             a = np.asarray(a, dtype=np.float64)
@@ -83,24 +122,21 @@ def collect_activation_model(ns):
 
 
 def judge_activation_model(received, expected):
-    for key, call in (
-        ("all", "activation_model(model)"),
-        ("named", "activation_model(model, ['conv5', 'conv2'])"),
-        ("one", "activation_model(model, ['conv3'])"),
-    ):
+    for key, (call, names, _) in ACTIVATION_CASES.items():
+        if f"{key}_error" in received:
+            fail(f"{call} raised {received[f'{key}_error']}")
         want, got = int(expected[f"{key}_count"]), int(received[f"{key}_count"])
         if got != want:
             fail(
-                f"{call}: expected {want} outputs ({'one per Conv2D layer' if key == 'all' else 'one per name'}), "
+                f"{call}: expected {want} outputs ({'one per Conv2D layer' if names is None else 'one per name'}), "
                 f"received {got}."
             )
         for j in range(want):
-            w_shape, g_shape = tuple(expected[f"{key}_{j}_shape"]), tuple(received[f"{key}_{j}_shape"])
+            w_shape = tuple(int(n) for n in expected[f"{key}_{j}_shape"])
+            g_shape = tuple(int(n) for n in received[f"{key}_{j}_shape"])
             if w_shape != g_shape:
-                fail(
-                    f"{call}: output {j} should have shape {w_shape} for 2 images, received {g_shape} "
-                    f"(outputs follow the order of the layers or of layer_names)."
-                )
+                order = "the model's layer order" if names is None else "the order of layer_names"
+                fail(f"{call}: output {j} should have shape {w_shape} for 2 images, received {g_shape} (in {order}).")
             if not ACT_TOL.close(received[f"{key}_{j}_means"], expected[f"{key}_{j}_means"]):
                 fail(
                     f"{call}: output {j} has the right shape but not the values of that layer's activations "
@@ -112,7 +148,7 @@ check("nb4_activation_model", 2, "activation_model", collect_activation_model, j
 
 
 # --------------------------------------------------------------------------- feature_map_grid
-GRID_CASES = [((5, 4, 11), 4), ((3, 3, 8), 8), ((6, 6, 3), 2), ((2, 5, 7), 3)]
+GRID_CASES = [((5, 4, 11), 4), ((3, 3, 8), 8), ((6, 6, 3), 2), ((2, 5, 7), 3), ((3, 4, 2), 5)]  # the last: C < n_cols
 
 
 def _activation(index, shape):
@@ -169,7 +205,8 @@ def judge_grid(received, expected):
             "column c % n_cols.",
         },
         shape_rule=shape_rule,
-        why="A constant channel (range 0) becomes 0, not 0/0.",
+        why="Channel c is the tile at (c // n_cols, c % n_cols), scaled by its own min and range; unused tiles "
+        "are 0, and so is channel 1 here, which is constant (range 0: 0, not 0/0).",
     )
 
 

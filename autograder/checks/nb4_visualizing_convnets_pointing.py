@@ -151,7 +151,8 @@ def _reference_peaks(model, x, y, layer: str):
 
 def edge_boxes(model, x, y, layer: str = "conv5"):
     """Images and boxes drawn around each clear peak: the peak on the box's exclusive bottom
-    edge (a miss), one column left of the box (a miss), or inside with a margin (a hit)."""
+    edge (a miss), one column left of the box (a miss), or inside with a margin (a hit); and
+    those peaks."""
     peaks, clear = _reference_peaks(model, x, y, layer)
     H, W = x.shape[1:3]
     chosen, boxes = [], []
@@ -167,46 +168,81 @@ def edge_boxes(model, x, y, layer: str = "conv5"):
             box = (max(0, r - 3), max(0, c - 3), min(H, r + 4), min(W, c + 4))  # inside
         chosen.append(i)
         boxes.append(box)
-    return np.array(chosen), np.array(boxes, dtype=np.int64)
+    return np.array(chosen), np.array(boxes, dtype=np.int64), [peaks[i] for i in chosen]
+
+
+def _own_peaks_differ(ns, model, x, y, layer: str, want) -> int:
+    """On how many of these images the student's own ``cam_peak(grad_cam(...))`` misses the grader's
+    peak (-1: it raised). Graded in their own checks; here only to say where a wrong score comes from."""
+    try:
+        grad_cam, cam_peak = ns["grad_cam"], ns["cam_peak"]
+        peaks = [tuple(int(v) for v in cam_peak(grad_cam(model, im, layer, int(c)), im.shape)) for im, c in zip(x, y)]
+    except Exception:  # noqa: BLE001 - a finding of the other checks
+        return -1
+    return sum(tuple(int(v) for v in got) != tuple(int(v) for v in w) for got, w in zip(peaks, want))
 
 
 def collect_pointing(ns):
     f = student_function(ns, "pointing_game")
     model, x, y, box = model_and_data()
-    out = collect_cases(lambda case: f(model, x, box, "conv5", labels=y), [None])
-    chosen, boxes = edge_boxes(model, x, y)
-    out.update(
-        {
-            k.replace("case0", "case1"): v
-            for k, v in collect_cases(
-                lambda case: f(model, x[chosen], boxes, "conv5", labels=y[chosen]), [None]
-            ).items()
-        }
-    )
-    out["edge_images"] = len(chosen)
+    classes = int(model.output.shape[-1])
+    wrong = (y + 1) % classes  # another class for every image: its map points elsewhere
+    predicted = np.argmax(model.predict(x, verbose=0), axis=-1)
+    out = {}
+    calls = [lambda: f(model, x, box, "conv5", labels=y)]
+    for labels, passed in ((y, True), (wrong, True), (predicted, False)):  # boxes around those classes' peaks
+        chosen, boxes, peaks = edge_boxes(model, x, labels)
+        calls.append(
+            lambda c=chosen, b=boxes, lab=labels, p=passed: f(model, x[c], b, "conv5", labels=lab[c] if p else None)
+        )
+        i = len(calls) - 1
+        out[f"edge_images{i}"] = len(chosen)
+        out[f"own_peaks_differ{i}"] = _own_peaks_differ(ns, model, x[chosen], labels[chosen], "conv5", peaks)
+    for i, call in enumerate(calls):
+        out.update({k.replace("case0", f"case{i}"): v for k, v in collect_cases(lambda case: call(), [None]).items()})
     return out
 
 
-POINTING_CASES = [
-    f"the first {POINTING_IMAGES} test images and their boxes",
-    f"{EDGE_IMAGES} test images with boxes drawn around their Grad-CAM peaks (a third with the peak "
-    f"inside, a third with it on the box's exclusive bottom edge row1, a third one column left of col0)",
+_EDGES = (
+    "(a third with the peak inside, a third with it on the box's exclusive bottom edge row1, a third one "
+    "column left of col0)"
+)
+POINTING_CASES = [  # (the images and boxes, the labels passed)
+    (f"the first {POINTING_IMAGES} test images and their boxes", "labels=y_test"),
+    (f"{EDGE_IMAGES} test images with boxes drawn around their true class's Grad-CAM peaks {_EDGES}", "labels=y_test"),
+    (
+        f"{EDGE_IMAGES} test images with boxes drawn around the Grad-CAM peaks of another class, (y + 1) % 4 {_EDGES}",
+        "labels=(y_test + 1) % 4",
+    ),
+    (
+        f"{EDGE_IMAGES} test images with boxes drawn around their predicted class's Grad-CAM peaks {_EDGES}",
+        "labels=None",
+    ),
 ]
 
 
 def judge_pointing(received, expected):
-    for i, what in enumerate(POINTING_CASES):
-        call = f"pointing_game(model, {what}, 'conv5', labels)"
+    for i, (what, labels) in enumerate(POINTING_CASES):
+        call = f"pointing_game(model, {what}, 'conv5', {labels})"
         got = received_case(received, i, call, "a float")
         if received.get(f"case{i}_type") not in ("float", "float64", "float32"):
             fail(f"{call}: expected a float, received a {received.get(f'case{i}_type')}.")
-        n = POINTING_IMAGES if i == 0 else int(expected["edge_images"])
+        n = POINTING_IMAGES if i == 0 else int(expected[f"edge_images{i}"])
         want = float(expected[f"case{i}"])
         if abs(float(got) - want) > 0.5 / n:
+            whose = "the predicted class's map (labels=None)" if labels == "labels=None" else "the map of labels[i]"
+            own = int(received.get(f"own_peaks_differ{i}", 0))
+            blame = (
+                f" Your own cam_peak(grad_cam(...)) misses the grader's peak on {own} of these {n} images: "
+                f"nb4_grad_cam and nb4_cam_peak say why; fix those first."
+                if own > 0
+                else " Your own grad_cam or cam_peak raised on these images (see their checks)."
+                if own < 0
+                else ""
+            )
             fail(
                 f"{call}: expected {want:.3f} (hits / {n}), received {float(got):.3f}. A hit is row0 <= row < row1 "
-                f"and col0 <= col < col1 (row1 and col1 exclusive, no tolerance) for cam_peak of the true class's "
-                f"map."
+                f"and col0 <= col < col1 (row1 and col1 exclusive, no tolerance) for cam_peak of {whose}.{blame}"
             )
 
 

@@ -89,8 +89,9 @@ EXAMPLES = [
         "nb4_class_index_ignored_and_grid_joint_scaling",
         CAM_CELL,
         [("if class_index is None:\n            class_index", "if True:\n            class_index")],
-        {CAM, GRID},
-        "the gradient of the top class whatever class_index says; feature maps scaled jointly instead of per channel",
+        {CAM, GRID, POINT},
+        "the gradient of the top class whatever class_index says (the pointing game with another class's labels "
+        "fails too: its peaks are the top class's); feature maps scaled jointly instead of per channel",
         also=[GRID_JOINT],
     ),
     mistake(
