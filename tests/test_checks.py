@@ -393,3 +393,126 @@ def test_an_overlay_through_a_256_colour_table_is_kept_and_one_coloured_before_r
     mistake: colouring the small heatmap and resizing the colours differs by 0.36 and more."""
     f = _overlay(table="table" in written, colour_first="resized" in written)
     _judge_answer("nb4_overlay", {"overlay_heatmap": f}, None if passes else "values differ")
+
+
+def _nb4_answer(source: str) -> dict:
+    """The solution's namespace of notebook 4 with the functions ``source`` defines in place of its
+    own (defined there, so that they call the solution's other functions)."""
+    ns = dict(solution_namespace("4_visualizing_convnets"))
+    exec(source, ns)  # noqa: S102 - an answer written as a student would
+    return ns
+
+
+GRAD_CAM_AS_KERAS_IO = """
+def grad_cam(model, image, conv_layer_name, class_index=None):
+    grad_model = keras.Model(model.inputs, [model.get_layer(conv_layer_name).output, model.output])
+    with tf.GradientTape() as tape:
+        conv_out, preds = grad_model(np.asarray(image, dtype="float32")[np.newaxis])
+        CHOOSE
+        score = preds[:, class_index]
+    grads = tape.gradient(score, conv_out)
+    pooled = tf.reduce_mean(grads, axis=(0, 1, 2))
+    heat = tf.maximum(tf.squeeze(conv_out[0] @ pooled[..., tf.newaxis], -1), 0)
+    top = float(tf.reduce_max(heat))
+    return heat.numpy() / top if top > 0 else np.zeros(heat.shape)
+"""
+
+
+@pytest.mark.parametrize(
+    "choose, passes",
+    [
+        ("if class_index is None:\n            class_index = int(tf.argmax(preds[0]))", True),
+        ("class_index = class_index or int(tf.argmax(preds[0]))", False),  # class 0 is falsy
+    ],
+)
+def test_grad_cam_for_class_0_is_class_0s_map(choose, passes):
+    source = GRAD_CAM_AS_KERAS_IO.replace("CHOOSE", choose)
+    _judge_answer("nb4_grad_cam", _nb4_answer(source), None if passes else r"x_test\[2\], 'conv5', class_index=0")
+
+
+POINTING_VECTORISED = """
+def pointing_game(model, images, boxes, conv_layer_name, labels=None):
+    peaks = np.array([cam_peak(grad_cam(model, im, conv_layer_name, CLASS), im.shape) for i, im in enumerate(images)])
+    r0, c0, r1, c1 = np.asarray(boxes).T
+    inside = (r0 <= peaks[:, 0]) & (peaks[:, 0] < r1) & (c0 <= peaks[:, 1]) & (peaks[:, 1] < c1)
+    return float(inside.mean())
+"""
+
+
+@pytest.mark.parametrize(
+    "cls, fails_with",
+    [
+        ("None if labels is None else int(labels[i])", None),
+        ("None", r"another class, \(y \+ 1\) % 4"),  # labels ignored: the predicted class's map every time
+        ("0 if labels is None else int(labels[i])", r"labels=None\): expected 0.333"),  # None read as class 0
+    ],
+)
+def test_the_pointing_game_explains_the_classes_it_is_given(cls, fails_with):
+    _judge_answer("nb4_pointing_game", _nb4_answer(POINTING_VECTORISED.replace("CLASS", cls)), fails_with)
+
+
+ACTIVATIONS_BY = {
+    "type": "[layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]",
+    "name": "[layer.name for layer in model.layers if 'conv' in layer.name]",
+    "hard-coded names": "['conv1', 'conv2', 'conv3', 'conv4', 'conv5']",
+}
+
+
+@pytest.mark.parametrize(
+    "by, fails_with",
+    [
+        ("type", None),
+        ("name", r"'conv_pool'\): expected 2 outputs \(one per Conv2D layer\), received 1"),  # only conv_pool
+        ("hard-coded names", "raised"),
+    ],
+)
+def test_every_conv2d_layer_is_found_by_its_type_not_its_name(by, fails_with):
+    source = f"""
+def activation_model(model, layer_names=None):
+    names = {ACTIVATIONS_BY[by]} if layer_names is None else list(layer_names)
+    outputs = [model.get_layer(name).output for name in names]
+    return keras.Model(inputs=model.inputs, outputs=outputs)
+"""
+    _judge_answer("nb4_activation_model", _nb4_answer(source), fails_with)
+
+
+GRID_BY_LOOP = """
+def feature_map_grid(activation, n_cols=8):
+    a = np.asarray(activation, dtype=np.float32)
+    H, W, C = a.shape
+    COLS
+    rows = -(-C // cols)
+    grid = np.zeros((rows * H, cols * W), dtype=np.float32)
+    for c in range(C):
+        ch = a[..., c]
+        span = ch.max() - ch.min()
+        tile = (ch - ch.min()) / span if span > 0 else np.zeros_like(ch)
+        r, k = divmod(c, cols)
+        grid[r * H:(r + 1) * H, k * W:(k + 1) * W] = tile
+    return grid
+"""
+
+
+@pytest.mark.parametrize(
+    "cols, fails_with", [("cols = n_cols", None), ("cols = min(n_cols, C)", r"n_cols=5\).*\(3, 20\)")]
+)
+def test_a_grid_with_fewer_channels_than_columns_keeps_its_width(cols, fails_with):
+    _judge_answer("nb4_feature_map_grid", _nb4_answer(GRID_BY_LOOP.replace("COLS", cols)), fails_with)
+
+
+@pytest.mark.parametrize(
+    "p_prime, fails_with",
+    [
+        ("k - p - 1", None),
+        ("max(k - p - 1, 0)", r"p' clamped at 0: a negative p' is a crop"),
+        ("k - p", "-1 is missing"),
+    ],
+)
+def test_a_clamped_p_prime_is_named_as_clamped(p_prime, fails_with):
+    """p' = k - p - 1 is negative when p >= k (a crop): clamping it at 0 is named as that, not as the
+    missing -1 that gives the same number when k = p."""
+
+    def transpose_conv_equivalent(k, s, p):
+        return {"z": s - 1, "p_prime": eval(p_prime), "s_prime": 1}  # noqa: S307 - the answer's formula
+
+    _judge_answer("nb2_equivalent", {"transpose_conv_equivalent": transpose_conv_equivalent}, fails_with)

@@ -156,8 +156,8 @@ def judge_block_shapes(received, expected):
             if strides != 1:
                 hint = (
                     f" With strides={strides} the main path gives ({math.ceil(H / strides)}, "
-                    f"{math.ceil(W / strides)}) spatially; a 1x1 projection without the same stride "
-                    f"keeps ({H}, {W}), and the merge fails."
+                    f"{math.ceil(W / strides)}) spatially; a shortcut that keeps ({H}, {W}) (x itself, or a "
+                    f"1x1 projection without strides={strides}) cannot be merged with it."
                 )
             elif merge == "add" and C != filters:
                 hint = f" Add needs equal shapes: {C} channels in x, {filters} in the main path."

@@ -187,11 +187,16 @@ def judge_equivalent(received, expected):
         fail(f"transpose_conv_equivalent{received['error'].split(':')[0]} failed: {received['error']}")
     for index, (k, s, p) in enumerate(EQUIVALENT_GRID):
         call = f"transpose_conv_equivalent(k={k}, s={s}, p={p})"
+        p_slips = {k - p: "p' = k - p (the -1 is missing)", p: "p' = p"}
+        if k - p - 1 < 0:  # a crop; 0 is what clamping gives (and k - p, when k = p)
+            p_slips[0] = "p' clamped at 0: a negative p' is a crop (the docstring: negative means cropping)" + (
+                ", or p' = k - p (the -1 is missing)" if k == p else ""
+            )
         if any(t not in INT_TYPES for t in received["types"][index].split(",")):
             fail(f"{call}: every value should be an int, received types {received['types'][index]}.")
         for key, formula, slips in (
             ("z", f"s - 1 = {s} - 1", {s: "z = s (the zeros go *between* pixels: s - 1 of them)"}),
-            ("p_prime", f"k - p - 1 = {k} - {p} - 1", {k - p: "p' = k - p (the -1 is missing)", p: "p' = p"}),
+            ("p_prime", f"k - p - 1 = {k} - {p} - 1", p_slips),
             ("s_prime", "1 (always)", {s: "s' = s (the transposed convolution slides with stride 1)"}),
         ):
             want, got = int(expected[key][index]), int(received[key][index])

@@ -431,7 +431,8 @@ run_hidden_check("nb1_needs_projection", globals())
 #   then `Conv2D(filters, 3, padding="same")` (no activation);
 # * shortcut: `x` itself, or, when `needs_projection(...)` says so,
 #   `Conv2D(filters if merge == "add" else C, 1, strides=strides)(x)`;
-# * merge: `layers.Add()` or `layers.Concatenate()` (main path first), then a ReLU.
+# * merge: `layers.Add()` or `layers.Concatenate()` (in either order: the next layer sees the same
+#   channels), then a ReLU.
 #
 # The output has shape `(ceil(H / strides), ceil(W / strides), filters)` for `"add"` and
 # `filters + C` channels for `"concat"`. Writing the block as a function of layers or as
