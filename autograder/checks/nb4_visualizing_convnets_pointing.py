@@ -127,14 +127,14 @@ EDGE_IMAGES = 12  # images whose peak is clear (no near tie), each with a box dr
 
 
 def _reference_peaks(model, x, y, layer: str):
-    """The grader's own Grad-CAM peaks (row, col) for the true classes, and whether each is clear
+    """The grader's own Grad-CAM peaks (row, col) for the classes ``y``, and whether each is clear
     (the resized map's top value beats every other pixel by 1e-3, so that no float detail of a
-    correct answer can move it)."""
+    correct answer can move it), one image after another (a generator: the caller stops when it
+    has enough)."""
     import keras
     import tensorflow as tf
 
     sub = keras.Model(model.input, [model.get_layer(layer).output, model.output])
-    peaks, clear = [], []
     for image, label in zip(x, y):
         with tf.GradientTape() as tape:
             maps, logits = sub(image[None])
@@ -144,20 +144,19 @@ def _reference_peaks(model, x, y, layer: str):
         cam = cam / cam.max() if cam.max() > 0 else np.zeros_like(cam)
         big = tf.image.resize(cam[..., None].astype("float32"), image.shape[:2], method="bilinear").numpy()[..., 0]
         flat = np.sort(big.ravel())
-        peaks.append(np.unravel_index(np.argmax(big), big.shape))
-        clear.append(bool(flat[-1] - flat[-2] > 1e-3))
-    return peaks, clear
+        yield np.unravel_index(np.argmax(big), big.shape), bool(flat[-1] - flat[-2] > 1e-3)
 
 
 def edge_boxes(model, x, y, layer: str = "conv5"):
     """Images and boxes drawn around each clear peak: the peak on the box's exclusive bottom
     edge (a miss), one column left of the box (a miss), or inside with a margin (a hit); and
     those peaks."""
-    peaks, clear = _reference_peaks(model, x, y, layer)
     H, W = x.shape[1:3]
-    chosen, boxes = [], []
-    for i, ((r, c), ok) in enumerate(zip(peaks, clear)):
-        if not ok or not (1 <= r < H - 1 and 1 <= c < W - 1) or len(chosen) == EDGE_IMAGES:
+    chosen, boxes, peaks = [], [], []
+    for i, ((r, c), ok) in enumerate(_reference_peaks(model, x, y, layer)):
+        if len(chosen) == EDGE_IMAGES:
+            break
+        if not ok or not (1 <= r < H - 1 and 1 <= c < W - 1):
             continue
         kind = len(chosen) % 3
         if kind == 0:
@@ -168,7 +167,8 @@ def edge_boxes(model, x, y, layer: str = "conv5"):
             box = (max(0, r - 3), max(0, c - 3), min(H, r + 4), min(W, c + 4))  # inside
         chosen.append(i)
         boxes.append(box)
-    return np.array(chosen), np.array(boxes, dtype=np.int64), [peaks[i] for i in chosen]
+        peaks.append((r, c))
+    return np.array(chosen), np.array(boxes, dtype=np.int64), peaks
 
 
 def _own_peaks_differ(ns, model, x, y, layer: str, want) -> int:
