@@ -16,7 +16,7 @@ updates that assignment instead of creating one); a second row ``Points Possible
 per student. Canvas matches rows on ``ID``; the other identifying columns may stay empty.
 
 With ``--export`` (the CSV of the course's gradebook, *Grades > Export*), the identifying columns
-are filled from it (Canvas's import preview then shows each student's name, not a number), the
+are filled from it (a TA reading the CSV sees each student's name, not a user id), the
 assignment's column is checked to be one of its columns (a name Canvas does not know would make a
 new assignment; without ``--column``, the export's one column named ``Week 5 ConvNets (<id>)`` is
 taken), and a student the export does not list is left out and named (Canvas would refuse the row).
