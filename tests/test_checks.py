@@ -516,3 +516,25 @@ def test_a_clamped_p_prime_is_named_as_clamped(p_prime, fails_with):
         return {"z": s - 1, "p_prime": eval(p_prime), "s_prime": 1}  # noqa: S307 - the answer's formula
 
     _judge_answer("nb2_equivalent", {"transpose_conv_equivalent": transpose_conv_equivalent}, fails_with)
+
+
+def _iou_by_keras(y_true, y_pred, num_classes):
+    """mean_iou as keras.metrics.MeanIoU computes it (a class in neither mask is left out)."""
+    import keras
+
+    metric = keras.metrics.MeanIoU(num_classes=num_classes)
+    metric.update_state(np.ravel(y_true), np.ravel(y_pred))
+    return float(metric.result())
+
+
+def _iou_over_truth_classes(y_true, y_pred, num_classes):
+    """mean_iou over the classes of y_true only: a class that only the prediction has is left out."""
+    t, p = np.ravel(y_true), np.ravel(y_pred)
+    return float(np.mean([np.sum((t == c) & (p == c)) / np.sum((t == c) | (p == c)) for c in np.unique(t)]))
+
+
+@pytest.mark.parametrize(
+    "mean_iou, fails_with", [(_iou_by_keras, None), (_iou_over_truth_classes, "a class that only the prediction has")]
+)
+def test_a_class_only_the_prediction_has_counts_in_the_mean_iou(mean_iou, fails_with):
+    _judge_answer("nb3_mean_iou", {"mean_iou": mean_iou}, fails_with)

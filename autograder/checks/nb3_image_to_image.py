@@ -284,13 +284,14 @@ check(
 
 
 # --------------------------------------------------------------------------- metrics
-IOU_CASES = [((4, 6, 6), 3, 0.6), ((2, 8, 8), 5, 0.8), ((3, 5, 5), 4, 0.3), ((1, 4, 4), 6, 0.9)]
+IOU_CASES = [((4, 6, 6), 3, 0.6), ((2, 8, 8), 5, 0.8), ((3, 5, 5), 4, 0.3), ((1, 4, 4), 6, 0.9), ((2, 6, 6), 4, 0.6)]
+PREDICTED_ONLY = 4  # the case whose last class is in the prediction only (an IoU of 0 that counts)
 
 
 def _iou_masks(i, shape, classes, agree):
     g = rng("iou", i)
     high = classes - 1 if i == 1 else classes  # case 1: the last class absent from both
-    t = g.integers(0, high, shape)
+    t = g.integers(0, high - (i == PREDICTED_ONLY), shape)
     p = np.where(g.uniform(size=shape) < agree, t, g.integers(0, high, shape))
     return t, p
 
@@ -322,6 +323,9 @@ def mistakes_mean_iou():
             ]
             per_image.append(np.mean(scores))
         out[f"case{i}_per_image"] = float(np.mean(per_image))
+        in_truth = [np.sum((t == c) & (p == c)) / np.sum((t == c) | (p == c)) for c in np.unique(t)]
+        if i == PREDICTED_ONLY:
+            out[f"case{i}_truth_classes_only"] = float(np.mean(in_truth))
     return out
 
 
@@ -330,6 +334,8 @@ IOU_MISTAKES = {
     "|T and P| / |T or P|), not over pixels.",
     "absent_as_zero": "a class absent from both masks counts as 0 in your mean; leave it out, as "
     "keras.metrics.MeanIoU does.",
+    "truth_classes_only": "the mean leaves out a class that only the prediction has: the contract averages over the "
+    "classes present in y_true or y_pred, and a class predicted where the truth has none has an IoU of 0.",
     "per_image": "this is the mean of each image's own mean IoU; the contract counts the pixels of the whole set "
     "of masks first (one intersection and one union per class), then averages over classes.",
 }

@@ -143,9 +143,9 @@ def judge_fixed_unet(received, expected):
             )
         if not (received[f"case{n}_sum_error"] <= 1e-4 and received[f"case{n}_min"] >= 0):
             fail(
-                f"{call}: the outputs are not per-pixel probabilities (they sum to 1 within "
-                f"{received[f'case{n}_sum_error']:.2g} over the classes, smallest {received[f'case{n}_min']:.3g}): "
-                f"keep the classmate's softmax head."
+                f"{call}: the outputs are not per-pixel probabilities (their sums over the classes are off from 1 "
+                f"by up to {received[f'case{n}_sum_error']:.2g}, the smallest output is "
+                f"{received[f'case{n}_min']:.3g}): keep the classmate's softmax head."
             )
         kinds = received[f"case{n}_layers"].split(",")
         banned = [k for k in kinds if "Pool" in k or "UpSampling" in k]
