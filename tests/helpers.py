@@ -62,7 +62,7 @@ def formgrader(root: Path, env: dict):
                 reply = json.loads(urllib.request.urlopen(request, timeout=600).read())
                 answered = True
                 return reply
-            except urllib.error.HTTPError:
+            except urllib.error.HTTPError:  # the server answered (an OSError too, but not one to wait out)
                 raise
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:

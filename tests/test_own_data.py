@@ -25,6 +25,7 @@ from autograder.exitcodes import ExitCode
 from autograder.nbgrader.preprocessors import RequireIntactData
 from autograder.paths import REPO
 from lab import examples as ex
+from tests.helpers import formgrader
 
 NB = "1_residual_connections"
 POINTER = b"version https://git-lfs.github.com/spec/v1\noid sha256:466dcb52c808\nsize 68573\n"
@@ -186,8 +187,6 @@ def test_formgraders_autograde_button_refuses_damaged_data_and_grades_nothing(tm
     released = _run(d, "nbgrader", "generate_assignment", "convnets", "--force")
     assert released.returncode == 0, released.stderr[-2000:]
     damaged.write_bytes(POINTER)  # then a pointer, as a clone without `git lfs pull` leaves it
-
-    from tests.helpers import formgrader
 
     with formgrader(grader, d["env"]) as api:
         reply = api("submission/convnets/amy/autograde", post=True)

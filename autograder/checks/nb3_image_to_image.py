@@ -323,8 +323,8 @@ def mistakes_mean_iou():
             ]
             per_image.append(np.mean(scores))
         out[f"case{i}_per_image"] = float(np.mean(per_image))
-        in_truth = [np.sum((t == c) & (p == c)) / np.sum((t == c) | (p == c)) for c in np.unique(t)]
         if i == PREDICTED_ONLY:
+            in_truth = [np.sum((t == c) & (p == c)) / np.sum((t == c) | (p == c)) for c in np.unique(t)]
             out[f"case{i}_truth_classes_only"] = float(np.mean(in_truth))
     return out
 
